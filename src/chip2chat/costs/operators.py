@@ -1,0 +1,103 @@
+"""Operator costs on a Device: time = max(compute, memory) + launch overhead, and energy.
+
+Each function adds one operator's cost into a StepCost accumulator (so a whole step is a sum
+without building an object per operator). `count` multiplies an operator repeated identically
+(e.g. once per layer of a group).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chip2chat.costs.device import Device
+
+
+@dataclass(slots=True)
+class StepCost:
+    """Time split by what bounds each operator, plus work and dynamic energy, for one device."""
+
+    compute_s: float = 0.0
+    memory_s: float = 0.0
+    communication_s: float = 0.0
+    overhead_s: float = 0.0
+    flops: float = 0.0
+    bytes: float = 0.0
+    dynamic_energy_j: float = 0.0
+    ops: list | None = field(default=None)
+    """(name, seconds, bound, flops, bytes) per operator when a breakdown was asked for."""
+
+    @property
+    def time_s(self) -> float:
+        return self.compute_s + self.memory_s + self.communication_s + self.overhead_s
+
+    def bound(self) -> str:
+        """What takes most of the time: 'compute', 'memory', 'communication' or 'overhead'."""
+        parts = {"compute": self.compute_s, "memory": self.memory_s,
+                 "communication": self.communication_s, "overhead": self.overhead_s}
+        return max(parts, key=parts.__getitem__)
+
+    def _record(self, name: str, seconds: float, bound: str, flops: float, nbytes: float) -> None:
+        if self.ops is not None:
+            self.ops.append((name, seconds, bound, flops, nbytes))
+
+
+def tile_utilization(m: float, n: float, k: float, dev: Device) -> float:
+    """Useful fraction of the tensor cores for an m x n x k GEMM: tile padding and wave quantization.
+
+    Tiles past the last full wave leave cores idle; too few tiles are split along k (split-K)
+    to fill the cores, as cuBLAS/CUTLASS heuristics do for skinny shapes.
+    """
+    tm, tn = dev.tile_m, dev.tile_n
+    tiles_m = -(-m // tm)
+    tiles_n = -(-n // tn)
+    util = (m / (tiles_m * tm)) * (n / (tiles_n * tn))
+    tiles = tiles_m * tiles_n
+    cores = dev.cores
+    if tiles >= cores:
+        waves = -(-tiles // cores)
+        return util * tiles / (waves * cores)
+    splits = min(cores // tiles, max(1, int(k // 256)))
+    return util * tiles * splits / cores
+
+
+def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, weight_bytes_per_el: float,
+         dev: Device, count: float = 1.0, act_bytes: float = 2.0, weight_reads: float | None = None) -> None:
+    """C[m,n] = A[m,k] @ W[k,n]. Weights are read once per call (`weight_reads` x k x n elements)."""
+    if m <= 0:
+        return
+    flops = 2.0 * m * n * k
+    w_elems = k * n if weight_reads is None else weight_reads * k * n
+    nbytes = w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes
+    t_c = flops / (dev.gemm_rate[dtype] * tile_utilization(m, n, k, dev))
+    t_m = nbytes / dev.memory_bw
+    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count)
+
+
+def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0) -> None:
+    """Fused attention (FlashAttention-style): FLOP at the attention rate, KV read from memory."""
+    if flops <= 0 and nbytes <= 0:
+        return
+    _add(acc, name, flops / dev.attention_rate, nbytes / dev.memory_bw, flops * count, nbytes * count,
+         dev.energy_per_flop["attention"], dev, count)
+
+
+def elementwise(acc: StepCost, name: str, nbytes: float, dev: Device, count: float = 1.0) -> None:
+    """A memory-bound kernel (norm, activation, residual, embedding gather)."""
+    if nbytes <= 0:
+        return
+    _add(acc, name, 0.0, nbytes / dev.memory_bw, 0.0, nbytes * count, 0.0, dev, count)
+
+
+def _add(acc: StepCost, name: str, t_c: float, t_m: float, flops: float, nbytes: float,
+         e_flop: float, dev: Device, count: float) -> None:
+    if t_c >= t_m:
+        acc.compute_s += t_c * count
+        bound, seconds = "compute", t_c
+    else:
+        acc.memory_s += t_m * count
+        bound, seconds = "memory", t_m
+    acc.overhead_s += dev.launch_s * count
+    acc.flops += flops
+    acc.bytes += nbytes
+    acc.dynamic_energy_j += flops * e_flop + nbytes * dev.energy_per_byte
+    acc._record(name, (seconds + dev.launch_s) * count, bound, flops, nbytes)

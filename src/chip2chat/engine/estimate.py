@@ -1,0 +1,183 @@
+"""`estimate`: one static batch of identical requests on one replica, in closed form.
+
+TTFT is the time to prefill the whole batch (all prompts arrive together; prompts are packed
+into steps of max_num_batched_tokens, long ones chunked), so with batch=1 it is one request's
+prefill time. TPOT is the decode step time at the mean context (input + output/2); attention
+cost is linear in context, so this equals the mean over the decode. E2E = TTFT + (O-1) x TPOT.
+Power: a step whose average power would exceed the TDP runs throttled, i.e. takes
+dynamic energy / (TDP - static power).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from chip2chat.costs.device import Device
+from chip2chat.costs.operators import StepCost
+from chip2chat.engine.memory import kv_bytes_per_sequence, memory_budget
+from chip2chat.engine.plan import ParallelPlan
+from chip2chat.engine.replica import Replica, StepShape
+from chip2chat.errors import Chip2ChatError
+from chip2chat.hardware.calibration import CalibrationProfile, profile_for
+from chip2chat.hardware.load import load_hardware
+from chip2chat.hardware.spec import Accelerator
+from chip2chat.models.dtypes import KV_DTYPES, WEIGHT_DTYPES
+from chip2chat.models.load import load_model
+from chip2chat.models.transformer import Transformer
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Result of `estimate`. Seconds, bytes, watts, joules; per device unless the name says replica."""
+
+    model: str
+    hardware: str
+    tp: int
+    pp: int
+    ep: int
+    num_devices: int
+    batch: int
+    input_len: int
+    output_len: int
+    weight_dtype: str
+    kv_dtype: str
+    fits: bool
+    max_batch: int
+    ttft_s: float
+    tpot_s: float
+    e2e_s: float
+    output_tokens_per_s: float
+    """Whole replica."""
+    output_tokens_per_s_per_device: float
+    decode_bound: str
+    """What takes most of a decode step: compute, memory, communication or overhead."""
+    prefill_bound: str
+    weights_bytes_per_device: float
+    kv_bytes_per_token: float
+    """Whole model, every layer keeping the token (e.g. 327,680 for Llama-3.1-70B in bf16)."""
+    kv_bytes_per_device: float
+    """KV cache of the whole batch at full length (input + output) on one device."""
+    activation_bytes_per_device: float
+    memory_needed_bytes_per_device: float
+    memory_available_bytes_per_device: float
+    """HBM capacity x gpu_memory_utilization."""
+    power_w: float | None
+    """Whole replica while decoding; None when the chip's TDP is unpublished."""
+    power_w_per_device: float | None
+    energy_per_output_token_j: float | None
+    """Prefill and decode energy of the batch over its output tokens, whole replica."""
+    decode_breakdown_s: dict = field(default_factory=dict)
+    """Decode step time by bound: compute_s, memory_s, communication_s, overhead_s."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelerator = "h100-sxm", *,
+             tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1, input_len: int = 1024,
+             output_len: int = 256, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+             gpu_memory_utilization: float = 0.9, max_num_batched_tokens: int = 8192,
+             profile: CalibrationProfile | None = None) -> Estimate:
+    """Estimate one static batch of `batch` requests of input_len + output_len tokens."""
+    for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
+                        ("max_num_batched_tokens", max_num_batched_tokens)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise Chip2ChatError(f"{name} must be a positive integer, got {value!r}")
+    if not 0 < gpu_memory_utilization <= 1:
+        raise Chip2ChatError(f"gpu_memory_utilization must be in (0, 1], got {gpu_memory_utilization!r}")
+    if weight_dtype not in WEIGHT_DTYPES:
+        raise Chip2ChatError(f"weight dtype {weight_dtype!r} is not one of {', '.join(WEIGHT_DTYPES)}")
+    if kv_dtype not in KV_DTYPES:
+        raise Chip2ChatError(f"KV dtype {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
+    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile)
+    m = replica.model
+    if input_len + output_len > m.spec.max_context:
+        raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
+                             f"of {m.spec.max_context} tokens (max_position_embeddings)")
+    dev, n_dev = replica.device, replica.plan.num_devices
+
+    budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
+    kv_seq = kv_bytes_per_sequence(replica, input_len + output_len)
+    kv_batch = batch * kv_seq
+    needed = budget.weights_bytes + budget.activation_bytes + kv_batch
+    max_batch = max(0, math.floor(budget.kv_capacity_bytes / kv_seq)) if kv_seq > 0 else 0
+
+    prefill_s, prefill_j, prefill_bound = _prefill(replica, batch, input_len, max_num_batched_tokens)
+    mean_context = input_len + output_len // 2
+    decode = replica.step_cost(StepShape.uniform_decode(batch, mean_context, replica.windows))
+    tpot, decode_j = _throttled(decode, dev)
+    e2e = prefill_s + (output_len - 1) * tpot
+    has_power = dev.tdp_w is not None
+    power_dev = decode_j / tpot if has_power else None
+    energy_tok = (prefill_j + (output_len - 1) * decode_j) * n_dev / (batch * output_len) if has_power else None
+    hw_name = hardware if isinstance(hardware, str) else hardware.name
+    return Estimate(
+        model=m.name, hardware=hw_name, tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
+        input_len=input_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+        fits=needed <= budget.usable_bytes, max_batch=max_batch,
+        ttft_s=prefill_s, tpot_s=tpot, e2e_s=e2e,
+        output_tokens_per_s=batch * output_len / e2e,
+        output_tokens_per_s_per_device=batch * output_len / e2e / n_dev,
+        decode_bound=decode.bound(), prefill_bound=prefill_bound,
+        weights_bytes_per_device=budget.weights_bytes,
+        kv_bytes_per_token=m.kv_bytes_per_token(kv_dtype),
+        kv_bytes_per_device=kv_batch,
+        activation_bytes_per_device=budget.activation_bytes,
+        memory_needed_bytes_per_device=needed,
+        memory_available_bytes_per_device=budget.usable_bytes,
+        power_w=power_dev * n_dev if has_power else None,
+        power_w_per_device=power_dev,
+        energy_per_output_token_j=energy_tok,
+        decode_breakdown_s={"compute_s": decode.compute_s, "memory_s": decode.memory_s,
+                            "communication_s": decode.communication_s, "overhead_s": decode.overhead_s},
+    )
+
+
+def _throttled(cost: StepCost, dev: Device) -> tuple[float, float]:
+    """(step seconds, energy per device in joules), the step slowed to stay within TDP."""
+    t = cost.time_s
+    if dev.tdp_w is None:
+        return t, 0.0
+    t = max(t, cost.dynamic_energy_j / (dev.tdp_w - dev.static_w))
+    return t, cost.dynamic_energy_j + dev.static_w * t
+
+
+def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple[float, float, str]:
+    """Seconds, joules per device and bound to prefill `batch` prompts of `input_len` tokens."""
+    dev = replica.device
+    if input_len <= budget:
+        per_step = max(1, min(batch, budget // input_len))
+        steps = batch / per_step  # the last step may be partial; costs scale with tokens
+        cost = replica.step_cost(StepShape(prefill=((0, input_len),) * per_step))
+        t, j = _throttled(cost, dev)
+        return steps * t, steps * j, cost.bound()
+    total_t = total_j = 0.0
+    bounds: dict[str, float] = {}
+    for start in range(0, input_len, budget):  # one long prompt, chunked
+        cost = replica.step_cost(StepShape(prefill=((start, min(budget, input_len - start)),)))
+        t, j = _throttled(cost, dev)
+        total_t, total_j = total_t + t, total_j + j
+        bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + t
+    return batch * total_t, batch * total_j, max(bounds, key=bounds.__getitem__)
+
+
+def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
+                weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None) -> Replica:
+    """A Replica, cached for catalog names so repeated estimates cost microseconds."""
+    if isinstance(model, str) and isinstance(hardware, str) and profile is None:
+        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype)
+    m = load_model(model) if isinstance(model, str) else model
+    if isinstance(hardware, str):
+        hw_id, hw = load_hardware(hardware)
+        prof = profile or profile_for(hw_id)
+    else:
+        hw, prof = hardware, profile or profile_for("")
+    return Replica(m, Device(hw, prof), ParallelPlan(tp, pp, ep), weight_dtype, kv_dtype)
+
+
+@lru_cache(maxsize=1024)
+def _cached_replica(model: str, hardware: str, tp: int, pp: int, ep: int, weight_dtype: str,
+                    kv_dtype: str) -> Replica:
+    return get_replica(load_model(model), hardware, tp, pp, ep, weight_dtype, kv_dtype, None)

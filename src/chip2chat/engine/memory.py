@@ -1,0 +1,51 @@
+"""Memory of one chip of a replica: weights + KV cache + activations vs HBM x utilization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chip2chat.engine.replica import ACT, Replica
+
+
+@dataclass(frozen=True)
+class MemoryBudget:
+    """Bytes on one chip. `usable` is HBM capacity x gpu_memory_utilization, as vLLM reserves it."""
+
+    capacity_bytes: float
+    usable_bytes: float
+    weights_bytes: float
+    activation_bytes: float
+
+    @property
+    def kv_capacity_bytes(self) -> float:
+        """What is left for the KV cache (negative when the weights alone do not fit)."""
+        return self.usable_bytes - self.weights_bytes - self.activation_bytes
+
+
+def kv_bytes_per_sequence(replica: Replica, context: int) -> float:
+    """KV bytes one sequence of `context` tokens holds on one chip (its share of layers and heads)."""
+    total = 0.0
+    for lp in replica._layers:
+        kept = context if lp.window is None else min(context, lp.window)
+        total += lp.count * lp.kv_bytes_per_token * kept
+    return total
+
+
+def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batched_tokens: int,
+                  max_num_seqs: int) -> MemoryBudget:
+    """Weights are split evenly over the tp x pp chips (replicated KV projections are ignored).
+
+    Activations: the peak working set of the largest step (max_num_batched_tokens tokens through
+    one layer: residual, norm, QKV, attention output and the MLP's intermediate, in bf16) plus
+    fp32 logits for max_num_seqs sequences.
+    """
+    model, plan = replica.model, replica.plan
+    capacity = replica.device.hw.memory.capacity_bytes
+    weights = model.weight_bytes(replica.weight_dtype) / plan.num_devices
+    widest_mlp = max(max(k.mlp.intermediate * max(k.mlp.top_k, 1), k.mlp.shared_intermediate)
+                     for _, k in model.layers) / plan.tp
+    per_token = (4 * model.hidden + 3 * widest_mlp) * ACT
+    logits = max_num_seqs * model.vocab / plan.tp * 4.0
+    activation = max_num_batched_tokens * per_token + logits
+    return MemoryBudget(capacity_bytes=capacity, usable_bytes=capacity * gpu_memory_utilization,
+                        weights_bytes=weights, activation_bytes=activation)

@@ -1,0 +1,207 @@
+"""One serving replica: a model on `tp x pp` chips. Costs one engine step of a batch.
+
+A step processes prefill chunks (new prompt tokens after some cached context) and decode
+tokens (one per running sequence) together, as vLLM's continuous batching does. Its time is
+the sum over layers of the operator costs on one chip (all chips of a stage work in lockstep),
+plus the pipeline: with pp stages the batch is split into pp micro-batches that fill the pipe,
+so a token's step takes pp x stage time plus the sends between stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chip2chat.costs.collectives import collective
+from chip2chat.costs.device import Device
+from chip2chat.costs.operators import StepCost, attention, elementwise, gemm
+from chip2chat.engine.plan import ParallelPlan
+from chip2chat.models.config import LayerKind
+from chip2chat.models.dtypes import COMPUTE_DTYPE, dtype_bytes
+from chip2chat.models.transformer import HIGH_PRECISION_BYTES, Transformer, attention_pairs
+
+ACT = 2.0  # activations in bf16
+
+
+@dataclass(frozen=True, slots=True)
+class StepShape:
+    """What one engine step computes.
+
+    prefill: (cached context, new tokens) per sequence being prefilled this step.
+    decode_count: sequences that decode one token this step.
+    decode_keys: keys the decode tokens attend to in total, per attention window
+        (None = full attention): sum over sequences of min(context, window).
+    """
+
+    prefill: tuple[tuple[int, int], ...] = ()
+    decode_count: int = 0
+    decode_keys: tuple[tuple[int | None, float], ...] = ()
+
+    @staticmethod
+    def uniform_decode(count: int, context: int, windows: tuple[int | None, ...]) -> "StepShape":
+        keys = tuple((w, count * (context if w is None else min(context, w))) for w in windows)
+        return StepShape(decode_count=count, decode_keys=keys)
+
+    @property
+    def tokens(self) -> int:
+        return sum(n for _, n in self.prefill) + self.decode_count
+
+
+@dataclass(frozen=True, slots=True)
+class _LayerPlan:
+    """Per-chip shapes of one kind of layer under the plan, precomputed."""
+
+    count: int  # layers of this kind on one pipeline stage
+    kind: LayerKind
+    heads: int  # attention heads per chip
+    qkv_out: int  # columns of the fused QKV (or MLA down/up) projections per chip
+    attn_in: int  # rows of the output projection per chip
+    kv_bytes_per_token: float  # KV bytes one cached token costs this chip in this layer
+    window: int | None
+
+
+class Replica:
+    """A model served on a parallel plan, with its chip's achievable rates."""
+
+    def __init__(self, model: Transformer, device: Device, plan: ParallelPlan,
+                 weight_dtype: str = "bf16", kv_dtype: str = "bf16"):
+        plan.validate(model)
+        self.model, self.device, self.plan = model, device, plan
+        self.weight_dtype, self.kv_dtype = weight_dtype, kv_dtype
+        self.w_bytes = dtype_bytes(weight_dtype, "weight dtype")
+        self.kv_bytes = dtype_bytes(kv_dtype, "KV dtype")
+        self.compute_dtype = COMPUTE_DTYPE[weight_dtype]
+        self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
+        self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
+
+    def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
+        a, tp = kind.attention, self.plan.tp
+        heads = a.num_heads // tp
+        if a.kind == "mla":
+            # the compressed latent is replicated on every TP rank (vLLM's MLA)
+            kv_per_token = (a.kv_lora_rank + a.qk_rope_head_dim) * self.kv_bytes
+            qkv_out = heads * a.head_dim + a.kv_lora_rank + a.qk_rope_head_dim
+        else:
+            kv_heads = max(1, a.num_kv_heads // tp)  # replicated when tp > kv heads
+            kv_per_token = kv_heads * (a.head_dim + a.v_head_dim) * self.kv_bytes
+            qkv_out = (heads + 2 * kv_heads) * a.head_dim
+        return _LayerPlan(count=count / self.plan.pp, kind=kind, heads=heads, qkv_out=qkv_out,
+                          attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token, window=a.window)
+
+    # --- one step ---------------------------------------------------------------------------
+    def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
+        """Cost of one engine step on one chip, the pipeline included, before any TDP cap."""
+        pp = self.plan.pp
+        if pp == 1:
+            acc = self._stage_cost(shape, detail)
+        else:
+            micro = _split(shape, pp)
+            acc = self._stage_cost(micro, detail)
+            # every micro-batch passes all pp stages; the pipe is full, so the step is pp stage times
+            for name in ("compute_s", "memory_s", "communication_s", "overhead_s", "flops", "bytes",
+                         "dynamic_energy_j"):
+                setattr(acc, name, getattr(acc, name) * pp)
+            collective(acc, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
+                       count=pp - 1)
+        acc.overhead_s += self.device.step_overhead_s
+        return acc
+
+    def _stage_cost(self, shape: StepShape, detail: bool) -> StepCost:
+        dev, tp, h = self.device, self.plan.tp, self.model.hidden
+        acc = StepCost(ops=[] if detail else None)
+        t = shape.tokens
+        logits = shape.decode_count + len(shape.prefill)
+        decode_keys = dict(shape.decode_keys)
+        for lp in self._layers:
+            self._layer(acc, lp, shape, t, decode_keys.get(lp.window, 0.0), dev, tp, h)
+        # embedding gather on the first stage, lm_head on the last: one of each per pipeline pass
+        share = 1.0 / self.plan.pp
+        elementwise(acc, "embedding", t * h * ACT * 2, dev, count=share)
+        gemm(acc, "lm_head", logits, self.model.vocab / tp, h, "bf16", HIGH_PRECISION_BYTES, dev, count=share)
+        if tp > 1:
+            collective(acc, "logits_all_gather", "all_gather", logits * self.model.vocab * 4.0, tp, dev,
+                       count=share)
+        return acc
+
+    def _layer(self, acc: StepCost, lp: _LayerPlan, shape: StepShape, t: int, decode_keys: float,
+               dev: Device, tp: int, h: int) -> None:
+        a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
+        cd, wb = self.compute_dtype, self.w_bytes
+        elementwise(acc, "input_norm", 2 * t * h * ACT, dev, n)
+        # --- attention ---
+        if a.kind == "mla":
+            q_in = a.q_lora_rank or h
+            if a.q_lora_rank:
+                gemm(acc, "q_a_proj", t, a.q_lora_rank, h, cd, wb, dev, n)
+            gemm(acc, "q_b_proj", t, lp.heads * a.head_dim, q_in, cd, wb, dev, n)
+            gemm(acc, "kv_a_proj", t, a.kv_lora_rank + a.qk_rope_head_dim, h, cd, wb, dev, n)
+            # kv_b up-projection: applied to the new tokens (prefill) or absorbed into q/out (decode)
+            gemm(acc, "kv_b_proj", t, lp.heads * (a.head_dim - a.qk_rope_head_dim + a.v_head_dim),
+                 a.kv_lora_rank, cd, wb, dev, n)
+        else:
+            gemm(acc, "qkv_proj", t, lp.qkv_out, h, cd, wb, dev, n)
+        self._attention(acc, lp, shape, decode_keys, dev, n)
+        gemm(acc, "o_proj", t, h, lp.attn_in, cd, wb, dev, n)
+        collective(acc, "attn_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
+        elementwise(acc, "post_attn_norm", 2 * t * h * ACT, dev, n)
+        # --- MLP ---
+        if not m.is_moe:
+            self._mlp(acc, "mlp", t, m.intermediate / tp, m.gated, dev, n)
+            collective(acc, "mlp_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
+            return
+        ep = self.plan.ep
+        gemm(acc, "router", t, m.num_experts, h, "bf16", HIGH_PRECISION_BYTES, dev, n)
+        if m.shared_intermediate:
+            self._mlp(acc, "shared_expert", t, m.shared_intermediate / tp, m.gated, dev, n)
+        experts_here = m.num_experts / ep
+        assignments = t * m.top_k
+        # experts of this chip that receive at least one token (tokens routed uniformly)
+        touched = experts_here * (1.0 - (1.0 - 1.0 / m.num_experts) ** assignments)
+        rows_here = assignments / ep  # token-expert pairs processed on this chip
+        cols = m.intermediate / (tp // ep)
+        mult = 3 if m.gated else 2
+        # grouped GEMM: each touched expert streams its weights once; rows spread over them
+        per_expert_rows = rows_here / max(touched, 1e-9)
+        gemm(acc, "experts_gate_up", per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n * touched)
+        elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
+        gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n * touched)
+        if ep > 1:
+            payload = t * m.top_k * h * ACT
+            collective(acc, "moe_dispatch", "all_to_all", payload, ep, dev, n)
+            collective(acc, "moe_combine", "all_to_all", payload, ep, dev, n)
+            if tp // ep > 1:
+                collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp // ep, dev, n)
+        else:
+            collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
+
+    def _mlp(self, acc: StepCost, name: str, t: int, cols: float, gated: bool, dev: Device, n: float) -> None:
+        cd, wb, h = self.compute_dtype, self.w_bytes, self.model.hidden
+        gemm(acc, f"{name}_gate_up", t, (2 if gated else 1) * cols, h, cd, wb, dev, n)
+        elementwise(acc, f"{name}_act", 3 * t * cols * ACT, dev, n)
+        gemm(acc, f"{name}_down", t, h, cols, cd, wb, dev, n)
+
+    def _attention(self, acc: StepCost, lp: _LayerPlan, shape: StepShape, decode_keys: float,
+                   dev: Device, n: float) -> None:
+        a = lp.kind.attention
+        per_pair_prefill = self.model.attention_flops_per_pair(a, absorbed=False) / self.plan.tp
+        if shape.prefill:
+            pairs = sum(attention_pairs(c, new, lp.window) for c, new in shape.prefill)
+            cached = sum(c if lp.window is None else min(c, lp.window) for c, _ in shape.prefill)
+            new = sum(new for _, new in shape.prefill)
+            kv_bytes = (cached + new) * lp.kv_bytes_per_token
+            qo_bytes = new * lp.heads * (a.head_dim + a.v_head_dim) * ACT
+            attention(acc, "prefill_attention", pairs * per_pair_prefill, kv_bytes + qo_bytes, dev, n)
+        if shape.decode_count:
+            per_pair = self.model.attention_flops_per_pair(a, absorbed=True) / self.plan.tp
+            kv_bytes = decode_keys * lp.kv_bytes_per_token
+            qo_bytes = shape.decode_count * lp.heads * (a.head_dim + a.v_head_dim) * ACT
+            attention(acc, "decode_attention", decode_keys * per_pair, kv_bytes + qo_bytes, dev, n)
+
+
+def _split(shape: StepShape, parts: int) -> StepShape:
+    """One of `parts` equal micro-batches of a step (for pipeline parallelism)."""
+    f = 1.0 / parts
+    return StepShape(
+        prefill=tuple((c, new * f) for c, new in shape.prefill),
+        decode_count=shape.decode_count * f,
+        decode_keys=tuple((w, k * f) for w, k in shape.decode_keys),
+    )

@@ -1,0 +1,82 @@
+"""Calibration profile: how close a chip gets to its peaks, by operator shape.
+
+The cost model multiplies peak FLOP/s and bandwidth by these efficiencies. A chip with a
+profile in catalog/calibration/<id>.yaml uses it; any other chip uses DEFAULT, whose values are
+documented below. Profiles are fitted from microbenchmarks (calibration data), never from the
+end-to-end validation rows.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chip2chat.catalog import CATALOG_DIR
+from chip2chat.errors import pydantic_message
+
+
+class CalibrationProfile(BaseModel):
+    """Efficiencies of one chip. Every field has a documented default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "default"
+    gemm_efficiency: dict[str, float] = Field(default_factory=lambda: {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65})
+    """Best achievable dense-GEMM fraction of peak per compute dtype, for large well-shaped GEMMs.
+    Default: the median of the maximum-achievable-matmul-FLOPS (MAMF) over peak of the chips in
+    shared/facts/microbench.csv (H100/H200/B200/GB200: 0.73-0.80 bf16, 0.71-0.76 fp8)."""
+    tile_m: int = Field(default=64, ge=1)
+    """Rows of one GEMM tile along the token dimension (Hopper wgmma M = 64)."""
+    tile_n: int = Field(default=128, ge=1)
+    """Columns of one GEMM tile along the output-feature dimension."""
+    num_cores: int = Field(default=132, ge=1)
+    """Parallel compute units for wave quantization (H100 SXM: 132 SMs); a chip's own num_cores wins."""
+    attention_efficiency: float = Field(default=0.55, gt=0, le=1)
+    """Fraction of bf16 peak reached by prefill attention kernels (FlashAttention-3 reports
+    ~ 0.6-0.75 of H100 peak in bf16 for long sequences; shorter ones reach less)."""
+    memory_efficiency: float = Field(default=0.85, gt=0, le=1)
+    """Achievable fraction of peak memory bandwidth for large streaming reads (H100 ~0.9 on
+    STREAM-like copies, MI350X TransferBench 7.2 of 8 TB/s = 0.9; kernels in practice a bit less)."""
+    launch_overhead_s: float = Field(default=2e-6, ge=0)
+    """Fixed cost per kernel (launch gap and tail) with CUDA graphs."""
+    step_overhead_s: float = Field(default=1e-4, ge=0)
+    """Fixed cost per engine step outside the kernels (sampling, scheduling, input preparation)."""
+    collective_efficiency: float = Field(default=0.80, gt=0, le=1.2)
+    """Large-message bus bandwidth over the per-direction link peak (8x H200 ring all-reduce:
+    367 of 450 GB/s = 0.82, shared/facts/microbench.csv)."""
+    collective_latency_s: float = Field(default=8e-6, ge=0)
+    """Latency of one small collective inside a scale-up domain (one-shot custom all-reduce)."""
+    static_power_fraction: float = Field(default=0.30, ge=0, lt=1)
+    """Share of TDP drawn whatever the load (leakage, fans excluded, HBM refresh, idle clocks)."""
+    sources: list[str] = []
+    """Measurements the profile was fitted to."""
+
+    def gemm_peak_efficiency(self, dtype: str) -> float:
+        return self.gemm_efficiency.get(dtype, self.gemm_efficiency.get("bf16", 0.75))
+
+
+DEFAULT = CalibrationProfile()
+PROFILE_DIR = CATALOG_DIR / "calibration"
+
+
+def load_profile_file(path: str | Path) -> CalibrationProfile:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+        return CalibrationProfile(**raw)
+    except FileNotFoundError:
+        from chip2chat.errors import ConfigError
+
+        raise ConfigError(str(p), "<file>", "no such file") from None
+    except ValidationError as exc:
+        raise pydantic_message(str(p), exc) from None
+
+
+@lru_cache(maxsize=None)
+def profile_for(hardware_id: str) -> CalibrationProfile:
+    """The shipped profile of a catalog chip, or DEFAULT."""
+    path = PROFILE_DIR / f"{hardware_id}.yaml"
+    return load_profile_file(path) if path.exists() else DEFAULT

@@ -1,0 +1,47 @@
+"""Load accelerators from the catalog (by forgiving name) or from a user's YAML file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from chip2chat.catalog import find_entry, looks_like_path, read_yaml
+from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.hardware.spec import Accelerator
+
+CATALOG_FILE = "accelerators.yaml"
+
+
+@lru_cache(maxsize=256)
+def load_hardware(name: str) -> tuple[str, Accelerator]:
+    """(id, Accelerator) for a catalog name/alias or a YAML file path."""
+    if looks_like_path(name):
+        return Path(name).stem, _from_file(Path(name))
+    key, entry = find_entry("hardware", CATALOG_FILE, name)
+    return key, _validate(f"catalog {CATALOG_FILE} [{key}]", entry)
+
+
+def hardware_ids() -> list[str]:
+    return list(read_yaml(CATALOG_FILE))
+
+
+def _from_file(path: Path) -> Accelerator:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(path), "<file>", "no such file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), "<file>", f"not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "<root>", "expected a mapping describing one accelerator")
+    return _validate(str(path), raw)
+
+
+def _validate(source: str, raw: dict) -> Accelerator:
+    try:
+        return Accelerator(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(source, exc) from None

@@ -1,0 +1,121 @@
+"""Rich tables for the terminal: estimates and catalog entries, in human units."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from chip2chat.catalog import read_yaml
+from chip2chat.errors import NotFoundError
+from chip2chat.units import format_si
+
+
+def estimate_table(r) -> Table:
+    t = Table(title=f"{r.model} on {r.num_devices}x {r.hardware}  (tp={r.tp} pp={r.pp} ep={r.ep}, "
+                    f"weights {r.weight_dtype}, KV {r.kv_dtype})", show_header=True)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    gb = 1e9
+    rows = [
+        ("batch x (input + output)", f"{r.batch} x ({r.input_len} + {r.output_len})"),
+        ("fits", f"{'yes' if r.fits else 'NO'}  (max batch {r.max_batch})"),
+        ("memory per device", f"{r.memory_needed_bytes_per_device / gb:.1f} of "
+                              f"{r.memory_available_bytes_per_device / gb:.1f} GB"),
+        ("  weights / KV / activations", f"{r.weights_bytes_per_device / gb:.1f} / "
+                                         f"{r.kv_bytes_per_device / gb:.1f} / {r.activation_bytes_per_device / gb:.1f} GB"),
+        ("KV bytes per token", f"{r.kv_bytes_per_token:,.0f} B"),
+        ("TTFT (whole batch prefill)", f"{r.ttft_s * 1e3:.1f} ms  ({r.prefill_bound}-bound)"),
+        ("TPOT (decode step)", f"{r.tpot_s * 1e3:.2f} ms  ({r.decode_bound}-bound)"),
+        ("E2E", f"{r.e2e_s:.2f} s"),
+        ("output tokens/s", f"{r.output_tokens_per_s:,.0f}  ({r.output_tokens_per_s_per_device:,.0f} per device)"),
+    ]
+    b = r.decode_breakdown_s
+    rows.append(("  decode compute/memory/comm/overhead",
+                 " / ".join(f"{b[k] * 1e3:.2f}" for k in ("compute_s", "memory_s", "communication_s",
+                                                            "overhead_s")) + " ms"))
+    if r.power_w is not None:
+        rows.append(("power while decoding", f"{r.power_w / 1e3:.2f} kW ({r.power_w_per_device:.0f} W per device)"))
+        rows.append(("energy per output token", f"{r.energy_per_output_token_j:.3f} J"))
+    else:
+        rows.append(("power", "TDP not published for this chip"))
+    for name, value in rows:
+        t.add_row(name, value)
+    return t
+
+
+def _accelerator_rows(entries: dict) -> Table:
+    t = Table(title="Accelerators (dense peak; decimal units)")
+    for col in ("id", "name", "bf16", "fp8", "fp4", "memory", "capacity", "bandwidth", "scale-up", "TDP", "node", "year"):
+        t.add_column(col)
+    for key, e in entries.items():
+        f, m, s = e.get("peak_flops", {}), e.get("memory", {}), e.get("scale_up", {})
+        t.add_row(key, e.get("name", ""), str(f.get("bf16", "-")), str(f.get("fp8", "-")), str(f.get("fp4", "-")),
+                  f"{m.get('generation', '')} x{m.get('stacks', '-')}", str(m.get("capacity", "")),
+                  str(m.get("bandwidth", "")), str(s.get("bandwidth", "")), str(e.get("tdp", "n/p")),
+                  str(e.get("process_node", "")), str(e.get("launch_year", "")))
+    return t
+
+
+def _memory_rows(entries: dict) -> Table:
+    t = Table(title="Memory (per HBM stack)")
+    for col in ("id", "name", "pin rate", "width", "bandwidth", "capacity", "energy/bit", "year"):
+        t.add_column(col)
+    for key, e in entries.items():
+        t.add_row(key, e.get("name", ""), str(e.get("pin_rate", "")), str(e.get("interface_width_bits", "")),
+                  str(e.get("bandwidth", "")), str(e.get("capacity", "")), str(e.get("energy_per_bit", "-")),
+                  str(e.get("launch_year", "")))
+    return t
+
+
+def _model_rows(entries: dict) -> Table:
+    from chip2chat.models.load import load_model
+
+    t = Table(title="Models (derived from each config.json)")
+    for col in ("id", "hf repo", "layers", "hidden", "heads/kv", "experts", "total", "active", "KV/token bf16"):
+        t.add_column(col)
+    for key, e in entries.items():
+        m = load_model(key)
+        a = m.layers[0][1].attention
+        experts = max((f"{k.mlp.num_experts} (top {k.mlp.top_k})" for _, k in m.layers if k.mlp.is_moe), default="-")
+        t.add_row(key, e.get("hf_repo", ""), str(m.num_layers), str(m.hidden),
+                  f"{a.num_heads}/{a.num_kv_heads}" + (" MLA" if m.is_mla else ""), experts,
+                  f"{m.total_params / 1e9:.1f}B", f"{m.active_params / 1e9:.1f}B",
+                  format_si(m.kv_bytes_per_token(), "B"))
+    return t
+
+
+_KINDS = {"accelerators": ("accelerators.yaml", _accelerator_rows), "memory": ("memory.yaml", _memory_rows),
+          "models": ("models/index.yaml", _model_rows)}
+
+
+def catalog_tables(kind: str | None) -> list[Table]:
+    if kind is not None and kind not in _KINDS:
+        raise NotFoundError("catalog", kind, list(_KINDS))
+    chosen = [kind] if kind else list(_KINDS)
+    return [_KINDS[k][1](read_yaml(_KINDS[k][0])) for k in chosen]
+
+
+def catalog_entry_table(name: str) -> Table:
+    from chip2chat.catalog import find_entry
+
+    for kind, (file, _) in _KINDS.items():
+        try:
+            key, entry = find_entry(kind, file, name)
+        except NotFoundError:
+            continue
+        t = Table(title=f"{kind}: {key}", show_header=False)
+        t.add_column("field")
+        t.add_column("value", overflow="fold")
+        _flatten(t, "", entry)
+        return t
+    known = [k for f, _ in _KINDS.values() for k in read_yaml(f)]
+    raise NotFoundError("catalog entry", name, known)
+
+
+def _flatten(t: Table, prefix: str, value) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(t, f"{prefix}.{k}" if prefix else str(k), v)
+    elif isinstance(value, list):
+        t.add_row(prefix, "\n".join(str(v) for v in value))
+    else:
+        t.add_row(prefix, str(value).strip())
