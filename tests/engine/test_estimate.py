@@ -1,0 +1,124 @@
+"""`estimate`: hand-checkable bounds, invariants (hypothesis), fit and bad input."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chip2chat import estimate
+from chip2chat.errors import Chip2ChatError, NotFoundError
+from chip2chat.hardware.load import load_hardware
+
+
+def test_70b_bf16_decode_batch1_on_8x_h200_between_one_and_two_weight_reads():
+    # Decode at batch 1 must read every weight once per token: at least weights / peak bandwidth,
+    # and no real engine is more than 2x slower than that.
+    r = estimate("llama-3.1-70b", "h200", tp=8, batch=1, input_len=1024, output_len=256)
+    read_once = r.weights_bytes_per_device / 4.8e12
+    assert read_once < r.tpot_s < 2 * read_once
+    assert r.decode_bound == "memory"
+
+
+def test_json_keys_required_by_the_cli_contract():
+    d = estimate("llama-3.1-8b", "h100").to_dict()
+    for key in ("fits", "max_batch", "ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "decode_bound",
+                "weights_bytes_per_device", "kv_bytes_per_token", "power_w", "energy_per_output_token_j"):
+        assert key in d
+
+
+def test_e2e_is_ttft_plus_remaining_decode_steps():
+    r = estimate("llama-3.1-8b", "h200", batch=8, input_len=512, output_len=100)
+    assert r.e2e_s == pytest.approx(r.ttft_s + 99 * r.tpot_s)
+    assert r.output_tokens_per_s == pytest.approx(8 * 100 / r.e2e_s)
+
+
+def test_max_batch_is_the_fit_boundary():
+    r = estimate("llama-3.1-70b", "h100", tp=4, batch=1, input_len=2048, output_len=2048)
+    assert estimate("llama-3.1-70b", "h100", tp=4, batch=r.max_batch, input_len=2048, output_len=2048).fits
+    assert not estimate("llama-3.1-70b", "h100", tp=4, batch=r.max_batch + 1, input_len=2048,
+                        output_len=2048).fits
+
+
+def test_weights_that_do_not_fit_report_zero_batch():
+    r = estimate("llama-3.1-70b", "h100", tp=1)
+    assert not r.fits and r.max_batch == 0
+    assert r.weights_bytes_per_device > r.memory_available_bytes_per_device
+
+
+def test_fp8_weights_halve_decode_time_when_memory_bound():
+    bf16 = estimate("llama-3.1-70b", "h200", tp=8, batch=1)
+    fp8 = estimate("llama-3.1-70b", "h200", tp=8, batch=1, weight_dtype="fp8")
+    assert fp8.tpot_s < 0.75 * bf16.tpot_s
+
+
+def test_moe_decode_reads_only_routed_experts_at_batch_1():
+    # Mixtral at batch 1 touches 2 of 8 experts per layer: much faster than reading all 46.7B
+    r = estimate("mixtral-8x7b", "h200", tp=2, batch=1)
+    all_weights_time = r.weights_bytes_per_device / 4.8e12
+    assert r.tpot_s < 0.6 * all_weights_time
+
+
+def test_power_never_exceeds_tdp():
+    for batch in (1, 64, 512):
+        r = estimate("llama-3.1-8b", "h100", batch=batch, input_len=2048, output_len=128)
+        assert r.power_w_per_device <= 700 + 1e-6
+
+
+def test_unpublished_tdp_gives_no_power():
+    r = estimate("llama-3.1-8b", "tpu-v6e", batch=1)
+    assert r.power_w is None and r.energy_per_output_token_j is None and r.tpot_s > 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(tp=3), "does not divide the 64 attention heads"),
+    (dict(input_len=0), "input_len must be a positive integer"),
+    (dict(output_len=-1), "output_len must be a positive integer"),
+    (dict(batch=0), "batch must be a positive integer"),
+    (dict(weight_dtype="fp6"), "weight dtype 'fp6' is not one of"),
+    (dict(input_len=200_000), "exceeds llama-3.1-70b's context of 131072"),
+    (dict(ep=2), "needs a mixture-of-experts model"),
+])
+def test_bad_input_says_what_to_change(kwargs, message):
+    with pytest.raises(Chip2ChatError, match=message):
+        estimate("llama-3.1-70b", "h200", **kwargs)
+
+
+def test_unknown_model_names_closest():
+    with pytest.raises(NotFoundError, match="closest: llama-3.1-70b"):
+        estimate("llama-3.1-70", "h200")
+
+
+def _scaled(hw_name, bandwidth=1.0, flops=1.0):
+    hw = load_hardware(hw_name)[1]
+    mem = hw.memory.model_copy(update={"bandwidth_bytes_per_s": hw.memory.bandwidth_bytes_per_s * bandwidth})
+    return hw.model_copy(update={"memory": mem,
+                                 "peak_flops": {k: v * flops for k, v in hw.peak_flops.items()}})
+
+
+shapes = st.fixed_dictionaries({
+    "batch": st.integers(1, 256), "input_len": st.integers(1, 8192), "output_len": st.integers(1, 2048),
+    "model": st.sampled_from(["llama-3.1-8b", "mixtral-8x7b", "qwen3-30b-a3b", "gpt-oss-120b"]),
+})
+
+
+@given(shape=shapes, factor=st.floats(1.0, 8.0))
+def test_more_bandwidth_is_never_slower(shape, factor):
+    kw = dict(shape, tp=2, weight_dtype="fp8")
+    base = estimate(hardware=_scaled("h100-sxm"), **kw)
+    fast = estimate(hardware=_scaled("h100-sxm", bandwidth=factor), **kw)
+    assert fast.tpot_s <= base.tpot_s * (1 + 1e-12) and fast.ttft_s <= base.ttft_s * (1 + 1e-12)
+
+
+@given(shape=shapes, factor=st.floats(1.0, 8.0))
+def test_more_flops_is_never_slower(shape, factor):
+    kw = dict(shape, tp=2)
+    base = estimate(hardware=_scaled("h100-sxm"), **kw)
+    fast = estimate(hardware=_scaled("h100-sxm", flops=factor), **kw)
+    assert fast.tpot_s <= base.tpot_s * (1 + 1e-12) and fast.ttft_s <= base.ttft_s * (1 + 1e-12)
+
+
+@given(shape=shapes)
+def test_tokens_out_equal_batch_times_output(shape):
+    r = estimate(hardware="h200", tp=2, **shape)
+    assert math.isclose(r.output_tokens_per_s * r.e2e_s, shape["batch"] * shape["output_len"])

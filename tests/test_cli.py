@@ -1,0 +1,69 @@
+"""The command line: JSON contract, one-line errors, exit codes, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "chip2chat.cli", *args], capture_output=True, text=True)
+
+
+def test_estimate_json():
+    p = run("estimate", "--model", "llama-3.1-70b", "--hardware", "h200", "--tensor-parallel-size", "8",
+            "--batch", "64", "--input-len", "1024", "--output-len", "256", "--weight-dtype", "fp8", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["fits"] and d["kv_bytes_per_token"] == 327680 and d["decode_bound"] in ("memory", "compute",
+                                                                                     "communication")
+
+
+def test_estimate_table_prints():
+    p = run("estimate", "--model", "llama-3.1-8b", "--hardware", "h100")
+    assert p.returncode == 0 and "TPOT" in p.stdout
+
+
+def _one_line_error(p, code, text):
+    assert p.returncode == code
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_unknown_model_one_line_with_closest():
+    _one_line_error(run("estimate", "--model", "llama-3.1-70c", "--hardware", "h100"), 2, "closest: llama-3.1-70b")
+
+
+def test_unknown_hardware_one_line():
+    _one_line_error(run("estimate", "--model", "llama-3.1-8b", "--hardware", "h1000"), 2, "unknown hardware")
+
+
+def test_tp_not_dividing_heads():
+    _one_line_error(run("estimate", "--model", "llama-3.1-8b", "--hardware", "h100", "-tp", "3"), 2,
+                    "does not divide the 32 attention heads")
+
+
+def test_negative_length():
+    _one_line_error(run("estimate", "--model", "llama-3.1-8b", "--hardware", "h100", "--output-len", "-3"), 2,
+                    "output_len must be a positive integer")
+
+
+def test_plan_that_does_not_fit_gives_bytes_needed_vs_available():
+    p = run("estimate", "--model", "llama-3.1-405b", "--hardware", "h100", "-tp", "8", "--json")
+    assert p.returncode == 1 and json.loads(p.stdout)["fits"] is False
+    err = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(err) == 1 and "does not fit: needs" in err[0] and "GB available" in err[0]
+
+
+def test_config_missing_field(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"hidden_size": 4096, "num_hidden_layers": 2, "vocab_size": 1000}))
+    _one_line_error(run("estimate", "--model", str(cfg), "--hardware", "h100"), 2,
+                    "num_attention_heads: missing")
+
+
+def test_catalog_list_and_show():
+    p = run("catalog", "list", "accelerators")
+    assert p.returncode == 0 and "h200-sxm" in p.stdout and "mi355x" in p.stdout
+    p = run("catalog", "show", "deepseek-v3")
+    assert p.returncode == 0 and "deepseek-ai/DeepSeek-V3" in p.stdout
