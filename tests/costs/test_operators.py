@@ -54,3 +54,11 @@ def test_energy_of_a_peak_gemm_equals_tdp_minus_static():
     gemm(acc, "g", 64 * 132, 128 * 64, 16384, "bf16", 2.0, H100)
     power = acc.dynamic_energy_j / acc.time_s + H100.static_w
     assert power == pytest.approx(700, rel=0.03)
+
+
+def test_unmeasured_dtype_scales_the_chips_own_bf16_efficiency():
+    # MI300X reaches 0.51 of bf16 peak (MAMF); its unmeasured fp8 must not jump to the 0.70 default
+    from chip2chat.hardware.calibration import profile_for
+
+    p = profile_for("mi300x")
+    assert p.gemm_peak_efficiency("fp8") == pytest.approx(p.gemm_peak_efficiency("bf16") * 0.70 / 0.75)

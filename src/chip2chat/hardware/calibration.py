@@ -18,13 +18,16 @@ from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import pydantic_message
 
 
+_DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
+
+
 class CalibrationProfile(BaseModel):
     """Efficiencies of one chip. Every field has a documented default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = "default"
-    gemm_efficiency: dict[str, float] = Field(default_factory=lambda: {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65})
+    gemm_efficiency: dict[str, float] = Field(default_factory=lambda: dict(_DEFAULT_GEMM))
     """Best achievable dense-GEMM fraction of peak per compute dtype, for large well-shaped GEMMs.
     Default: the median of the maximum-achievable-matmul-FLOPS (MAMF) over peak of the chips in
     shared/facts/microbench.csv (H100/H200/B200/GB200: 0.73-0.80 bf16, 0.71-0.76 fp8)."""
@@ -55,7 +58,12 @@ class CalibrationProfile(BaseModel):
     """Measurements the profile was fitted to."""
 
     def gemm_peak_efficiency(self, dtype: str) -> float:
-        return self.gemm_efficiency.get(dtype, self.gemm_efficiency.get("bf16", 0.75))
+        """Measured efficiency for the dtype; else the chip's bf16 one scaled by the default ratio
+        (e.g. an unmeasured fp4 = bf16 x 0.65 / 0.75), so a slow chip stays slow in every dtype."""
+        if dtype in self.gemm_efficiency:
+            return self.gemm_efficiency[dtype]
+        ratio = _DEFAULT_GEMM.get(dtype, _DEFAULT_GEMM["bf16"]) / _DEFAULT_GEMM["bf16"]
+        return self.gemm_efficiency.get("bf16", _DEFAULT_GEMM["bf16"]) * ratio
 
 
 DEFAULT = CalibrationProfile()
