@@ -72,6 +72,7 @@ class Replica:
         self.compute_dtype = COMPUTE_DTYPE[weight_dtype]
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
+        self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
 
     def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
         a, tp = kind.attention, self.plan.tp
@@ -89,30 +90,60 @@ class Replica:
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
-        """Cost of one engine step on one chip, the pipeline included, before any TDP cap."""
+        """Cost of one engine step on one chip, the pipeline included, before any TDP cap.
+
+        = body (every operator but attention; depends only on the token and logit counts)
+        + attention (depends on the contexts), for one pipeline micro-batch, times pp.
+        """
         pp = self.plan.pp
-        if pp == 1:
-            acc = self._stage_cost(shape, detail)
-        else:
-            micro = _split(shape, pp)
-            acc = self._stage_cost(micro, detail)
+        micro = shape if pp == 1 else _split(shape, pp)
+        acc = StepCost(ops=[] if detail else None)
+        self._body(acc, micro.tokens, micro.decode_count + len(micro.prefill))
+        self._attention_all(acc, micro)
+        return self._finish(acc, micro.tokens)
+
+    def fast_step(self, shape: StepShape) -> tuple[float, float]:
+        """(seconds, dynamic joules per chip) of a step, equal to step_cost's, with the body memoised.
+
+        The serving simulator calls this millions of times: the body depends only on
+        (tokens, logits), so it is computed once per pair; attention is costed each time.
+        """
+        pp = self.plan.pp
+        micro = shape if pp == 1 else _split(shape, pp)
+        key = (micro.tokens, micro.decode_count + len(micro.prefill))
+        body = self._body_memo.get(key)
+        if body is None:
+            acc = StepCost()
+            self._body(acc, *key)
+            body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
+        att = StepCost()
+        self._attention_all(att, micro)
+        seconds = (body[0] + att.time_s) * pp + self.device.step_overhead_s
+        joules = (body[1] + att.dynamic_energy_j) * pp
+        if pp > 1:
+            send = StepCost()
+            collective(send, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
+                       count=pp - 1)
+            seconds, joules = seconds + send.time_s, joules + send.dynamic_energy_j
+        return seconds, joules
+
+    def _finish(self, acc: StepCost, micro_tokens: float) -> StepCost:
+        pp = self.plan.pp
+        if pp > 1:
             # every micro-batch passes all pp stages; the pipe is full, so the step is pp stage times
             for name in ("compute_s", "memory_s", "communication_s", "overhead_s", "flops", "bytes",
                          "dynamic_energy_j"):
                 setattr(acc, name, getattr(acc, name) * pp)
-            collective(acc, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
+            collective(acc, "pp_send", "send", micro_tokens * self.model.hidden * ACT, 2, self.device,
                        count=pp - 1)
         acc.overhead_s += self.device.step_overhead_s
         return acc
 
-    def _stage_cost(self, shape: StepShape, detail: bool) -> StepCost:
+    def _body(self, acc: StepCost, t: float, logits: float) -> None:
+        """Every operator of one stage except attention: projections, MLP/MoE, norms, collectives."""
         dev, tp, h = self.device, self.plan.tp, self.model.hidden
-        acc = StepCost(ops=[] if detail else None)
-        t = shape.tokens
-        logits = shape.decode_count + len(shape.prefill)
-        decode_keys = dict(shape.decode_keys)
         for lp in self._layers:
-            self._layer(acc, lp, shape, t, decode_keys.get(lp.window, 0.0), dev, tp, h)
+            self._layer(acc, lp, t, dev, tp, h)
         # embedding gather on the first stage, lm_head on the last: one of each per pipeline pass
         share = 1.0 / self.plan.pp
         elementwise(acc, "embedding", t * h * ACT * 2, dev, count=share)
@@ -120,10 +151,13 @@ class Replica:
         if tp > 1:
             collective(acc, "logits_all_gather", "all_gather", logits * self.model.vocab * 4.0, tp, dev,
                        count=share)
-        return acc
 
-    def _layer(self, acc: StepCost, lp: _LayerPlan, shape: StepShape, t: int, decode_keys: float,
-               dev: Device, tp: int, h: int) -> None:
+    def _attention_all(self, acc: StepCost, shape: StepShape) -> None:
+        decode_keys = dict(shape.decode_keys)
+        for lp in self._layers:
+            self._attention(acc, lp, shape, decode_keys.get(lp.window, 0.0), self.device, lp.count)
+
+    def _layer(self, acc: StepCost, lp: _LayerPlan, t: float, dev: Device, tp: int, h: int) -> None:
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
         cd, wb = self.compute_dtype, self.w_bytes
         elementwise(acc, "input_norm", 2 * t * h * ACT, dev, n)
@@ -139,7 +173,6 @@ class Replica:
                  a.kv_lora_rank, cd, wb, dev, n)
         else:
             gemm(acc, "qkv_proj", t, lp.qkv_out, h, cd, wb, dev, n)
-        self._attention(acc, lp, shape, decode_keys, dev, n)
         gemm(acc, "o_proj", t, h, lp.attn_in, cd, wb, dev, n)
         collective(acc, "attn_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
         elementwise(acc, "post_attn_norm", 2 * t * h * ACT, dev, n)
