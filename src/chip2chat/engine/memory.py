@@ -31,6 +31,12 @@ def kv_bytes_per_sequence(replica: Replica, context: int) -> float:
     return total
 
 
+def kv_bytes_per_token_per_device(replica: Replica) -> float:
+    """KV bytes one more token costs on one chip, windowed layers counted as full (as when paging
+    every layer alike: an upper bound for models with sliding windows)."""
+    return sum(lp.count * lp.kv_bytes_per_token for lp in replica._layers)
+
+
 def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batched_tokens: int,
                   max_num_seqs: int) -> MemoryBudget:
     """Weights are split evenly over the tp x pp chips (replicated KV projections are ignored).

@@ -57,6 +57,9 @@ class _LayerPlan:
     attn_in: int  # rows of the output projection per chip
     kv_bytes_per_token: float  # KV bytes one cached token costs this chip in this layer
     window: int | None
+    prefill_flops_per_pair: float  # attention FLOP per (query, key) pair on this chip
+    decode_flops_per_pair: float  # the same in decode (MLA absorbed)
+    qo_bytes_per_query: float  # query read + output write per token on this chip
 
 
 class Replica:
@@ -86,7 +89,10 @@ class Replica:
             kv_per_token = kv_heads * (a.head_dim + a.v_head_dim) * self.kv_bytes
             qkv_out = (heads + 2 * kv_heads) * a.head_dim
         return _LayerPlan(count=count / self.plan.pp, kind=kind, heads=heads, qkv_out=qkv_out,
-                          attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token, window=a.window)
+                          attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token, window=a.window,
+                          prefill_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=False) / tp,
+                          decode_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=True) / tp,
+                          qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT)
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
@@ -116,10 +122,9 @@ class Replica:
             acc = StepCost()
             self._body(acc, *key)
             body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
-        att = StepCost()
-        self._attention_all(att, micro)
-        seconds = (body[0] + att.time_s) * pp + self.device.step_overhead_s
-        joules = (body[1] + att.dynamic_energy_j) * pp
+        att_s, att_j = self._attention_fast(micro)
+        seconds = (body[0] + att_s) * pp + self.device.step_overhead_s
+        joules = (body[1] + att_j) * pp
         if pp > 1:
             send = StepCost()
             collective(send, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
@@ -153,9 +158,43 @@ class Replica:
                        count=share)
 
     def _attention_all(self, acc: StepCost, shape: StepShape) -> None:
-        decode_keys = dict(shape.decode_keys)
+        dev = self.device
+        for lp, name, flops, nbytes in self._attention_work(shape):
+            attention(acc, name, flops, nbytes, dev, lp.count)
+
+    def _attention_fast(self, shape: StepShape) -> tuple[float, float]:
+        """(seconds, joules) of all attention operators: `attention()`'s arithmetic, inlined."""
+        dev = self.device
+        rate, bw, launch = dev.attention_rate, dev.memory_bw, dev.launch_s
+        e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
+        seconds = joules = 0.0
+        for lp, _, flops, nbytes in self._attention_work(shape):
+            t_c, t_m = flops / rate, nbytes / bw
+            seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
+            joules += (flops * e_flop + nbytes * e_byte) * lp.count
+        return seconds, joules
+
+    def _attention_work(self, shape: StepShape):
+        """(layer plan, name, FLOP, bytes) of each attention operator of one layer, per layer kind.
+
+        Prefill: causal pairs of each chunk against its cached context (capped by the window),
+        reading the cached KV once. Decode: one query per sequence against its whole context.
+        """
+        keys_by_window = dict(shape.decode_keys)
         for lp in self._layers:
-            self._attention(acc, lp, shape, decode_keys.get(lp.window, 0.0), self.device, lp.count)
+            if shape.prefill:
+                w = lp.window
+                pairs = cached = new = 0
+                for c, n in shape.prefill:
+                    pairs += attention_pairs(c, n, w)
+                    cached += c if w is None or c < w else w
+                    new += n
+                yield (lp, "prefill_attention", pairs * lp.prefill_flops_per_pair,
+                       (cached + new) * lp.kv_bytes_per_token + new * lp.qo_bytes_per_query)
+            if shape.decode_count:
+                keys = keys_by_window.get(lp.window, 0.0)
+                yield (lp, "decode_attention", keys * lp.decode_flops_per_pair,
+                       keys * lp.kv_bytes_per_token + shape.decode_count * lp.qo_bytes_per_query)
 
     def _layer(self, acc: StepCost, lp: _LayerPlan, t: float, dev: Device, tp: int, h: int) -> None:
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
@@ -211,23 +250,6 @@ class Replica:
         gemm(acc, f"{name}_gate_up", t, (2 if gated else 1) * cols, h, cd, wb, dev, n)
         elementwise(acc, f"{name}_act", 3 * t * cols * ACT, dev, n)
         gemm(acc, f"{name}_down", t, h, cols, cd, wb, dev, n)
-
-    def _attention(self, acc: StepCost, lp: _LayerPlan, shape: StepShape, decode_keys: float,
-                   dev: Device, n: float) -> None:
-        a = lp.kind.attention
-        per_pair_prefill = self.model.attention_flops_per_pair(a, absorbed=False) / self.plan.tp
-        if shape.prefill:
-            pairs = sum(attention_pairs(c, new, lp.window) for c, new in shape.prefill)
-            cached = sum(c if lp.window is None else min(c, lp.window) for c, _ in shape.prefill)
-            new = sum(new for _, new in shape.prefill)
-            kv_bytes = (cached + new) * lp.kv_bytes_per_token
-            qo_bytes = new * lp.heads * (a.head_dim + a.v_head_dim) * ACT
-            attention(acc, "prefill_attention", pairs * per_pair_prefill, kv_bytes + qo_bytes, dev, n)
-        if shape.decode_count:
-            per_pair = self.model.attention_flops_per_pair(a, absorbed=True) / self.plan.tp
-            kv_bytes = decode_keys * lp.kv_bytes_per_token
-            qo_bytes = shape.decode_count * lp.heads * (a.head_dim + a.v_head_dim) * ACT
-            attention(acc, "decode_attention", decode_keys * per_pair, kv_bytes + qo_bytes, dev, n)
 
 
 def _split(shape: StepShape, parts: int) -> StepShape:

@@ -1,0 +1,36 @@
+"""Serving-engine knobs, named and defaulted as vLLM names them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SchedulerConfig(BaseModel):
+    """How one replica batches requests (vLLM `--max-num-seqs`, `--max-num-batched-tokens`, ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_num_seqs: int = Field(default=256, ge=1)
+    """Most sequences in one step (vLLM default 256)."""
+    max_num_batched_tokens: int = Field(default=8192, ge=1)
+    """Token budget of one step: decode tokens plus prefill tokens."""
+    enable_chunked_prefill: bool = True
+    """On (vLLM V1): decodes first, then prompts fill the remaining budget, split if needed.
+    Off (vLLM V0): a step either prefills whole prompts (taking priority) or decodes."""
+    enable_prefix_caching: bool = False
+    """Reuse cached KV blocks of shared prompt prefixes (needs hash ids in the workload)."""
+    block_size: int = Field(default=16, ge=1)
+    """Tokens per KV block (vLLM default 16)."""
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    """Fraction of HBM the engine may use for weights, activations and KV cache."""
+    policy: Literal["fcfs", "priority"] = "fcfs"
+    """Waiting order and preemption victim: arrival order, or (priority, arrival) with lower first."""
+
+    @model_validator(mode="after")
+    def _budget_holds_the_decodes(self) -> "SchedulerConfig":
+        if self.max_num_batched_tokens < self.max_num_seqs:
+            raise ValueError(f"max_num_batched_tokens ({self.max_num_batched_tokens}) must be >= max_num_seqs "
+                             f"({self.max_num_seqs}) so that every running sequence can decode in one step")
+        return self

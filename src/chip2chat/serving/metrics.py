@@ -1,0 +1,86 @@
+"""Summary metrics of a simulation, named as vLLM's benchmark_serving names them.
+
+TTFT = first token - arrival; TPOT = (finish - first token) / (output tokens - 1) per request;
+ITL = gaps between consecutive tokens of a request (from the replicas' histograms);
+E2EL = finish - arrival. Percentiles are numpy's (linear interpolation), as in vLLM.
+Goodput counts the completed requests that meet every given SLO, per second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chip2chat.serving.request import FINISHED
+from chip2chat.serving.stats import LatencyHistogram
+
+PERCENTILES = (50, 90, 99)
+
+
+def _stats(name: str, values_s: np.ndarray) -> dict:
+    out = {}
+    ms = values_s * 1e3
+    out[f"mean_{name}_ms"] = float(ms.mean()) if ms.size else float("nan")
+    for q in PERCENTILES:
+        key = "median" if q == 50 else f"p{q}"
+        out[f"{key}_{name}_ms"] = float(np.percentile(ms, q)) if ms.size else float("nan")
+    return out
+
+
+def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | None,
+              static_w_per_replica: float) -> dict:
+    done = [r for r in requests if r.status == FINISHED]
+    arrival = np.fromiter((r.arrival_s for r in done), float, len(done))
+    first = np.fromiter((r.first_token_s for r in done), float, len(done))
+    finish = np.fromiter((r.finish_s for r in done), float, len(done))
+    n_in = np.fromiter((r.input_len for r in done), float, len(done))
+    n_out = np.fromiter((r.output_len for r in done), float, len(done))
+    ttft, e2e = first - arrival, finish - arrival
+    multi = n_out > 1
+    tpot = (finish[multi] - first[multi]) / (n_out[multi] - 1)
+    start = min((r.arrival_s for r in requests), default=0.0)
+    end = float(finish.max()) if len(done) else start
+    duration = max(end - start, 1e-12)
+    itl = LatencyHistogram()
+    for s in sims:
+        itl.merge(s.stats.itl)
+    ok = np.ones(len(done), dtype=bool)
+    if slo_ttft_ms is not None:
+        ok &= ttft * 1e3 <= slo_ttft_ms
+    if slo_tpot_ms is not None:
+        tpot_all = np.zeros(len(done))
+        tpot_all[multi] = tpot
+        ok &= tpot_all * 1e3 <= slo_tpot_ms
+    busy = sum(s.stats.busy_s for s in sims)
+    energy = sum(s.stats.energy_j for s in sims) + static_w_per_replica * max(0.0, len(sims) * duration - busy)
+    kv_u = sum(u for s in sims for u, _ in s.stats.kv_time.values())
+    kv_t = sum(t for s in sims for _, t in s.stats.kv_time.values())
+    out_tokens = float(n_out.sum())
+    summary = {
+        "completed": len(done),
+        "rejected": sum(len(s.stats.rejected) for s in sims),
+        "duration_s": duration,
+        "total_input_tokens": int(n_in.sum()),
+        "total_output_tokens": int(out_tokens),
+        "request_throughput": len(done) / duration,
+        "output_throughput": out_tokens / duration,
+        "total_token_throughput": (out_tokens + n_in.sum()) / duration,
+        "request_goodput": float(ok.sum()) / duration,
+        "goodput_fraction": float(ok.mean()) if len(done) else float("nan"),
+        **_stats("ttft", ttft),
+        **_stats("tpot", tpot),
+        "mean_itl_ms": itl.mean * 1e3,
+        "median_itl_ms": itl.percentile(50) * 1e3,
+        "p90_itl_ms": itl.percentile(90) * 1e3,
+        "p99_itl_ms": itl.percentile(99) * 1e3,
+        **_stats("e2el", e2e),
+        "preemptions": sum(s.stats.preemptions for s in sims),
+        "prefix_cache_hit_tokens": sum(s.stats.prefix_hit_tokens for s in sims),
+        "mean_kv_utilization": kv_u / kv_t if kv_t else 0.0,
+        "engine_steps": sum(s.stats.steps for s in sims),
+        "busy_fraction": busy / (len(sims) * duration),
+        "energy_j": energy,
+        "energy_per_output_token_j": energy / out_tokens if out_tokens else float("nan"),
+        "slo_ttft_ms": slo_ttft_ms,
+        "slo_tpot_ms": slo_tpot_ms,
+    }
+    return summary
