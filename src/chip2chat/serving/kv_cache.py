@@ -72,6 +72,10 @@ class BlockPool:
             n += 1
         return n
 
+    def unpinned_blocks(self, hashes: tuple[int, ...] | None, n: int) -> int:
+        """Blocks of the first n cached hash blocks that nobody uses (evictable today)."""
+        return sum(self.blocks_per_hash for h in hashes[:n] if self._cache[h] == 0) if n else 0
+
     def pin(self, hashes: tuple[int, ...], n: int) -> None:
         for h in hashes[:n]:
             if self._cache[h] == 0:
@@ -85,18 +89,13 @@ class BlockPool:
             if self._cache[h] == 0:
                 self._pinned -= self.blocks_per_hash
 
-    def insert(self, hashes: tuple[int, ...], first: int, last: int) -> int:
-        """Move the request's own blocks of hash blocks [first, last) into the cache.
+    def insert(self, hashes: tuple[int, ...], first: int, last: int) -> None:
+        """Keep a finishing request's hash blocks [first, last) in the cache, evictable.
 
-        Returns how many of the request's owned blocks the cache took over (the rest are freed).
+        The caller then releases all the request's owned blocks: those kept here are counted in
+        `cached` instead. A hash another request cached meanwhile is not kept twice.
         """
-        if not self.prefix_caching:
-            return 0
-        taken = 0
         for h in hashes[first:last]:
-            if h in self._cache:
-                continue  # another request cached the same prefix meanwhile: ours is freed
-            self._cache[h] = 0
-            self.cached += self.blocks_per_hash
-            taken += self.blocks_per_hash
-        return taken
+            if h not in self._cache:
+                self._cache[h] = 0
+                self.cached += self.blocks_per_hash

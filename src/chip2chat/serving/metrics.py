@@ -76,6 +76,8 @@ def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | No
         "preemptions": sum(s.stats.preemptions for s in sims),
         "prefix_cache_hit_tokens": sum(s.stats.prefix_hit_tokens for s in sims),
         "mean_kv_utilization": kv_u / kv_t if kv_t else 0.0,
+        "mean_requests_in_system": sum(s.stats.in_system_s for s in sims) / duration,
+        "mean_requests_waiting": sum(s.stats.waiting_s for s in sims) / duration,
         "engine_steps": sum(s.stats.steps for s in sims),
         "busy_fraction": busy / (len(sims) * duration),
         "energy_j": energy,

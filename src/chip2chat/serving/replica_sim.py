@@ -141,8 +141,9 @@ class ReplicaSim:
             chunk = min(chunk, self.cfg.max_num_batched_tokens - len(self.decoding))
             if chunk <= 0:
                 return False
-        need = self.pool.blocks_for(computed + chunk) - hit * self.pool.blocks_per_hash
-        return need <= self.pool.available
+        need = max(0, self.pool.blocks_for(computed + chunk) - hit * self.pool.blocks_per_hash)
+        # reused prefix blocks nobody else holds stop being evictable once pinned
+        return need + self.pool.unpinned_blocks(req.hashes, hit) <= self.pool.available
 
     # --- one detailed step ----------------------------------------------------------------------
     def _schedule(self) -> SchedulerOutput:
@@ -193,11 +194,13 @@ class ReplicaSim:
                 return
             chunk = min(chunk, budget)
             shared = hit * pool.blocks_per_hash
+            if hit:  # pin before allocating, so that eviction cannot take the prefix we reuse
+                pool.pin(req.hashes, hit)
             if not pool.allocate(max(0, pool.blocks_for(computed + chunk) - shared)):
+                if hit:
+                    pool.unpin(req.hashes, hit)
                 return
             self._pop()
-            if hit:
-                pool.pin(req.hashes, hit)
             req.num_computed, req.shared_blocks, req.cached_hashes = computed, shared, hit
             req.status = RUNNING
             if req.scheduled_s < 0:
@@ -225,7 +228,8 @@ class ReplicaSim:
         start = self.clock
         self.clock += seconds
         self.stats.record(start, seconds, joules * self.energy_scale, self.pool.used / self.pool.total,
-                          prefill_tokens=sum(c for _, c in out.prefill), decode_seqs=n_dec, steps=1)
+                          prefill_tokens=sum(c for _, c in out.prefill), decode_seqs=n_dec, steps=1,
+                          running=len(self.running), waiting=len(self.waiting))
         if n_dec:
             self.stats.itl.add(seconds, seconds, n_dec)
         self.processed_tokens += sum(c for _, c in out.prefill) + n_dec
@@ -235,6 +239,7 @@ class ReplicaSim:
             if req.num_computed >= req.prefill_target:
                 self.prefilling.remove(req)
                 req.num_output += 1
+                self.stats.prefill_emitted_tokens += 1
                 if req.first_token_s < 0:
                     req.first_token_s = self.clock
                 joined.append(req)
@@ -333,10 +338,14 @@ class ReplicaSim:
         duration = k * t0 + slope * k * (k - 1) / 2
         energy = k * e0 + eslope * k * (k - 1) / 2
         blocks = self._blocks_needed(k)
+        used_before = self.pool.used
         self.pool.allocate(blocks)
+        # mean over the run of the blocks in use after each step's allocation (as step by step records)
+        used = used_before + (self.pool.used - used_before) * (k + 1) / (2 * k)
         start = self.clock
-        self.stats.record(start, duration, energy * self.energy_scale, self.pool.used / self.pool.total,
-                          prefill_tokens=0, decode_seqs=n * k, steps=k)
+        self.stats.record(start, duration, energy * self.energy_scale, used / self.pool.total,
+                          prefill_tokens=0, decode_seqs=n * k, steps=k, running=len(self.running),
+                          waiting=len(self.waiting))
         self.stats.itl.add(t0, t0 + slope * (k - 1), n * k)
         self.clock += duration
         self.G += k
@@ -380,6 +389,7 @@ class ReplicaSim:
         elif victim in self.prefilling:
             self.prefilling.remove(victim)
         self.assigned_tokens += victim.num_computed  # computed once, to be computed again
+        self.stats.recomputed_tokens += victim.num_computed
         self._free_kv(victim, keep_prefix=False)
         victim.num_computed = victim.shared_blocks = victim.cached_hashes = 0
         victim.prefill_target = victim.input_len + victim.num_output
@@ -395,7 +405,7 @@ class ReplicaSim:
         own = pool.blocks_for(req.num_computed) - req.shared_blocks
         if keep_prefix and req.hashes and pool.prefix_caching:
             full = min(len(req.hashes), req.input_len // self.hash_block_size, req.num_computed // self.hash_block_size)
-            own -= pool.insert(req.hashes, req.cached_hashes, full)
+            pool.insert(req.hashes, req.cached_hashes, full)  # these blocks move from owned to cached
         if req.cached_hashes:
             pool.unpin(req.hashes, req.cached_hashes)
         pool.release(max(0, own))

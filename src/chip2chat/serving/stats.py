@@ -80,13 +80,19 @@ class ReplicaStats:
     decode_tokens: int = 0
     preemptions: int = 0
     prefix_hit_tokens: int = 0
+    recomputed_tokens: int = 0  # KV thrown away by preemption, to be computed again
+    prefill_emitted_tokens: int = 0  # output tokens produced by the step that completes a prefill
     finished: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
     kv_time: dict = field(default_factory=dict)  # bucket -> (sum of util x seconds, seconds)
+    in_system_s: float = 0.0  # integral over time of requests running or waiting (Little's L x T)
+    waiting_s: float = 0.0  # integral over time of requests waiting
 
     def record(self, start: float, seconds: float, joules: float, kv_util: float, prefill_tokens: int,
-               decode_seqs: int, steps: int) -> None:
+               decode_seqs: int, steps: int, running: int = 0, waiting: int = 0) -> None:
         self.busy_s += seconds
+        self.in_system_s += (running + waiting) * seconds
+        self.waiting_s += waiting * seconds
         self.energy_j += joules
         self.steps += steps
         self.prefill_tokens += prefill_tokens

@@ -1,0 +1,207 @@
+"""The serving simulator against hand results, invariants and the issue's acceptance points."""
+
+import json
+
+import numpy as np
+import pytest
+
+from chip2chat import estimate
+from chip2chat.errors import Chip2ChatError
+from chip2chat.serving.simulate import simulate
+from chip2chat.workload import Workload
+
+BASE = dict(model="llama-3.1-8b", hardware="h100")
+
+
+def test_low_load_ttft_equals_single_request_prefill_from_estimate():
+    # requests 1000 s apart never overlap: each one is prefilled alone, exactly as `estimate` does it
+    sim = simulate(**BASE, rate_per_s=0.001, num_requests=20, input_len=1024, output_len=64, seed=3)
+    single = estimate(**BASE, batch=1, input_len=1024, output_len=64)
+    assert sim.requests["ttft_s"].to_numpy() == pytest.approx(single.ttft_s, rel=1e-9)
+    assert sim.summary["mean_tpot_ms"] == pytest.approx(single.tpot_s * 1e3, rel=0.01)
+
+
+def test_every_token_is_accounted_for_even_with_preemptions(monkeypatch):
+    # forward-pass tokens = prompts + (outputs - 1) + KV recomputed after preemption (a recompute also
+    # re-prefills the last generated token, which then is not decoded); prefix hits count as done.
+    # Output tokens = those emitted by the steps that complete a prefill + those decoded.
+    from chip2chat.serving import simulate as simmod
+
+    sims = []
+    real = simmod.summarize
+    monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
+    sim = simulate(**BASE, rate_per_s=30, num_requests=600, input_len=("uniform", 50, 3000),
+                   output_len=("uniform", 1, 500), seed=1, gpu_memory_utilization=0.3)
+    df = sim.requests
+    assert (df["status"] == "finished").all() and sim.summary["preemptions"] > 0
+    st = [s.stats for s in sims]
+    forward = sum(x.prefill_tokens + x.prefix_hit_tokens + x.decode_tokens for x in st)
+    expected = df["input_len"].sum() + (df["output_len"] - 1).sum() + sum(x.recomputed_tokens for x in st)
+    assert forward == expected
+    emitted = sum(x.prefill_emitted_tokens for x in st) + sum(x.decode_tokens for x in st)
+    assert emitted == df["output_len"].sum() == sim.summary["total_output_tokens"]
+
+
+def test_littles_law_on_the_simulated_queue():
+    # L (time average of requests in the engine, integrated from its state) = lambda x W (timestamps)
+    sim = simulate(**BASE, rate_per_s=20, num_requests=4000, input_len=1024, output_len=256, seed=5)
+    s, df = sim.summary, sim.requests
+    lam = len(df) / s["duration_s"]
+    assert s["mean_requests_in_system"] == pytest.approx(lam * df["e2e_s"].mean(), rel=0.02)
+
+
+def test_littles_law_on_the_waiting_queue_under_overload():
+    sim = simulate(**BASE, rate_per_s=40, num_requests=3000, input_len=1024, output_len=256, seed=5)
+    s, df = sim.summary, sim.requests
+    lam = len(df) / s["duration_s"]
+    wait = (df["scheduled_s"] - df["arrival_s"]).mean()
+    assert s["mean_requests_waiting"] == pytest.approx(lam * wait, rel=0.02)
+
+
+def test_small_kv_cache_preempts_and_a_larger_one_does_not():
+    kw = dict(**BASE, rate_per_s=30, num_requests=800, input_len=1024, output_len=512, seed=4)
+    small = simulate(**kw, gpu_memory_utilization=0.25)  # ~2 GB of KV: about 60 requests at full length
+    large = simulate(**kw, gpu_memory_utilization=0.9)
+    assert small.summary["preemptions"] > 0 and small.requests["preemptions"].sum() == small.summary["preemptions"]
+    assert large.summary["preemptions"] == 0
+    assert (small.requests["status"] == "finished").all()  # preempted requests still complete
+
+
+def test_chunked_prefill_lowers_p99_tpot_under_mixed_load():
+    # long prompts among running decodes: without chunked prefill (vLLM V0) whole prompts are
+    # prefilled in prefill-only steps that stall every decode; chunked prefill spreads them over
+    # steps of at most 2048 tokens next to the decodes.
+    kw = dict(**BASE, rate_per_s=8, num_requests=1500, input_len=("uniform", 2000, 8000),
+              output_len=("uniform", 100, 400), seed=6)
+    chunked = simulate(**kw, enable_chunked_prefill=True, max_num_batched_tokens=2048)
+    whole = simulate(**kw, enable_chunked_prefill=False, max_num_batched_tokens=8448)
+    assert chunked.summary["p99_tpot_ms"] < whole.summary["p99_tpot_ms"]
+
+
+def _shared_prefix_workload(n=600, groups=20, prefix_blocks=6, seed=0):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, groups, n)
+    hashes = tuple(tuple(range(g * 100, g * 100 + prefix_blocks)) + (10_000 + i,) for i, g in enumerate(group))
+    return Workload(arrival_s=np.cumsum(rng.exponential(1 / 8, n)), input_len=np.full(n, 512 * 7),
+                    output_len=np.full(n, 64), prefix_hashes=hashes, hash_block_size=512, source="shared")
+
+
+def test_prefix_caching_with_shared_prefixes_lowers_mean_ttft():
+    w = _shared_prefix_workload()
+    off = simulate(**BASE, workload=w, enable_prefix_caching=False)
+    on = simulate(**BASE, workload=w, enable_prefix_caching=True)
+    assert on.summary["prefix_cache_hit_tokens"] > 0 and off.summary["prefix_cache_hit_tokens"] == 0
+    assert on.summary["mean_ttft_ms"] < 0.7 * off.summary["mean_ttft_ms"]
+
+
+@pytest.mark.parametrize("kw", [
+    dict(rate_per_s=18, num_requests=2000, input_len=1024, output_len=256),
+    dict(rate_per_s=12, num_requests=1000, input_len=("lognormal", 1500, 1.0), output_len=("lognormal", 300, 1.0),
+         arrival="gamma", cv=3.0),
+    dict(rate_per_s=30, num_requests=600, input_len=1024, output_len=512, gpu_memory_utilization=0.25),
+])
+def test_event_skipping_agrees_with_step_by_step(kw):
+    fast = simulate(**BASE, **kw, seed=7).summary
+    slow = simulate(**BASE, **kw, seed=7, step_by_step=True).summary
+    for key, value in slow.items():
+        if isinstance(value, float) and np.isfinite(value) and value != 0:
+            assert fast[key] == pytest.approx(value, rel=0.005), key
+
+
+def test_same_seed_same_result_byte_for_byte():
+    a = simulate(**BASE, rate_per_s=15, num_requests=500, seed=11)
+    b = simulate(**BASE, rate_per_s=15, num_requests=500, seed=11)
+    c = simulate(**BASE, rate_per_s=15, num_requests=500, seed=12)
+    assert a.to_json() == b.to_json() and a.requests.equals(b.requests)
+    assert a.to_json() != c.to_json()
+
+
+def test_too_long_requests_are_reported_not_dropped():
+    w = Workload(arrival_s=np.array([0.0, 1.0, 2.0]), input_len=np.array([100, 200_000, 100]),
+                 output_len=np.array([10, 10, 10]), source="mixed")
+    sim = simulate(**BASE, workload=w)
+    df = sim.requests.set_index("id")
+    assert df.loc[1, "status"] == "rejected" and "exceeds the model context of 131072" in df.loc[1, "reason"]
+    assert sim.summary["rejected"] == 1 and sim.summary["completed"] == 2
+
+
+def test_request_larger_than_the_kv_cache_is_reported():
+    w = Workload(arrival_s=np.array([0.0]), input_len=np.array([100_000]), output_len=np.array([10]), source="big")
+    sim = simulate(**BASE, workload=w, gpu_memory_utilization=0.3)
+    assert sim.requests.loc[0, "status"] == "rejected" and "KV blocks" in sim.requests.loc[0, "reason"]
+
+
+def test_priority_policy_serves_urgent_requests_first_under_overload():
+    rng = np.random.default_rng(0)
+    n = 1500
+    w = Workload(arrival_s=np.cumsum(rng.exponential(1 / 45, n)), input_len=np.full(n, 1024),
+                 output_len=np.full(n, 256), priority=rng.integers(0, 2, n), source="two classes")
+    df = simulate(**BASE, workload=w, policy="priority").requests
+    urgent, relaxed = df[w.priority == 0]["ttft_s"].mean(), df[w.priority == 1]["ttft_s"].mean()
+    assert urgent < 0.5 * relaxed
+
+
+def test_goodput_counts_only_requests_within_the_slo():
+    sim = simulate(**BASE, rate_per_s=22, num_requests=1500, seed=3, slo_ttft_ms=200, slo_tpot_ms=25)
+    df = sim.requests
+    ok = ((df["ttft_s"] * 1e3 <= 200) & (df["tpot_s"] * 1e3 <= 25)).sum()
+    assert sim.summary["request_goodput"] == pytest.approx(ok / sim.summary["duration_s"])
+
+
+def test_replicas_share_load_and_routers_differ():
+    kw = dict(**BASE, rate_per_s=60, num_requests=2000, seed=2, num_replicas=3)
+    rr = simulate(**kw, router="round_robin")
+    counts = rr.requests["replica"].value_counts()
+    assert set(counts.index) == {0, 1, 2} and counts.max() - counts.min() <= 1
+    lot = simulate(**kw, router="least_outstanding_tokens", input_len=("lognormal", 1000, 1.5))
+    assert lot.summary["completed"] == 2000
+
+
+def test_prefix_affinity_keeps_a_prefix_on_one_replica():
+    w = _shared_prefix_workload(groups=6)
+    sim = simulate(**BASE, workload=w, num_replicas=3, router="prefix_affinity", enable_prefix_caching=True)
+    first_hash = [h[0] for h in w.prefix_hashes]
+    per_group = sim.requests.assign(g=first_hash).groupby("g")["replica"].nunique()
+    assert (per_group == 1).all()
+
+
+def test_disaggregated_prefill_and_decode():
+    kw = dict(**BASE, rate_per_s=10, num_requests=500, input_len=2048, output_len=128, seed=9)
+    pd_sim = simulate(**kw, disaggregate=(1, 1))
+    df = pd_sim.requests
+    assert (df["status"] == "finished").all() and set(df["replica"]) == {1}  # finished on the decode replica
+    slow_link = simulate(**kw, disaggregate=(1, 1), kv_link_bandwidth_bytes_per_s=1e9)
+    # 2048 tokens x 131 kB = 268 MB: 0.27 s more per request over a 1 GB/s link
+    extra = slow_link.requests["e2e_s"].mean() - df["e2e_s"].mean()
+    assert extra > 0.2
+
+
+def test_chrome_trace_export(tmp_path):
+    sim = simulate(**BASE, rate_per_s=5, num_requests=50, record_trace=True)
+    path = tmp_path / "trace.json"
+    sim.write_chrome_trace(str(path))
+    events = json.loads(path.read_text())["traceEvents"]
+    assert events and all(e["ph"] == "X" and e["dur"] > 0 for e in events)
+
+
+def test_bad_options_are_one_line_errors():
+    with pytest.raises(Chip2ChatError, match="router 'random' is not one of"):
+        simulate(**BASE, router="random", num_requests=10)
+    with pytest.raises(Chip2ChatError, match="max_num_batched_tokens"):
+        simulate(**BASE, max_num_seqs=512, max_num_batched_tokens=256, num_requests=10)
+
+
+@pytest.mark.parametrize("caching", [False, True])
+def test_every_kv_block_is_returned_after_the_run(monkeypatch, caching):
+    # preemptions and prefix caching move blocks between requests, the cache and the free list;
+    # at the end nothing may still be held by a request
+    from chip2chat.serving import simulate as simmod
+
+    sims = []
+    real = simmod.summarize
+    monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
+    simulate(**BASE, workload=_shared_prefix_workload(n=800), enable_prefix_caching=caching,
+             gpu_memory_utilization=0.25)
+    pool = sims[0].pool
+    assert pool.owned == 0 and pool.used == 0 and 0 <= pool.cached <= pool.total
+    assert sims[0].stats.preemptions > 0
