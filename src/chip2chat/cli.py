@@ -60,6 +60,105 @@ def estimate(
             f"largest batch that fits: {result.max_batch}")
 
 
+@app.command()
+def simulate(
+    model: str = typer.Option(..., "--model", "-m", help="Catalog model name or path to a config.json."),
+    hardware: str = typer.Option(..., "--hardware", help="Catalog accelerator name or path to a YAML spec."),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
+    pipeline_parallel_size: int = typer.Option(1, "--pipeline-parallel-size", "-pp"),
+    expert_parallel_size: int = typer.Option(1, "--expert-parallel-size", "-ep"),
+    num_replicas: int = typer.Option(1, "--num-replicas", help="Data-parallel replicas behind the router."),
+    request_rate: float = typer.Option(10.0, "--request-rate", help="Mean arrivals per second (synthetic)."),
+    num_requests: int = typer.Option(1000, "--num-requests"),
+    arrival: str = typer.Option("poisson", "--arrival", help="poisson, gamma, daily or all_at_once"),
+    burstiness: float = typer.Option(1.0, "--burstiness", help="Coefficient of variation of gamma inter-arrivals."),
+    input_len: int = typer.Option(1024, "--input-len"),
+    output_len: int = typer.Option(256, "--output-len"),
+    input_len_cv: float = typer.Option(0.0, "--input-len-cv", help="0: constant; >0: lognormal with this CV."),
+    output_len_cv: float = typer.Option(0.0, "--output-len-cv", help="0: constant; >0: lognormal with this CV."),
+    trace: Optional[str] = typer.Option(None, "--trace", help="Replay a trace file instead."),
+    trace_format: Optional[str] = typer.Option(None, "--trace-format", help="azure, burstgpt or mooncake"),
+    weight_dtype: str = typer.Option("bf16", "--weight-dtype"),
+    kv_dtype: str = typer.Option("bf16", "--kv-dtype"),
+    max_num_seqs: int = typer.Option(256, "--max-num-seqs"),
+    max_num_batched_tokens: int = typer.Option(8192, "--max-num-batched-tokens"),
+    enable_chunked_prefill: bool = typer.Option(True, "--enable-chunked-prefill/--no-enable-chunked-prefill"),
+    enable_prefix_caching: bool = typer.Option(False, "--enable-prefix-caching/--no-enable-prefix-caching"),
+    block_size: int = typer.Option(16, "--block-size"),
+    gpu_memory_utilization: float = typer.Option(0.9, "--gpu-memory-utilization"),
+    policy: str = typer.Option("fcfs", "--scheduling-policy", help="fcfs or priority"),
+    router: str = typer.Option("round_robin", "--router",
+                               help="round_robin, least_outstanding_tokens or prefix_affinity"),
+    disaggregate: Optional[str] = typer.Option(None, "--disaggregate",
+                                               help="P:D prefill and decode replicas, e.g. 2:6"),
+    slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms"),
+    slo_tpot_ms: Optional[float] = typer.Option(None, "--slo-tpot-ms"),
+    seed: int = typer.Option(0, "--seed"),
+    step_by_step: bool = typer.Option(False, "--step-by-step", help="No event skipping (for checking)."),
+    requests_csv: Optional[str] = typer.Option(None, "--requests-csv", help="Write the per-request table."),
+    chrome_trace: Optional[str] = typer.Option(None, "--chrome-trace", help="Write the schedule as a Chrome trace."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+) -> None:
+    """Simulate serving over time: continuous batching, KV cache, preemption, routing; vLLM metrics."""
+    from chip2chat.report.tables import simulation_table
+    from chip2chat.serving.simulate import simulate as run_simulate
+
+    def lengths(mean: int, cv: float):
+        return mean if cv <= 0 else ("lognormal", mean, cv)
+
+    pd_split = None
+    if disaggregate is not None:
+        try:
+            p_count, d_count = (int(x) for x in disaggregate.split(":"))
+        except ValueError:
+            raise Chip2ChatError(f"--disaggregate expects P:D (e.g. 2:6), got {disaggregate!r}") from None
+        pd_split = (p_count, d_count)
+    with _progress(num_requests if trace is None else 0) as advance:
+        result = run_simulate(
+            model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size,
+            num_replicas=num_replicas, weight_dtype=weight_dtype, kv_dtype=kv_dtype, rate_per_s=request_rate,
+            num_requests=num_requests, input_len=lengths(input_len, input_len_cv),
+            output_len=lengths(output_len, output_len_cv), arrival=arrival, cv=burstiness, seed=seed,
+            trace=trace, trace_format=trace_format, max_num_seqs=max_num_seqs,
+            max_num_batched_tokens=max_num_batched_tokens, enable_chunked_prefill=enable_chunked_prefill,
+            enable_prefix_caching=enable_prefix_caching, block_size=block_size,
+            gpu_memory_utilization=gpu_memory_utilization, policy=policy, router=router,
+            disaggregate=pd_split, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
+            step_by_step=step_by_step, record_trace=chrome_trace is not None, progress=advance)
+    if requests_csv:
+        result.requests.to_csv(requests_csv, index=False)
+    if chrome_trace:
+        result.write_chrome_trace(chrome_trace)
+    if as_json:
+        print(result.to_json())
+    else:
+        out.print(simulation_table(result.summary))
+
+
+class _progress:
+    """A rich progress bar on stderr for long runs (50,000 requests or more); silent otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if self.total < 50_000:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=err, transient=True)
+        self.bar.start()
+        task = self.bar.add_task("requests", total=self.total)
+        return lambda done: self.bar.update(task, completed=done)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
 @catalog_app.command("list")
 def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
     """List catalog entries."""

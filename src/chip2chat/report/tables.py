@@ -119,3 +119,30 @@ def _flatten(t: Table, prefix: str, value) -> None:
         t.add_row(prefix, "\n".join(str(v) for v in value))
     else:
         t.add_row(prefix, str(value).strip())
+
+
+def simulation_table(summary: dict) -> Table:
+    """The summary in the order of vLLM's benchmark_serving report."""
+    t = Table(title=f"Serving simulation: {summary['model']} on {summary['hardware']} "
+                    f"(tp={summary['tp']}, {summary['num_replicas']} replica(s)) - {summary['workload']}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_row("Successful requests", f"{summary['completed']:,}")
+    t.add_row("Rejected requests", f"{summary['rejected']:,}")
+    t.add_row("Duration (s)", f"{summary['duration_s']:,.2f}")
+    t.add_row("Total input / output tokens", f"{summary['total_input_tokens']:,} / {summary['total_output_tokens']:,}")
+    t.add_row("Request throughput (req/s)", f"{summary['request_throughput']:,.2f}")
+    t.add_row("Output token throughput (tok/s)", f"{summary['output_throughput']:,.1f}")
+    t.add_row("Total token throughput (tok/s)", f"{summary['total_token_throughput']:,.1f}")
+    if summary["slo_ttft_ms"] is not None or summary["slo_tpot_ms"] is not None:
+        t.add_row("Request goodput (req/s)", f"{summary['request_goodput']:,.2f} "
+                                             f"({summary['goodput_fraction']:.1%} within SLO)")
+    for name, label in (("ttft", "TTFT"), ("tpot", "TPOT"), ("itl", "ITL"), ("e2el", "E2E latency")):
+        t.add_row(f"{label} mean / median / p90 / p99 (ms)",
+                  " / ".join(f"{summary[f'{k}_{name}_ms']:,.1f}" for k in ("mean", "median", "p90", "p99")))
+    t.add_row("Preemptions", f"{summary['preemptions']:,}")
+    t.add_row("Mean KV-cache use", f"{summary['mean_kv_utilization']:.1%}")
+    if summary["prefix_cache_hit_tokens"]:
+        t.add_row("Prefix-cache hit tokens", f"{summary['prefix_cache_hit_tokens']:,}")
+    t.add_row("Energy per output token (J)", f"{summary['energy_per_output_token_j']:.3f}")
+    return t
