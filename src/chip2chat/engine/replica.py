@@ -158,43 +158,30 @@ class Replica:
                        count=share)
 
     def _attention_all(self, acc: StepCost, shape: StepShape) -> None:
-        dev = self.device
-        for lp, name, flops, nbytes in self._attention_work(shape):
-            attention(acc, name, flops, nbytes, dev, lp.count)
+        dev, keys_by_window = self.device, dict(shape.decode_keys)
+        for lp in self._layers:
+            if shape.prefill:
+                attention(acc, "prefill_attention", *_prefill_work(lp, shape.prefill), dev, lp.count)
+            if shape.decode_count:
+                attention(acc, "decode_attention",
+                          *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
 
     def _attention_fast(self, shape: StepShape) -> tuple[float, float]:
         """(seconds, joules) of all attention operators: `attention()`'s arithmetic, inlined."""
         dev = self.device
         rate, bw, launch = dev.attention_rate, dev.memory_bw, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
-        seconds = joules = 0.0
-        for lp, _, flops, nbytes in self._attention_work(shape):
-            t_c, t_m = flops / rate, nbytes / bw
-            seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
-            joules += (flops * e_flop + nbytes * e_byte) * lp.count
-        return seconds, joules
-
-    def _attention_work(self, shape: StepShape):
-        """(layer plan, name, FLOP, bytes) of each attention operator of one layer, per layer kind.
-
-        Prefill: causal pairs of each chunk against its cached context (capped by the window),
-        reading the cached KV once. Decode: one query per sequence against its whole context.
-        """
         keys_by_window = dict(shape.decode_keys)
+        seconds = joules = 0.0
         for lp in self._layers:
-            if shape.prefill:
-                w = lp.window
-                pairs = cached = new = 0
-                for c, n in shape.prefill:
-                    pairs += attention_pairs(c, n, w)
-                    cached += c if w is None or c < w else w
-                    new += n
-                yield (lp, "prefill_attention", pairs * lp.prefill_flops_per_pair,
-                       (cached + new) * lp.kv_bytes_per_token + new * lp.qo_bytes_per_query)
-            if shape.decode_count:
-                keys = keys_by_window.get(lp.window, 0.0)
-                yield (lp, "decode_attention", keys * lp.decode_flops_per_pair,
-                       keys * lp.kv_bytes_per_token + shape.decode_count * lp.qo_bytes_per_query)
+            for work in ((_prefill_work(lp, shape.prefill),) if shape.prefill else ()) + \
+                    ((_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)),)
+                     if shape.decode_count else ()):
+                flops, nbytes = work
+                t_c, t_m = flops / rate, nbytes / bw
+                seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
+                joules += (flops * e_flop + nbytes * e_byte) * lp.count
+        return seconds, joules
 
     def _layer(self, acc: StepCost, lp: _LayerPlan, t: float, dev: Device, tp: int, h: int) -> None:
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
@@ -250,6 +237,23 @@ class Replica:
         gemm(acc, f"{name}_gate_up", t, (2 if gated else 1) * cols, h, cd, wb, dev, n)
         elementwise(acc, f"{name}_act", 3 * t * cols * ACT, dev, n)
         gemm(acc, f"{name}_down", t, h, cols, cd, wb, dev, n)
+
+
+def _prefill_work(lp: _LayerPlan, prefill) -> tuple[float, float]:
+    """(FLOP, bytes) of one layer's prefill attention: causal pairs of each chunk against its
+    cached context (capped by the window), reading the cached KV once."""
+    w = lp.window
+    pairs = cached = new = 0
+    for c, n in prefill:
+        pairs += attention_pairs(c, n, w)
+        cached += c if w is None or c < w else w
+        new += n
+    return pairs * lp.prefill_flops_per_pair, (cached + new) * lp.kv_bytes_per_token + new * lp.qo_bytes_per_query
+
+
+def _decode_work(lp: _LayerPlan, count: float, keys: float) -> tuple[float, float]:
+    """(FLOP, bytes) of one layer's decode attention: one query per sequence over its context."""
+    return keys * lp.decode_flops_per_pair, keys * lp.kv_bytes_per_token + count * lp.qo_bytes_per_query
 
 
 def _split(shape: StepShape, parts: int) -> StepShape:

@@ -79,7 +79,7 @@ def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | No
         "mean_requests_in_system": sum(s.stats.in_system_s for s in sims) / duration,
         "mean_requests_waiting": sum(s.stats.waiting_s for s in sims) / duration,
         "engine_steps": sum(s.stats.steps for s in sims),
-        "busy_fraction": busy / (len(sims) * duration),
+        "busy_fraction": busy / (len(sims) * duration) if sims else 0.0,
         "energy_j": energy,
         "energy_per_output_token_j": energy / out_tokens if out_tokens else float("nan"),
         "slo_ttft_ms": slo_ttft_ms,

@@ -34,6 +34,9 @@ class LatencyHistogram:
             return
         self.total += weight
         self.sum += weight * (lo + hi) / 2
+        if lo == hi:
+            self.counts[min(int(self._bin(lo)), _NBINS - 1)] += weight
+            return
         b0, b1 = self._bin(lo), self._bin(hi)
         i0, i1 = min(int(b0), _NBINS - 1), min(int(b1), _NBINS - 1)
         if i0 == i1 or b1 - b0 < 1e-12:
