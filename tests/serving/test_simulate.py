@@ -78,12 +78,12 @@ def test_chunked_prefill_lowers_p99_tpot_under_mixed_load():
     assert chunked.summary["p99_tpot_ms"] < whole.summary["p99_tpot_ms"]
 
 
-def _shared_prefix_workload(n=600, groups=20, prefix_blocks=6, seed=0):
+def _shared_prefix_workload(n=600, groups=20, prefix_blocks=6, seed=0, output_len=64):
     rng = np.random.default_rng(seed)
     group = rng.integers(0, groups, n)
     hashes = tuple(tuple(range(g * 100, g * 100 + prefix_blocks)) + (10_000 + i,) for i, g in enumerate(group))
     return Workload(arrival_s=np.cumsum(rng.exponential(1 / 8, n)), input_len=np.full(n, 512 * 7),
-                    output_len=np.full(n, 64), prefix_hashes=hashes, hash_block_size=512, source="shared")
+                    output_len=np.full(n, output_len), prefix_hashes=hashes, hash_block_size=512, source="shared")
 
 
 def test_prefix_caching_with_shared_prefixes_lowers_mean_ttft():
@@ -200,8 +200,20 @@ def test_every_kv_block_is_returned_after_the_run(monkeypatch, caching):
     sims = []
     real = simmod.summarize
     monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
-    simulate(**BASE, workload=_shared_prefix_workload(n=800), enable_prefix_caching=caching,
-             gpu_memory_utilization=0.25)
+    simulate(**BASE, workload=_shared_prefix_workload(n=800, output_len=1024), enable_prefix_caching=caching,
+             gpu_memory_utilization=0.23)  # about 2 GB of KV: decodes outgrow it
     pool = sims[0].pool
     assert pool.owned == 0 and pool.used == 0 and 0 <= pool.cached <= pool.total
     assert sims[0].stats.preemptions > 0
+
+
+def test_full_request_reservation_never_preempts_and_admits_fewer():
+    # TensorRT-LLM's GUARANTEED_NO_EVICT: blocks for prompt + output reserved at admission
+    kw = dict(**BASE, rate_per_s=30, num_requests=600, input_len=1024, output_len=512, seed=4,
+              gpu_memory_utilization=0.25)
+    on_demand = simulate(**kw)
+    reserved = simulate(**kw, kv_reservation="full_request")
+    assert on_demand.summary["preemptions"] > 0 and reserved.summary["preemptions"] == 0
+    assert (reserved.requests["status"] == "finished").all()
+    # reserving whole requests fills the cache with promises: fewer run at once, higher TTFT
+    assert reserved.summary["mean_ttft_ms"] > on_demand.summary["mean_ttft_ms"]

@@ -25,6 +25,10 @@ class SchedulerConfig(BaseModel):
     """Tokens per KV block (vLLM default 16)."""
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     """Fraction of HBM the engine may use for weights, activations and KV cache."""
+    kv_reservation: Literal["on_demand", "full_request"] = "on_demand"
+    """on_demand (vLLM): blocks are taken as tokens arrive; preempt when they run out.
+    full_request (TensorRT-LLM's default GUARANTEED_NO_EVICT): a request is admitted only when
+    blocks for its whole prompt + output can be reserved, and is never preempted."""
     policy: Literal["fcfs", "priority"] = "fcfs"
     """Waiting order and preemption victim: arrival order, or (priority, arrival) with lower first."""
 

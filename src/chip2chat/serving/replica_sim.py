@@ -59,6 +59,7 @@ class ReplicaSim:
         self.windows = replica.windows
         self.windowed = any(w is not None for w in self.windows)
         self.max_context = replica.model.spec.max_context
+        self.reserve_full = cfg.kv_reservation == "full_request"
 
     # --- admission ------------------------------------------------------------------------------
     def submit(self, req: Request) -> None:
@@ -133,7 +134,8 @@ class ReplicaSim:
             return False
         req = self._peek()
         if req.prefill_target == 0 and req.num_output:  # disaggregated decode: whole KV at once
-            return self.pool.blocks_for(req.input_len + req.num_output - 1) <= self.pool.available
+            return self.pool.blocks_for(self._reserved_tokens(req, req.input_len + req.num_output - 1)) \
+                <= self.pool.available
         hit = self.pool.lookup(req.hashes)
         computed = min(hit * self.hash_block_size, req.prefill_target - 1)
         chunk = req.prefill_target - computed
@@ -141,7 +143,8 @@ class ReplicaSim:
             chunk = min(chunk, self.cfg.max_num_batched_tokens - len(self.decoding))
             if chunk <= 0:
                 return False
-        need = max(0, self.pool.blocks_for(computed + chunk) - hit * self.pool.blocks_per_hash)
+        need = max(0, self.pool.blocks_for(self._reserved_tokens(req, computed + chunk))
+                   - hit * self.pool.blocks_per_hash)
         # reused prefix blocks nobody else holds stop being evictable once pinned
         return need + self.pool.unpinned_blocks(req.hashes, hit) <= self.pool.available
 
@@ -154,7 +157,7 @@ class ReplicaSim:
             self._admit(out, budget, whole_prompts=True)  # vLLM V0: prefill-only step
             return out
         if self.decoding:
-            need = self._counts[(-self.G) % self.bs]
+            need = self._counts[(-self.G) % self.bs] if not self.reserve_full else 0
             while need > pool.available and self.running:
                 self._preempt(out)
                 need = self._counts[(-self.G) % self.bs]
@@ -167,7 +170,8 @@ class ReplicaSim:
                 if budget <= 0:
                     break
                 chunk = min(req.prefill_target - req.num_computed, budget)
-                if not pool.allocate(pool.blocks_for(req.num_computed + chunk) - pool.blocks_for(req.num_computed)):
+                if not self.reserve_full and not pool.allocate(
+                        pool.blocks_for(req.num_computed + chunk) - pool.blocks_for(req.num_computed)):
                     break
                 out.prefill.append((req, chunk))
                 budget -= chunk
@@ -179,7 +183,7 @@ class ReplicaSim:
         while self.waiting and budget > 0 and len(self.running) < self.cfg.max_num_seqs:
             req = self._peek()
             if req.prefill_target == 0 and req.num_output:  # KV arrived from a prefill replica
-                if not pool.allocate(pool.blocks_for(req.input_len + req.num_output - 1)):
+                if not pool.allocate(pool.blocks_for(self._reserved_tokens(req, req.input_len + req.num_output - 1))):
                     return
                 self._pop()
                 req.num_computed = req.input_len + req.num_output - 1
@@ -196,7 +200,7 @@ class ReplicaSim:
             shared = hit * pool.blocks_per_hash
             if hit:  # pin before allocating, so that eviction cannot take the prefix we reuse
                 pool.pin(req.hashes, hit)
-            if not pool.allocate(max(0, pool.blocks_for(computed + chunk) - shared)):
+            if not pool.allocate(max(0, pool.blocks_for(self._reserved_tokens(req, computed + chunk)) - shared)):
                 if hit:
                     pool.unpin(req.hashes, hit)
                 return
@@ -321,7 +325,7 @@ class ReplicaSim:
         if n == 0:
             return False
         k_fin = self._next_finish()
-        k_kv = self._steps_until_blocks_run_out()
+        k_kv = math.inf if self.reserve_full else self._steps_until_blocks_run_out()
         k_max = min(k_fin, k_kv, 1 if self.step_by_step else math.inf)
         if k_max < 1:
             return False
@@ -337,7 +341,7 @@ class ReplicaSim:
         k = int(k)
         duration = k * t0 + slope * k * (k - 1) / 2
         energy = k * e0 + eslope * k * (k - 1) / 2
-        blocks = self._blocks_needed(k)
+        blocks = 0 if self.reserve_full else self._blocks_needed(k)
         used_before = self.pool.used
         self.pool.allocate(blocks)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
@@ -399,10 +403,14 @@ class ReplicaSim:
         out.preempted.append(victim)
         self._enqueue(victim, front=True)
 
+    def _reserved_tokens(self, req: Request, tokens: int) -> int:
+        """Tokens whose blocks a request holds once it has `tokens` in the KV cache."""
+        return req.input_len + req.output_len if self.reserve_full else tokens
+
     def _free_kv(self, req: Request, keep_prefix: bool) -> None:
         """Give back a request's blocks; with prefix caching its full prompt blocks stay cached."""
         pool = self.pool
-        own = pool.blocks_for(req.num_computed) - req.shared_blocks
+        own = pool.blocks_for(self._reserved_tokens(req, req.num_computed)) - req.shared_blocks
         if keep_prefix and req.hashes and pool.prefix_caching:
             full = min(len(req.hashes), req.input_len // self.hash_block_size, req.num_computed // self.hash_block_size)
             pool.insert(req.hashes, req.cached_hashes, full)  # these blocks move from owned to cached

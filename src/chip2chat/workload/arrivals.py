@@ -22,6 +22,14 @@ from chip2chat.workload.errors import check_count, check_positive
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24
+SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
+# Thinning envelope: one constant rate per minute. Finer than an hour so that even the most peaked
+# allowed day (peak_to_mean 24) wastes few candidates in the quiet stretch before its spike.
+ENVELOPE_BIN_S = 60.0
+ENVELOPE_BINS = int(SECONDS_PER_DAY / ENVELOPE_BIN_S)
+# A busiest hour cannot carry more than the whole day, 24 x the mean; sharper spikes would also make
+# thinning waste candidates in the minutes of near-zero rate just before the spike.
+MAX_PEAK_TO_MEAN = 24.0
 TROUGH_HOUR = 4.0   # 04:00 local: the quietest hour of consumer chat traffic
 PEAK_HOUR = 20.0    # 20:00 local: the evening peak
 
@@ -62,30 +70,32 @@ def daily_curve_arrivals(mean_rate_per_s: float, n: int, peak_to_mean: float = 2
     16 hours, and on to 2 pi at 04:00 the next day, over 8 hours: a smooth day that climbs slowly
     through the morning and afternoon and falls quickly after the evening peak. Each half of the day
     averages exactly the mean rate (the average of exp(-kappa cos phi) over a half turn is I0(kappa)),
-    and kappa is solved so that the peak rate is `peak_to_mean` times the mean. The exponential form
-    (rather than 1 + a cos) keeps the rate positive for any peak_to_mean >= 1; at the default 2.0 the
-    trough is about 0.35 x the mean, roughly what public chat-service load curves show.
+    and kappa is solved so that the peak rate is `peak_to_mean` (1 to 24) times the mean. The
+    exponential form (rather than 1 + a cos) keeps the rate positive for any peak_to_mean; at the
+    default 2.0 the trough is about 0.35 x the mean.
 
     `curve`, if given, is 24 relative weights, one per hour starting at 00:00; the rate is constant
     within each hour and the weights are rescaled to average `mean_rate_per_s` (`peak_to_mean` is
     then ignored: the curve says it).
 
-    Sampling is by thinning (Lewis & Shedler): candidates from a Poisson process at the peak rate,
-    each kept with probability rate(t) / peak rate.
+    Sampling is by thinning (Lewis & Shedler) against a per-minute envelope: candidates come from a
+    Poisson process whose rate, constant within each minute, is the curve's maximum in that minute
+    (drawn exactly, by mapping a unit-rate process through the envelope's cumulative count), and each
+    is kept with probability rate(t) / envelope(t). A per-minute envelope rather than the single peak
+    rate keeps the work proportional to n even for peaked days whose night is nearly empty.
     """
     mean_rate = check_positive("mean_rate_per_s", mean_rate_per_s)
     n = check_count("n", n)
     if curve is None:
         ratio = check_positive("peak_to_mean", peak_to_mean)
-        if ratio < 1.0:
-            raise Chip2ChatError(f"peak_to_mean must be >= 1 (the peak is at least the mean), got {peak_to_mean!r}")
+        if not 1.0 <= ratio <= MAX_PEAK_TO_MEAN:
+            raise Chip2ChatError(f"peak_to_mean must be between 1 and {MAX_PEAK_TO_MEAN:g} (a day cannot put more "
+                                 f"than all its traffic in one hour), got {peak_to_mean!r}")
         relative_rate = _default_day(_solve_kappa(ratio))
-        peak_relative = ratio
     else:
         weights = _check_curve(curve)
         relative_rate = _hourly_steps(weights / weights.mean())
-        peak_relative = float(weights.max() / weights.mean())
-    return _thin(mean_rate, peak_relative, relative_rate, n, np.random.default_rng(seed))
+    return _thin(mean_rate, relative_rate, n, np.random.default_rng(seed))
 
 
 def _from_gaps(gaps: np.ndarray) -> np.ndarray:
@@ -150,21 +160,41 @@ def _check_curve(curve) -> np.ndarray:
     return weights
 
 
-def _thin(mean_rate: float, peak_relative: float, relative_rate, n: int, rng: np.random.Generator) -> np.ndarray:
-    """First n kept points of a thinned Poisson process of peak rate mean_rate * peak_relative.
+def _envelope(relative_rate) -> np.ndarray:
+    """Each envelope bin's largest relative rate, from 9 points across the bin, ends included.
 
-    Candidates are drawn in chunks sized for the expected acceptance (1 / peak_relative) plus a margin,
-    so one chunk nearly always suffices; the loop only continues from where the last chunk ended.
+    The default day is monotone within every bin (trough and peak fall on bin edges), so the ends
+    already give the maximum; the inner points and the 1e-6 margin guard other curves. The last point
+    stops 1 us short of the next bin, so a step curve's next hour does not leak in.
     """
-    peak_rate = mean_rate * peak_relative
+    edges = np.arange(ENVELOPE_BINS)[:, None] * ENVELOPE_BIN_S
+    points = edges + np.linspace(0.0, ENVELOPE_BIN_S - 1e-6, 9)
+    return relative_rate(points).max(axis=1) * (1 + 1e-6)
+
+
+def _thin(mean_rate: float, relative_rate, n: int, rng: np.random.Generator) -> np.ndarray:
+    """First n kept points of the thinned process (see daily_curve_arrivals).
+
+    Candidate batches are sized for the expected acceptance (mean rate / mean envelope) plus a
+    margin, so one batch nearly always suffices; a further batch continues where the last ended.
+    """
+    envelope = _envelope(relative_rate)                        # relative rate per bin of the day
+    cumulative = np.concatenate(([0.0], np.cumsum(envelope * ENVELOPE_BIN_S)))  # relative count
+    per_day = cumulative[-1]
+    candidates_per_kept = per_day / SECONDS_PER_DAY            # the relative rate averages 1
     kept: list[np.ndarray] = []
     count = 0
-    start_s = 0.0
+    unit_time = 0.0  # position in a unit-rate Poisson process, mapped to time through `cumulative`
     while count < n:
-        chunk = int((n - count) * peak_relative * 1.05) + 64
-        candidates = start_s + np.cumsum(rng.exponential(1.0 / peak_rate, size=chunk))
-        keep = rng.random(chunk) * peak_relative < relative_rate(candidates)
-        kept.append(candidates[keep])
+        chunk = int((n - count) * candidates_per_kept * 1.05) + 64
+        unit = unit_time + np.cumsum(rng.exponential(1.0, size=chunk))
+        unit_time = float(unit[-1])
+        days, within = np.divmod(unit / mean_rate, per_day)
+        # side="right" skips bins of zero rate: their cumulative count equals the next bin's.
+        where = np.minimum(np.searchsorted(cumulative, within, side="right") - 1, ENVELOPE_BINS - 1)
+        times = days * SECONDS_PER_DAY + where * ENVELOPE_BIN_S + (within - cumulative[where]) / envelope[where]
+        keep = rng.random(chunk) * envelope[where] < relative_rate(times)
+        kept.append(times[keep])
         count += kept[-1].shape[0]
-        start_s = float(candidates[-1])
-    return np.concatenate(kept)[:n]
+    # Rounding at bin edges could put two points 1e-12 s out of order; keep the array sorted.
+    return np.maximum.accumulate(np.concatenate(kept)[:n])

@@ -125,14 +125,15 @@ def _csv_rows(path: Path, name: str, required: tuple[str, ...], header: tuple[st
     expected = ",".join(header)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        first = next(reader, None)
+        first = next((row for row in reader if any(cell.strip() for cell in row)), None)
         if first is None:
             raise TraceError(name, f"empty file; expected the header {expected}")
         columns = [column.strip() for column in first]
         missing = [column for column in required if column not in columns]
         if missing:
-            raise TraceError(name, f"missing column {', '.join(map(repr, missing))}; expected the header {expected}"
-                             f" (found {','.join(columns)})", line=1)
+            label = "column" if len(missing) == 1 else "columns"
+            raise TraceError(name, f"missing {label} {', '.join(map(repr, missing))}; expected the header "
+                             f"{expected} (found {','.join(columns)})", line=reader.line_num)
         where = {column: columns.index(column) for column in required}
         for row in reader:
             if not any(cell.strip() for cell in row):

@@ -1,0 +1,120 @@
+"""Published measurements to validate against: reading and checking the CSV format.
+
+The format is the shared TensorRT-LLM table's (`catalog/validation/trtllm_perf.csv`). A bad
+file stops with the file, the row (1-based line number) and the column that is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from chip2chat.catalog import CATALOG_DIR
+from chip2chat.errors import Chip2ChatError
+
+COLUMNS = ("table", "trtllm_version", "model", "gpu", "num_gpus", "tp", "pp", "precision", "isl", "osl",
+           "offered_qps", "throughput_tok_s", "throughput_metric", "req_per_s", "mean_ttft_ms", "mean_itl_ms",
+           "total_token_tput_tok_s", "source")
+TABLES = ("throughput_max_load", "online_serving")
+PRECISIONS = ("FP16", "BF16", "FP8", "FP4", "NVFP4", "MXFP4", "INT8", "INT4")
+VALIDATION_DIR = CATALOG_DIR / "validation"
+
+
+class ValidationDataError(Chip2ChatError):
+    """A malformed validation CSV: names the file, the row and the column."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    file: str
+    line: int
+    table: str
+    version: str
+    model: str
+    gpu: str
+    num_gpus: int
+    tp: int
+    pp: int
+    precision: str
+    isl: int
+    osl: int
+    offered_qps: float  # math.inf: all requests queued at once
+    throughput_tok_s: float
+    req_per_s: float | None
+    mean_ttft_ms: float | None
+    mean_itl_ms: float | None
+    source: str
+
+
+def shipped_files() -> list[Path]:
+    return sorted(VALIDATION_DIR.glob("*.csv"))
+
+
+def read_measurements(path: str | Path) -> list[Measurement]:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise ValidationDataError(f"{p}: no such file") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationDataError(f"{p}: line 1: missing column(s) {', '.join(missing)}; expected header: "
+                                  f"{','.join(COLUMNS)}")
+    rows = []
+    for i, raw in enumerate(reader, start=2):
+        rows.append(_row(p, i, raw))
+    if not rows:
+        raise ValidationDataError(f"{p}: no measurement rows")
+    return rows
+
+
+def _row(p: Path, line: int, raw: dict) -> Measurement:
+    def fail(column: str, problem: str):
+        raise ValidationDataError(f"{p}: row {line}: column {column}: {problem}, got {raw.get(column)!r}")
+
+    def integer(column: str) -> int:
+        try:
+            value = int(str(raw[column]).strip())
+        except (TypeError, ValueError):
+            fail(column, "expected a positive integer")
+        if value < 1:
+            fail(column, "expected a positive integer")
+        return value
+
+    def number(column: str, optional: bool = False) -> float | None:
+        text = (raw.get(column) or "").strip().replace(",", "")
+        if not text:
+            if optional:
+                return None
+            fail(column, "expected a number")
+        try:
+            value = float(text)
+        except ValueError:
+            fail(column, "expected a number")
+        if not value > 0:
+            fail(column, "expected a positive number")
+        return value
+
+    table = (raw["table"] or "").strip()
+    if table not in TABLES:
+        fail("table", f"expected one of {', '.join(TABLES)}")
+    precision = (raw["precision"] or "").strip().upper()
+    if precision not in PRECISIONS:
+        fail("precision", f"expected one of {', '.join(PRECISIONS)}")
+    qps_text = (raw["offered_qps"] or "").strip().lower()
+    qps = math.inf if qps_text.startswith("inf") else number("offered_qps")
+    tp, pp, num_gpus = integer("tp"), integer("pp"), integer("num_gpus")
+    if tp * pp != num_gpus:
+        fail("num_gpus", f"expected tp x pp = {tp * pp}")
+    for column in ("model", "gpu", "source"):
+        if not (raw[column] or "").strip():
+            fail(column, "must not be empty")
+    return Measurement(file=str(p), line=line, table=table, version=(raw["trtllm_version"] or "").strip(),
+                       model=raw["model"].strip(), gpu=raw["gpu"].strip(), num_gpus=num_gpus, tp=tp, pp=pp,
+                       precision=precision, isl=integer("isl"), osl=integer("osl"), offered_qps=qps,
+                       throughput_tok_s=number("throughput_tok_s"), req_per_s=number("req_per_s", True),
+                       mean_ttft_ms=number("mean_ttft_ms", True), mean_itl_ms=number("mean_itl_ms", True),
+                       source=raw["source"].strip())

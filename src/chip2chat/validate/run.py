@@ -1,0 +1,142 @@
+"""Predict every published measurement with the simulator and report the error.
+
+Each row's setup is rebuilt as its engine ran it: TensorRT-LLM's maximum-throughput benchmark
+queues all requests at time zero (num_requests per ISL/OSL as the source document lists them)
+and runs in-flight batching with a token budget of 8,192 per step (TRT-LLM's default
+max_num_tokens), up to 2,048 sequences, KV cache in 90% of the memory left after weights
+(`kv_cache_free_gpu_mem_fraction`, 0.95 where the source says so). FP8 rows use FP8 weights and
+FP8 KV cache (ModelOpt FP8 checkpoints), FP4 rows FP4 weights and FP8 KV cache. Online-serving
+rows send 500 requests (as the source says) as a Poisson stream at the offered rate, and compare
+output throughput, mean TTFT and mean ITL. Nothing here is fitted: predictions come from the
+catalog specs and the calibration profiles only.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from chip2chat.engine.estimate import get_replica
+from chip2chat.engine.memory import memory_budget
+from chip2chat.errors import Chip2ChatError
+from chip2chat.validate.data import Measurement, read_measurements, shipped_files
+from chip2chat.validate.names import match_hardware, match_model
+
+# trtllm-bench's num_requests per (ISL, OSL), from the source document's table
+_NUM_REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (1000, 2000): 1500, (2048, 128): 3000,
+                 (2048, 2048): 1500, (5000, 500): 1500, (1000, 1000): 3000, (500, 2000): 3000, (20000, 2000): 1000}
+MAX_REQUESTS = 6000  # beyond this the simulated throughput no longer changes (steady state)
+ENGINE_MAX_SEQS = 2048
+ENGINE_TOKEN_BUDGET = 8192
+PRECISION_DTYPES = {"FP16": ("bf16", "bf16"), "BF16": ("bf16", "bf16"), "FP8": ("fp8", "fp8"),
+                    "FP4": ("fp4", "fp8"), "NVFP4": ("fp4", "fp8"), "MXFP4": ("fp4", "fp8"),
+                    "INT8": ("int8", "bf16"), "INT4": ("int4", "bf16")}
+METRIC_COLUMNS = ["file", "line", "source", "table", "model", "gpu", "hardware", "num_gpus", "tp", "pp",
+                  "precision", "isl", "osl", "offered_qps", "metric", "measured", "predicted", "error_pct",
+                  "status", "reason"]
+
+
+def source_label(m: Measurement) -> str:
+    """A short name for the row's source, for per-source summaries."""
+    return f"TensorRT-LLM {m.version} {m.table}"
+
+
+def _kv_fraction(m: Measurement) -> float:
+    text = m.source.lower()
+    return 0.95 if "0.95" in text or m.gpu.upper().startswith("GH200") else 0.90
+
+
+def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
+    weight_dtype, kv_dtype = PRECISION_DTYPES[m.precision]
+    replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype)
+    ep = m.tp if replica.model.is_moe and m.tp > 1 and "attention dp" in m.source.lower() else 1
+    if ep > 1:
+        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype)
+    # TRT-LLM gives the KV cache a fraction of the memory left after weights and activations;
+    # express that as the gpu_memory_utilization our engine model takes
+    budget = memory_budget(replica, 1.0, ENGINE_TOKEN_BUDGET, ENGINE_MAX_SEQS)
+    fixed = budget.weights_bytes + budget.activation_bytes
+    free = budget.capacity_bytes - fixed
+    if free <= 0:
+        raise Chip2ChatError(f"weights do not fit: {budget.weights_bytes / 1e9:.0f} GB per device of "
+                             f"{budget.capacity_bytes / 1e9:.0f} GB")
+    gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
+    return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, weight_dtype=weight_dtype,
+                kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=ENGINE_MAX_SEQS,
+                max_num_batched_tokens=ENGINE_TOKEN_BUDGET, input_len=m.isl, output_len=m.osl)
+
+
+def predict(m: Measurement) -> list[dict]:
+    """Comparison rows (one per metric) for one measurement, or one skipped row with the reason."""
+    from chip2chat.serving.simulate import simulate
+
+    base = dict(file=m.file, line=m.line, source=source_label(m), table=m.table, model=m.model, gpu=m.gpu,
+                num_gpus=m.num_gpus, tp=m.tp, pp=m.pp, precision=m.precision, isl=m.isl, osl=m.osl,
+                offered_qps=m.offered_qps)
+    model_id, hw_id = match_model(m.model), match_hardware(m.gpu)
+
+    def skipped(reason: str) -> list[dict]:
+        return [dict(base, hardware=hw_id or "", metric="throughput_tok_s", measured=m.throughput_tok_s,
+                     predicted=float("nan"), error_pct=float("nan"), status="skipped", reason=reason)]
+
+    if model_id is None:
+        return skipped(f"unknown model {m.model!r}")
+    if hw_id is None:
+        return skipped(f"unknown GPU {m.gpu!r}")
+    try:
+        settings = _settings(m, model_id, hw_id)
+        if m.table == "throughput_max_load" or math.isinf(m.offered_qps):
+            n = min(_NUM_REQUESTS.get((m.isl, m.osl), 1500), MAX_REQUESTS) if m.table == "throughput_max_load" else 500
+            sim = simulate(**settings, num_requests=n, arrival="all_at_once", rate_per_s=1.0, seed=0)
+        else:
+            sim = simulate(**settings, num_requests=500, arrival="poisson", rate_per_s=m.offered_qps, seed=0)
+    except Chip2ChatError as exc:
+        return skipped(str(exc))
+    s = sim.summary
+    if s["completed"] == 0:
+        return skipped("no request completed: " + (sim.requests["reason"].iloc[0] or "rejected"))
+    predicted = {"throughput_tok_s": s["output_throughput"], "mean_ttft_ms": s["mean_ttft_ms"],
+                 "mean_itl_ms": s["mean_itl_ms"]}
+    measured = {"throughput_tok_s": m.throughput_tok_s, "mean_ttft_ms": m.mean_ttft_ms, "mean_itl_ms": m.mean_itl_ms}
+    rows = []
+    for metric, value in measured.items():
+        if value is None:
+            continue
+        rows.append(dict(base, hardware=hw_id, metric=metric, measured=value, predicted=predicted[metric],
+                         error_pct=(predicted[metric] / value - 1) * 100, status="ok", reason=""))
+    return rows
+
+
+def validate(paths: list[str] | None = None, workers: int = 2) -> pd.DataFrame:
+    """Every row of the given CSVs (default: the shipped ones), predicted and compared."""
+    files = [str(p) for p in (paths or shipped_files())]
+    measurements = [m for f in files for m in read_measurements(f)]  # all files checked before any run
+    if workers > 1 and len(measurements) > 20:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(predict, measurements, chunksize=8))
+    else:
+        results = [predict(m) for m in measurements]
+    return pd.DataFrame([row for rows in results for row in rows], columns=METRIC_COLUMNS)
+
+
+def summarize(df: pd.DataFrame) -> dict:
+    """Median and p90 absolute error: overall, per metric, per hardware and per source."""
+    ok = df[df["status"] == "ok"]
+
+    def stats(frame: pd.DataFrame) -> dict:
+        err = frame["error_pct"].abs()
+        return {"n": int(len(frame)), "median_abs_error_pct": float(np.median(err)) if len(err) else float("nan"),
+                "p90_abs_error_pct": float(np.percentile(err, 90)) if len(err) else float("nan"),
+                "mean_signed_error_pct": float(frame["error_pct"].mean()) if len(err) else float("nan")}
+
+    thr = ok[ok["metric"] == "throughput_tok_s"]
+    return {
+        "overall": stats(ok),
+        "per_metric": {k: stats(g) for k, g in ok.groupby("metric")},
+        "throughput_per_hardware": {k: stats(g) for k, g in thr.groupby("hardware")},
+        "per_source": {k: stats(g) for k, g in ok.groupby("source")},
+        "skipped": int((df["status"] == "skipped").sum()),
+    }
