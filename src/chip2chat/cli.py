@@ -159,6 +159,64 @@ class _progress:
         return False
 
 
+@app.command()
+def validate(
+    data: Optional[list[str]] = typer.Option(None, "--data", help="Your own CSV in the shipped format (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print rows and summary as one JSON object."),
+    rows: bool = typer.Option(True, "--rows/--summary-only", help="Print every row, or only the summaries."),
+    workers: int = typer.Option(2, "--workers", help="Processes to run rows in."),
+) -> None:
+    """Predict published measurements and show the error: per row, per hardware, per source."""
+    from chip2chat.report.tables import validation_tables
+    from chip2chat.validate.run import summarize, validate as run_validate
+
+    df = run_validate(data, workers=workers)
+    summary = summarize(df)
+    if as_json:
+        print(json.dumps({"rows": json.loads(df.to_json(orient="records")), "summary": summary}, indent=2))
+        return
+    for table in validation_tables(df, summary, rows=rows):
+        out.print(table)
+
+
+@app.command()
+def calibrate(
+    hardware: str = typer.Option(..., "--hardware", help="Catalog name of the chip being measured (for its peaks)."),
+    out_path: str = typer.Option("profile.yaml", "--out", help="Where to write the fitted profile."),
+    raw_path: Optional[str] = typer.Option(None, "--raw", help="Where to write the raw measurements (CSV)."),
+    from_raw: Optional[str] = typer.Option(None, "--from-raw", help="Fit recorded measurements; measure nothing."),
+    device: str = typer.Option("cuda", "--device", help="cuda, or cpu to test the measuring code."),
+    quick: bool = typer.Option(False, "--quick", help="Small shapes only (seconds, for testing)."),
+) -> None:
+    """Measure the local accelerator (PyTorch) and fit the cost model's calibration profile."""
+    import yaml
+
+    from chip2chat.calibrate.fit import fit_profile
+    from chip2chat.calibrate.raw import read_raw, write_raw
+    from chip2chat.hardware.load import load_hardware
+
+    hw_id, hw = load_hardware(hardware)
+    if from_raw:
+        rows, source = read_raw(from_raw), f"fitted by chip2chat calibrate from {from_raw}"
+    else:
+        from chip2chat.calibrate.measure import measure, measure_all_reduce
+
+        rows = measure(device=device, quick=quick)
+        if device.startswith("cuda"):
+            rows += measure_all_reduce()
+        raw_path = raw_path or str(out_path).rsplit(".", 1)[0] + "_raw.csv"
+        write_raw(rows, raw_path)
+        source = f"measured by chip2chat calibrate on {device} ({len(rows)} kernels, raw: {raw_path})"
+    profile = fit_profile(rows, hw, name=hw_id, source=source)
+    with open(out_path, "w") as f:
+        f.write("# Calibration profile fitted from microbenchmarks by `chip2chat calibrate`; never from validation rows.\n")
+        yaml.safe_dump(profile.model_dump(), f, sort_keys=False)
+    out.print(f"wrote {out_path}" + (f" and {raw_path}" if raw_path and not from_raw else ""))
+    for key, value in profile.model_dump().items():
+        if key not in ("name", "sources"):
+            out.print(f"  {key}: {value}")
+
+
 @catalog_app.command("list")
 def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
     """List catalog entries."""

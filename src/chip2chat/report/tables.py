@@ -146,3 +146,40 @@ def simulation_table(summary: dict) -> Table:
         t.add_row("Prefix-cache hit tokens", f"{summary['prefix_cache_hit_tokens']:,}")
     t.add_row("Energy per output token (J)", f"{summary['energy_per_output_token_j']:.3f}")
     return t
+
+
+def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
+    """Per-row predicted vs measured, then the error summaries; skipped rows with their reason."""
+    tables = []
+    if rows:
+        t = Table(title="Validation: predicted vs measured (error = predicted / measured - 1)")
+        for col in ("source", "model", "gpu", "tp x pp", "prec", "ISL/OSL", "load", "metric", "measured",
+                    "predicted", "error"):
+            t.add_column(col, justify="right" if col in ("measured", "predicted", "error") else "left")
+        for r in df.itertuples():
+            load = "max" if r.offered_qps == float("inf") else f"{r.offered_qps:g} qps"
+            err = f"{r.error_pct:+.1f}%" if r.status == "ok" else f"skipped: {r.reason}"
+            t.add_row(r.source, r.model, r.gpu, f"{r.tp}x{r.pp}", r.precision, f"{r.isl}/{r.osl}", load, r.metric,
+                      f"{r.measured:,.1f}", f"{r.predicted:,.1f}" if r.status == "ok" else "-", err)
+        tables.append(t)
+    for title, key in (("by metric", "per_metric"), ("throughput by hardware", "throughput_per_hardware"),
+                       ("by source", "per_source")):
+        t = Table(title=f"Absolute error {title}")
+        for col in ("group", "n", "median", "p90", "mean signed"):
+            t.add_column(col, justify="left" if col == "group" else "right")
+        for name, st in summary[key].items():
+            t.add_row(name, str(st["n"]), f"{st['median_abs_error_pct']:.1f}%", f"{st['p90_abs_error_pct']:.1f}%",
+                      f"{st['mean_signed_error_pct']:+.1f}%")
+        o = summary["overall"]
+        if key == "per_metric":
+            t.add_row("all", str(o["n"]), f"{o['median_abs_error_pct']:.1f}%", f"{o['p90_abs_error_pct']:.1f}%",
+                      f"{o['mean_signed_error_pct']:+.1f}%")
+        tables.append(t)
+    if summary["skipped"]:
+        t = Table(title=f"Skipped rows: {summary['skipped']}")
+        t.add_column("file:line")
+        t.add_column("reason")
+        for r in df[df["status"] == "skipped"].itertuples():
+            t.add_row(f"{r.file}:{r.line}", r.reason)
+        tables.append(t)
+    return tables

@@ -1,14 +1,16 @@
 """Predict every published measurement with the simulator and report the error.
 
-Each row's setup is rebuilt as its engine ran it: TensorRT-LLM's maximum-throughput benchmark
-queues all requests at time zero (num_requests per ISL/OSL as the source document lists them)
-and runs in-flight batching with a token budget of 8,192 per step (TRT-LLM's default
-max_num_tokens), up to 2,048 sequences, KV cache in 90% of the memory left after weights
-(`kv_cache_free_gpu_mem_fraction`, 0.95 where the source says so). FP8 rows use FP8 weights and
-FP8 KV cache (ModelOpt FP8 checkpoints), FP4 rows FP4 weights and FP8 KV cache. Online-serving
-rows send 500 requests (as the source says) as a Poisson stream at the offered rate, and compare
-output throughput, mean TTFT and mean ITL. Nothing here is fitted: predictions come from the
-catalog specs and the calibration profiles only.
+Each row's setup is rebuilt as its engine ran it. TensorRT-LLM's maximum-throughput benchmark
+(`trtllm-bench throughput`) queues all requests at time zero (num_requests per ISL/OSL as the
+source document lists them); its engine limits come from trtllm-bench's own build heuristic
+(`trtllm_engine_limits` below: max batch size and max tokens per step from the KV memory left
+after the weights); its scheduler is TensorRT-LLM's default GUARANTEED_NO_EVICT (whole requests
+reserved in the KV cache, never preempted) with chunked context; the KV cache gets 90% of the
+memory left after weights (`kv_cache_free_gpu_mem_fraction`), 95% where the source says so.
+FP8 rows use FP8 weights and FP8 KV cache (ModelOpt FP8 checkpoints), FP4 rows FP4 weights and
+FP8 KV cache. Online-serving rows send 500 requests (as the source says) as a Poisson stream at
+the offered rate and compare output throughput, mean TTFT and mean ITL. Nothing here is fitted:
+predictions come from the catalog specs and the calibration profiles only.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ from chip2chat.validate.names import match_hardware, match_model
 _NUM_REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (1000, 2000): 1500, (2048, 128): 3000,
                  (2048, 2048): 1500, (5000, 500): 1500, (1000, 1000): 3000, (500, 2000): 3000, (20000, 2000): 1000}
 MAX_REQUESTS = 6000  # beyond this the simulated throughput no longer changes (steady state)
-ENGINE_MAX_SEQS = 2048
-ENGINE_TOKEN_BUDGET = 8192
 PRECISION_DTYPES = {"FP16": ("bf16", "bf16"), "BF16": ("bf16", "bf16"), "FP8": ("fp8", "fp8"),
                     "FP4": ("fp4", "fp8"), "NVFP4": ("fp4", "fp8"), "MXFP4": ("fp4", "fp8"),
                     "INT8": ("int8", "bf16"), "INT4": ("int4", "bf16")}
@@ -49,15 +49,55 @@ def _kv_fraction(m: Measurement) -> float:
     return 0.95 if "0.95" in text or m.gpu.upper().startswith("GH200") else 0.90
 
 
+def trtllm_engine_limits(total_params: float, weight_bytes_per_param: float, kv_bytes_per_token_per_head: float,
+                         layers: int, kv_heads: int, tp: int, pp: int, device_gib: float, isl: int,
+                         osl: int) -> tuple[int, int]:
+    """(max batch size, max tokens per step) as trtllm-bench sets them for a dataset.
+
+    The heuristic of TensorRT-LLM's `tensorrt_llm/bench/build/tuning.py` (calc_engine_setting and
+    finetune_setting): requests that fit the KV memory left after the weights (95% of it, GiB
+    units, at least one KV head per TP rank), capped at 4,096 and divided by pp; tokens per step
+    = batch x (1 + ISL/OSL) capped at 32,768; both rounded up to coarse steps.
+    """
+    engine_gib = total_params * weight_bytes_per_param / 2**30
+    per_token_gib = layers * max(tp, kv_heads) * kv_bytes_per_token_per_head / 2**30
+    requests = (device_gib * tp * pp - engine_gib) * 0.95 / (per_token_gib * (isl + osl))
+    raw_bs = min(requests, 4096) / pp
+    raw_tokens = min(raw_bs * (1 + isl / osl), 32768)
+    if raw_bs < 256:
+        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
+    elif raw_bs < 1024:
+        max_bs = 128 * math.ceil(raw_bs / 128)
+    else:
+        max_bs = 256 * math.ceil(raw_bs / 256)
+    if raw_tokens < 4096:
+        max_tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
+    elif raw_tokens < 8192:
+        max_tokens = 512 * math.ceil(raw_tokens / 512)
+    else:
+        max_tokens = 1024 * math.ceil(raw_tokens / 1024)
+    return max_bs, max_tokens
+
+
+def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
+    model = replica.model
+    attn = model.layers[0][1].attention
+    weight_bytes = {"FP8": 1.0, "FP4": 0.5, "NVFP4": 0.5, "MXFP4": 0.5}.get(m.precision, 2.0)
+    kv_bytes = replica.kv_bytes * (attn.head_dim + attn.v_head_dim)  # K and V of one head, one token
+    return trtllm_engine_limits(model.total_params, weight_bytes, kv_bytes, model.num_layers, attn.num_kv_heads,
+                                m.tp, m.pp, replica.device.hw.memory.capacity_bytes / 2**30, m.isl, m.osl)
+
+
 def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     weight_dtype, kv_dtype = PRECISION_DTYPES[m.precision]
     replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype)
     ep = m.tp if replica.model.is_moe and m.tp > 1 and "attention dp" in m.source.lower() else 1
     if ep > 1:
         replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype)
+    max_seqs, max_tokens = _engine_limits(m, replica)
     # TRT-LLM gives the KV cache a fraction of the memory left after weights and activations;
     # express that as the gpu_memory_utilization our engine model takes
-    budget = memory_budget(replica, 1.0, ENGINE_TOKEN_BUDGET, ENGINE_MAX_SEQS)
+    budget = memory_budget(replica, 1.0, max_tokens, max_seqs)
     fixed = budget.weights_bytes + budget.activation_bytes
     free = budget.capacity_bytes - fixed
     if free <= 0:
@@ -65,8 +105,9 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
                              f"{budget.capacity_bytes / 1e9:.0f} GB")
     gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
     return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, weight_dtype=weight_dtype,
-                kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=ENGINE_MAX_SEQS,
-                max_num_batched_tokens=ENGINE_TOKEN_BUDGET, input_len=m.isl, output_len=m.osl)
+                kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
+                max_num_batched_tokens=max(max_tokens, max_seqs), kv_reservation="full_request",
+                input_len=m.isl, output_len=m.osl)
 
 
 def predict(m: Measurement) -> list[dict]:

@@ -1,0 +1,90 @@
+"""Validation data, name matching, engine limits and the comparison (never a fit)."""
+
+import math
+
+import pytest
+
+from chip2chat.validate.data import ValidationDataError, read_measurements, shipped_files
+from chip2chat.validate.names import match_hardware, match_model
+from chip2chat.validate.run import predict, summarize, trtllm_engine_limits, validate
+
+HEADER = ("table,trtllm_version,model,gpu,num_gpus,tp,pp,precision,isl,osl,offered_qps,throughput_tok_s,"
+          "throughput_metric,req_per_s,mean_ttft_ms,mean_itl_ms,total_token_tput_tok_s,source\n")
+GOOD = "throughput_max_load,0.17,LLaMA v3.1 8B,H100 80GB HBM3,1,1,1,FP8,1000,1000,inf (all requests queued),15244.78,out,,,,,doc\n"
+
+
+def test_shipped_rows_all_cite_and_all_resolve():
+    rows = [m for f in shipped_files() for m in read_measurements(f)]
+    assert len(rows) >= 445 + 300
+    assert all(m.source for m in rows)
+    assert {m.model for m in rows if match_model(m.model) is None} == set()
+    assert {m.gpu for m in rows if match_hardware(m.gpu) is None} == set()
+
+
+def test_every_shared_row_is_shipped_unchanged():
+    from pathlib import Path
+
+    shared = Path(__file__).parents[3] / "shared" / "validation" / "trtllm_perf.csv"
+    if not shared.exists():
+        pytest.skip("../shared is not beside this checkout")
+    shipped = [f for f in shipped_files() if f.name == "trtllm_perf.csv"][0]
+    assert shipped.read_text() == shared.read_text()
+
+
+@pytest.mark.parametrize("row, message", [
+    (GOOD.replace("FP8", "FP9"), r"row 2: column precision: expected one of"),
+    (GOOD.replace(",1000,1000,", ",lots,1000,"), r"row 2: column isl: expected a positive integer, got 'lots'"),
+    (GOOD.replace("15244.78", "-3"), r"row 2: column throughput_tok_s: expected a positive number"),
+    (GOOD.replace(",1,1,1,", ",2,1,1,"), r"row 2: column num_gpus: expected tp x pp = 1"),
+])
+def test_malformed_csv_names_file_row_and_column(tmp_path, row, message):
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + row)
+    with pytest.raises(ValidationDataError, match=rf"mine.csv: {message}"):
+        read_measurements(path)
+
+
+def test_missing_column_is_named(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER.replace("osl,", "") + GOOD)
+    with pytest.raises(ValidationDataError, match=r"line 1: missing column\(s\) osl"):
+        read_measurements(path)
+
+
+def test_trtllm_engine_limits_by_hand():
+    # Llama-3.1-8B FP8 on one H100 (80 GiB), 1000/1000: engine 8.03 GiB; KV 32 layers x 8 heads x
+    # 2 x 128 x 1 byte = 64 KiB per token; (80 - 7.48) x 0.95 / (2000 x 64 KiB) = 525.6 requests
+    # -> batch 128 x ceil(525.6 / 128) = 640; tokens 525.6 x 2 = 1051 -> at least 2048
+    assert trtllm_engine_limits(8.03e9, 1.0, 2 * 128 * 1.0, 32, 8, 1, 1, 80.0, 1000, 1000) == (640, 2048)
+    # 128/128: thousands of requests fit, capped at 4096 -> 4096; tokens 4096 x 2 = 8192
+    assert trtllm_engine_limits(8.03e9, 1.0, 256.0, 32, 8, 1, 1, 80.0, 128, 128) == (4096, 8192)
+
+
+def test_unrunnable_rows_are_listed_as_skipped_with_the_reason(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + GOOD.replace("LLaMA v3.1 8B", "GPT-7") + GOOD.replace("H100 80GB HBM3", "TPU v9")
+                    + GOOD.replace("LLaMA v3.1 8B", "Llama 3.1 405B").replace("H100 80GB HBM3", "L40S"))
+    df = validate([str(path)], workers=1)
+    assert list(df["status"]) == ["skipped"] * 3
+    assert "unknown model 'GPT-7'" in df["reason"][0] and "unknown GPU 'TPU v9'" in df["reason"][1]
+    assert "weights do not fit" in df["reason"][2]
+    assert summarize(df)["skipped"] == 3
+
+
+def test_prediction_error_is_predicted_over_measured(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + GOOD)
+    (row,) = predict(read_measurements(path)[0])
+    assert row["status"] == "ok" and row["predicted"] > 0
+    assert row["error_pct"] == pytest.approx((row["predicted"] / 15244.78 - 1) * 100)
+
+
+def test_online_rows_compare_throughput_ttft_and_itl(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + "online_serving,0.14.0,LLaMA 3.1 8B,H100 80GB HBM3,1,1,1,BF16,467,256,4,1001,out,4,23,7,"
+                    "2828,doc\n")
+    rows = predict(read_measurements(path)[0])
+    assert [r["metric"] for r in rows] == ["throughput_tok_s", "mean_ttft_ms", "mean_itl_ms"]
+    # 4 requests/s x 256 tokens: the offered load caps throughput near 1,024 tokens/s
+    assert rows[0]["predicted"] == pytest.approx(1024, rel=0.1)
+    assert all(math.isfinite(r["predicted"]) for r in rows)
