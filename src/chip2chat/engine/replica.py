@@ -156,6 +156,8 @@ class Replica:
         if tp > 1:
             collective(acc, "logits_all_gather", "all_gather", logits * self.model.vocab * 4.0, tp, dev,
                        count=share)
+        # sampling reads every sequence's fp32 logits over the whole vocabulary (softmax, top-k/p)
+        elementwise(acc, "sampling", logits * self.model.vocab * 4.0, dev, count=share)
 
     def _attention_all(self, acc: StepCost, shape: StepShape) -> None:
         dev, keys_by_window = self.device, dict(shape.decode_keys)
@@ -220,9 +222,13 @@ class Replica:
         mult = 3 if m.gated else 2
         # grouped GEMM: each touched expert streams its weights once; rows spread over them
         per_expert_rows = rows_here / max(touched, 1e-9)
+        # gather each token's hidden state once per chosen expert (grouped by expert), and scatter
+        # the expert outputs back with their router weights
+        elementwise(acc, "moe_permute", (t * h + rows_here * h) * ACT, dev, n)
         gemm(acc, "experts_gate_up", per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n * touched)
         elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
         gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n * touched)
+        elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
         if ep > 1:
             payload = t * m.top_k * h * ACT
             collective(acc, "moe_dispatch", "all_to_all", payload, ep, dev, n)
