@@ -122,3 +122,17 @@ def test_more_flops_is_never_slower(shape, factor):
 def test_tokens_out_equal_batch_times_output(shape):
     r = estimate(hardware="h200", tp=2, **shape)
     assert math.isclose(r.output_tokens_per_s * r.e2e_s, shape["batch"] * shape["output_len"])
+
+
+def test_expert_parallel_all_to_all_moves_each_token_once():
+    # Qwen3-235B-A22B, ep=8 inside tp=8: each rank dispatches its 1/8 of the tokens to top-8 experts
+    # and gets them back: 2 x all-to-all of (t / 8) x 8 x 4096 x 2 bytes per MoE layer
+    from chip2chat.costs.collectives import collective_time
+    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.replica import StepShape
+
+    r = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
+    cost = r.step_cost(StepShape.uniform_decode(1024, 192, r.windows), detail=True)
+    dispatch = sum(sec for name, sec, *_ in cost.ops if name == "moe_dispatch")
+    per_layer = collective_time("all_to_all", 1024 / 8 * 8 * 4096 * 2, 8, r.device)
+    assert dispatch == pytest.approx(94 * per_layer)

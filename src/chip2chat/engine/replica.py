@@ -230,7 +230,9 @@ class Replica:
         gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n * touched)
         elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
         if ep > 1:
-            payload = t * m.top_k * h * ACT
+            # every rank holds all t tokens after the attention all-reduce, so each sends only its
+            # 1/ep share to the experts (and gets its share back): (t / ep) x top_k hidden states
+            payload = t / ep * m.top_k * h * ACT
             collective(acc, "moe_dispatch", "all_to_all", payload, ep, dev, n)
             collective(acc, "moe_combine", "all_to_all", payload, ep, dev, n)
             if tp // ep > 1:
