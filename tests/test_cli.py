@@ -67,3 +67,27 @@ def test_catalog_list_and_show():
     assert p.returncode == 0 and "h200-sxm" in p.stdout and "mi355x" in p.stdout
     p = run("catalog", "show", "deepseek-v3")
     assert p.returncode == 0 and "deepseek-ai/DeepSeek-V3" in p.stdout
+
+
+def test_simulate_json_and_a_malformed_trace(tmp_path):
+    p = run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100", "--request-rate", "5",
+            "--num-requests", "200", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["completed"] == 200 and "p99_ttft_ms" in d and "request_goodput" in d
+    bad = tmp_path / "trace.csv"
+    bad.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,100,20\n"
+                   "2023-11-16 18:15:47.0000000,abc,20\n")
+    _one_line_error(run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100", "--trace", str(bad),
+                        "--trace-format", "azure"), 2, "line 3")
+
+
+def test_validate_user_csv_lists_skipped_rows(tmp_path):
+    csv = tmp_path / "mine.csv"
+    csv.write_text("table,trtllm_version,model,gpu,num_gpus,tp,pp,precision,isl,osl,offered_qps,throughput_tok_s,"
+                   "throughput_metric,req_per_s,mean_ttft_ms,mean_itl_ms,total_token_tput_tok_s,source\n"
+                   "throughput_max_load,0.17,GPT-7,H100 80GB HBM3,1,1,1,FP8,128,128,inf,1000,out,,,,,me\n")
+    p = run("validate", "--data", str(csv), "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["summary"]["skipped"] == 1 and d["rows"][0]["reason"] == "unknown model 'GPT-7'"

@@ -95,6 +95,8 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     if ep > 1:
         replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype)
     max_seqs, max_tokens = _engine_limits(m, replica)
+    # TRT-LLM's limits hold per pipeline micro-batch (pp of them are in flight); ours are per step
+    max_seqs, max_tokens = max_seqs * m.pp, max_tokens * m.pp
     # TRT-LLM gives the KV cache a fraction of the memory left after weights and activations;
     # express that as the gpu_memory_utilization our engine model takes
     budget = memory_budget(replica, 1.0, max_tokens, max_seqs)
