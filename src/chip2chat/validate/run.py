@@ -64,19 +64,14 @@ def trtllm_engine_limits(total_params: float, weight_bytes_per_param: float, kv_
     requests = (device_gib * tp * pp - engine_gib) * 0.95 / (per_token_gib * (isl + osl))
     raw_bs = min(requests, 4096) / pp
     raw_tokens = min(raw_bs * (1 + isl / osl), 32768)
-    if raw_bs < 256:
-        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
-    elif raw_bs < 1024:
-        max_bs = 128 * math.ceil(raw_bs / 128)
-    else:
-        max_bs = 256 * math.ceil(raw_bs / 256)
-    if raw_tokens < 4096:
-        max_tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
-    elif raw_tokens < 8192:
-        max_tokens = 512 * math.ceil(raw_tokens / 512)
-    else:
-        max_tokens = 1024 * math.ceil(raw_tokens / 1024)
+    max_bs = max(64, _ceil_to(raw_bs, 32)) if raw_bs < 256 else _ceil_to(raw_bs, 128 if raw_bs < 1024 else 256)
+    max_tokens = max(2048, _ceil_to(raw_tokens, 256)) if raw_tokens < 4096 else \
+        _ceil_to(raw_tokens, 512 if raw_tokens < 8192 else 1024)
     return max_bs, max_tokens
+
+
+def _ceil_to(value: float, step: int) -> int:
+    return step * math.ceil(value / step)
 
 
 def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
