@@ -173,13 +173,16 @@ class Replica:
         dev = self.device
         rate, bw, launch = dev.attention_rate, dev.memory_bw, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
-        keys_by_window = dict(shape.decode_keys)
+        keys_by_window = dict(shape.decode_keys) if shape.decode_count else None
         seconds = joules = 0.0
         for lp in self._layers:
-            for work in ((_prefill_work(lp, shape.prefill),) if shape.prefill else ()) + \
-                    ((_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)),)
-                     if shape.decode_count else ()):
-                flops, nbytes = work
+            if shape.prefill:
+                flops, nbytes = _prefill_work(lp, shape.prefill)
+                t_c, t_m = flops / rate, nbytes / bw
+                seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
+                joules += (flops * e_flop + nbytes * e_byte) * lp.count
+            if keys_by_window is not None:
+                flops, nbytes = _decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0))
                 t_c, t_m = flops / rate, nbytes / bw
                 seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
                 joules += (flops * e_flop + nbytes * e_byte) * lp.count
