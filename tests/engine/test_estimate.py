@@ -133,6 +133,6 @@ def test_expert_parallel_all_to_all_moves_each_token_once():
 
     r = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
     cost = r.step_cost(StepShape.uniform_decode(1024, 192, r.windows), detail=True)
-    dispatch = sum(sec for name, sec, *_ in cost.ops if name == "moe_dispatch")
+    dispatch = sum(op.seconds for op in cost.ops if op.name == "moe_dispatch")
     per_layer = collective_time("all_to_all", 1024 / 8 * 8 * 4096 * 2, 8, r.device)
     assert dispatch == pytest.approx(94 * per_layer)

@@ -8,7 +8,7 @@ scale-up domain run at the scale-out bandwidth. Each call adds a fixed latency.
 from __future__ import annotations
 
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost
+from chip2chat.costs.operators import OpRecord, StepCost
 
 _FACTOR = {"all_reduce": lambda p: 2.0 * (p - 1) / p, "all_gather": lambda p: (p - 1) / p,
            "all_to_all": lambda p: (p - 1) / p, "send": lambda p: 1.0}
@@ -30,4 +30,6 @@ def collective(acc: StepCost, name: str, kind: str, nbytes: float, ranks: int, d
     acc.communication_s += seconds * count
     moved = nbytes * _FACTOR[kind](max(ranks, 2)) * count
     acc.dynamic_energy_j += moved * dev.energy_per_byte  # reading and writing the buffers
-    acc._record(name, seconds * count, "communication", 0.0, moved)
+    if acc.ops is not None:
+        acc._record(OpRecord(name, seconds * count, "communication", 0.0, moved, count, collective=kind,
+                             ranks=ranks, message_bytes=nbytes))

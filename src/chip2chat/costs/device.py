@@ -15,6 +15,26 @@ from chip2chat.hardware.spec import Accelerator
 DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
 
 
+def achievable(peak_flops: dict, bandwidth, link_bandwidth, scale_out_bandwidth, tdp_w, bit_energy_j,
+               profile: CalibrationProfile) -> dict:
+    """Achievable rates and energy coefficients from peaks: the one formula for scalars and arrays.
+
+    `peak_flops` maps each compute dtype the chip has to its dense peak; every value may be a float
+    or a numpy array (one entry per design in a vectorised sweep). tdp_w of 0 means unknown power.
+    """
+    gemm = {d: peak * profile.gemm_peak_efficiency(d) for d, peak in peak_flops.items()}
+    attention = peak_flops["bf16" if "bf16" in peak_flops else "fp16"] * profile.attention_efficiency
+    static = tdp_w * profile.static_power_fraction
+    dynamic = tdp_w - static
+    energy = {d: dynamic / r for d, r in gemm.items()}
+    energy["attention"] = dynamic / attention
+    return {"gemm_rate": gemm, "attention_rate": attention,
+            "memory_bw": bandwidth * profile.memory_efficiency,
+            "link_bw": link_bandwidth / 2 * profile.collective_efficiency,  # per direction
+            "scale_out_bw": scale_out_bandwidth * profile.collective_efficiency,
+            "static_w": static, "energy_per_flop": energy, "energy_per_byte": 8.0 * bit_energy_j}
+
+
 class Device:
     """Achievable rates of one chip under a calibration profile (SI units)."""
 
@@ -24,27 +44,22 @@ class Device:
 
     def __init__(self, hw: Accelerator, profile: CalibrationProfile):
         self.hw, self.profile = hw, profile
-        self.gemm_rate: dict[str, float] = {}
-        self.compute_dtype: dict[str, str] = {}
-        for d in DTYPES:
-            peak, used = hw.flops_for(d)
-            self.compute_dtype[d] = used
-            self.gemm_rate[d] = peak * profile.gemm_peak_efficiency(used)
-        self.attention_rate = hw.flops_for("bf16")[0] * profile.attention_efficiency
-        self.memory_bw = hw.memory.bandwidth_bytes_per_s * profile.memory_efficiency
+        link = hw.scale_up
+        a = achievable(hw.peak_flops, hw.memory.bandwidth_bytes_per_s, link.bandwidth_bytes_per_s,
+                       link.scale_out_bandwidth_bytes_per_s, hw.tdp_w or 0.0,
+                       hw.memory.energy_per_bit_j or energy_per_bit_j(hw.memory.generation), profile)
+        # each requested dtype runs at the rate of the dtype the chip really has (fp4 -> fp8 ...)
+        self.compute_dtype = {d: hw.flops_for(d)[1] for d in DTYPES}
+        self.gemm_rate = {d: a["gemm_rate"][used] for d, used in self.compute_dtype.items()}
+        self.energy_per_flop = {d: a["energy_per_flop"][used] for d, used in self.compute_dtype.items()}
+        self.energy_per_flop["attention"] = a["energy_per_flop"]["attention"]
+        self.attention_rate, self.memory_bw = a["attention_rate"], a["memory_bw"]
+        self.link_bw, self.scale_out_bw = a["link_bw"], a["scale_out_bw"]
+        self.static_w, self.energy_per_byte = a["static_w"], a["energy_per_byte"]
+        self.tdp_w = hw.tdp_w
         self.cores = hw.num_cores or profile.num_cores
         self.tile_m, self.tile_n = profile.tile_m, profile.tile_n
         self.launch_s = profile.launch_overhead_s
         self.step_overhead_s = profile.step_overhead_s
-        link = hw.scale_up
-        self.link_bw = link.bandwidth_per_direction * profile.collective_efficiency
         self.link_latency_s = link.latency_s if link.latency_s is not None else profile.collective_latency_s
         self.domain = link.domain
-        self.scale_out_bw = link.scale_out_bandwidth_bytes_per_s * profile.collective_efficiency
-        self.tdp_w = hw.tdp_w
-        self.static_w = (hw.tdp_w or 0.0) * profile.static_power_fraction
-        dynamic_w = (hw.tdp_w or 0.0) - self.static_w
-        self.energy_per_flop = {d: dynamic_w / r for d, r in self.gemm_rate.items()}
-        self.energy_per_flop["attention"] = dynamic_w / self.attention_rate
-        bit_j = hw.memory.energy_per_bit_j or energy_per_bit_j(hw.memory.generation)
-        self.energy_per_byte = 8.0 * bit_j

@@ -12,6 +12,32 @@ from dataclasses import dataclass, field
 from chip2chat.costs.device import Device
 
 
+@dataclass(frozen=True, slots=True)
+class OpRecord:
+    """One operator of a step, as the cost model saw it (kept when a breakdown is asked for).
+
+    Enough to re-cost the same operator on other hardware: per-call FLOP and bytes, which rate
+    divides the FLOP (a GEMM dtype, 'attention', or '' for memory-only), the GEMM tile use, and for
+    collectives their kind, group size and message.
+    """
+
+    name: str
+    seconds: float  # all `count` calls together
+    bound: str
+    flops: float  # all calls together
+    bytes: float
+    count: float
+    rate: str = ""
+    util: float = 1.0
+    collective: str = ""
+    ranks: int = 0
+    message_bytes: float = 0.0
+
+    def scaled(self, factor: float) -> "OpRecord":
+        return OpRecord(self.name, self.seconds * factor, self.bound, self.flops * factor, self.bytes * factor,
+                        self.count * factor, self.rate, self.util, self.collective, self.ranks, self.message_bytes)
+
+
 @dataclass(slots=True)
 class StepCost:
     """Time split by what bounds each operator, plus work and dynamic energy, for one device."""
@@ -23,8 +49,8 @@ class StepCost:
     flops: float = 0.0
     bytes: float = 0.0
     dynamic_energy_j: float = 0.0
-    ops: list | None = field(default=None)
-    """(name, seconds, bound, flops, bytes) per operator when a breakdown was asked for."""
+    ops: list[OpRecord] | None = field(default=None)
+    """Every operator, when a breakdown was asked for."""
 
     @property
     def time_s(self) -> float:
@@ -36,9 +62,8 @@ class StepCost:
                  "communication": self.communication_s, "overhead": self.overhead_s}
         return max(parts, key=parts.__getitem__)
 
-    def _record(self, name: str, seconds: float, bound: str, flops: float, nbytes: float) -> None:
-        if self.ops is not None:
-            self.ops.append((name, seconds, bound, flops, nbytes))
+    def _record(self, op: OpRecord) -> None:
+        self.ops.append(op)
 
 
 def tile_utilization(m: float, n: float, k: float, dev: Device) -> float:
@@ -68,9 +93,10 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
     flops = 2.0 * m * n * k
     w_elems = k * n if weight_reads is None else weight_reads * k * n
     nbytes = w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes
-    t_c = flops / (dev.gemm_rate[dtype] * tile_utilization(m, n, k, dev))
+    util = tile_utilization(m, n, k, dev)
+    t_c = flops / (dev.gemm_rate[dtype] * util)
     t_m = nbytes / dev.memory_bw
-    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count)
+    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
 
 
 def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0) -> None:
@@ -78,7 +104,7 @@ def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device
     if flops <= 0 and nbytes <= 0:
         return
     _add(acc, name, flops / dev.attention_rate, nbytes / dev.memory_bw, flops * count, nbytes * count,
-         dev.energy_per_flop["attention"], dev, count)
+         dev.energy_per_flop["attention"], dev, count, "attention")
 
 
 def elementwise(acc: StepCost, name: str, nbytes: float, dev: Device, count: float = 1.0) -> None:
@@ -89,7 +115,7 @@ def elementwise(acc: StepCost, name: str, nbytes: float, dev: Device, count: flo
 
 
 def _add(acc: StepCost, name: str, t_c: float, t_m: float, flops: float, nbytes: float,
-         e_flop: float, dev: Device, count: float) -> None:
+         e_flop: float, dev: Device, count: float, rate: str = "", util: float = 1.0) -> None:
     if t_c >= t_m:
         acc.compute_s += t_c * count
         bound, seconds = "compute", t_c
@@ -100,4 +126,5 @@ def _add(acc: StepCost, name: str, t_c: float, t_m: float, flops: float, nbytes:
     acc.flops += flops
     acc.bytes += nbytes
     acc.dynamic_energy_j += flops * e_flop + nbytes * dev.energy_per_byte
-    acc._record(name, (seconds + dev.launch_s) * count, bound, flops, nbytes)
+    if acc.ops is not None:
+        acc._record(OpRecord(name, (seconds + dev.launch_s) * count, bound, flops, nbytes, count, rate, util))

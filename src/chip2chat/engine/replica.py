@@ -139,6 +139,8 @@ class Replica:
             for name in ("compute_s", "memory_s", "communication_s", "overhead_s", "flops", "bytes",
                          "dynamic_energy_j"):
                 setattr(acc, name, getattr(acc, name) * pp)
+            if acc.ops is not None:
+                acc.ops = [op.scaled(pp) for op in acc.ops]
             collective(acc, "pp_send", "send", micro_tokens * self.model.hidden * ACT, 2, self.device,
                        count=pp - 1)
         acc.overhead_s += self.device.step_overhead_s

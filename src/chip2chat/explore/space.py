@@ -1,0 +1,191 @@
+"""A sweep described as data: a base point, a grid and random samples over dotted paths.
+
+    spec = load_sweep("sweep.yaml")
+    for point in spec.points(): ...          # deep copies of `base` with each path set
+
+Points are plain nested dicts of JSON values, so they pickle to workers, hash to a stable key
+(`point_key`) and store as JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from chip2chat.errors import ConfigError, pydantic_message
+
+
+class Param(BaseModel):
+    """One randomly sampled parameter: a range (`low`, `high`) or a list of `choices`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float | None = None
+    """Lower end of the range (inclusive)."""
+    high: float | None = None
+    """Upper end of the range (inclusive for integers)."""
+    log: bool = False
+    """Sample uniformly in log space (for quantities spanning decades); needs low > 0."""
+    choices: list | None = None
+    """Values to pick from uniformly; use instead of low/high."""
+    integer: bool = False
+    """Round range samples to whole numbers (stacks, chips, batch sizes)."""
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> Param:
+        has_range = self.low is not None or self.high is not None
+        if self.choices is not None:
+            if has_range:
+                raise ValueError("give either choices or low/high, not both")
+            if not self.choices:
+                raise ValueError("choices is empty; list at least one value")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give both low and high (or choices)")
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}; swap them")
+        if self.log and self.low <= 0:
+            raise ValueError(f"log scale needs low > 0 (got {self.low}); raise low or set log: false")
+        return self
+
+    def sample(self, rng) -> Any:
+        """One draw from `rng` (a numpy Generator), as a plain Python value."""
+        if self.choices is not None:
+            return self.choices[int(rng.integers(len(self.choices)))]
+        if self.integer and not self.log:
+            return int(rng.integers(math.ceil(self.low), math.floor(self.high) + 1))
+        if self.log:
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        else:
+            value = float(rng.uniform(self.low, self.high))
+        return int(round(value)) if self.integer else value
+
+
+class RandomSpec(BaseModel):
+    """Random samples drawn with numpy's default_rng(seed), crossed with every grid point."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(ge=1)
+    """Number of random draws."""
+    seed: int = 0
+    """Seed of the generator: the same seed gives the same points."""
+    params: dict[str, Param]
+    """Dotted path in the point -> how to sample it."""
+
+
+class SweepSpec(BaseModel):
+    """Many independent design points: `base` with each grid x random combination applied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "sweep"
+    """Label of the sweep (shown in progress bars and plots)."""
+    evaluator: str = "chip"
+    """Name of the function in chip2chat.explore.evaluate.EVALUATORS that maps a point to results."""
+    base: dict
+    """The base point (nested dict); every point is a deep copy of it with some paths set."""
+    grid: dict[str, list] = {}
+    """Dotted path -> values; the sweep takes the cartesian product in the order written."""
+    random: RandomSpec | None = None
+    """Random samples, crossed with every grid combination."""
+    objectives: dict[str, Literal["min", "max"]] = {}
+    """Result columns to trade off, each minimised or maximised, for the Pareto front."""
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_paths(cls, grid: dict[str, list], info: ValidationInfo) -> dict[str, list]:
+        for path, values in grid.items():
+            if not values:
+                raise ValueError(f"grid path {path!r} has no values; list at least one")
+        _check_paths(list(grid), info.data.get("base", {}))
+        return grid
+
+    @field_validator("random")
+    @classmethod
+    def _random_paths(cls, spec: RandomSpec | None, info: ValidationInfo) -> RandomSpec | None:
+        if spec is not None:
+            _check_paths(list(info.data.get("grid", {})) + list(spec.params), info.data.get("base", {}))
+        return spec
+
+    def points(self) -> list[dict]:
+        """Every point, grid-major then sample, in a deterministic order."""
+        grid_paths = list(self.grid)
+        combos = itertools.product(*(self.grid[p] for p in grid_paths))
+        grid_sets = [dict(zip(grid_paths, combo)) for combo in combos]
+        samples = [{}]
+        if self.random is not None:
+            import numpy as np
+
+            rng = np.random.default_rng(self.random.seed)
+            samples = [{path: param.sample(rng) for path, param in self.random.params.items()}
+                       for _ in range(self.random.samples)]
+        out = []
+        for grid_set in grid_sets:
+            for sample in samples:
+                point = copy.deepcopy(self.base)
+                for path, value in {**grid_set, **sample}.items():
+                    set_path(point, path, copy.deepcopy(value))
+                out.append(point)
+        return out
+
+
+def set_path(point: dict, path: str, value: Any) -> None:
+    """Set `point[a][b][c] = value` for path "a.b.c", creating missing dicts on the way."""
+    node = point
+    parts = path.split(".")
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            at = ".".join(parts[: i + 1])
+            raise ConfigError("sweep", path, f"base value at {at!r} is {child!r}, not a mapping, so it has no keys to set")
+        node = child
+    node[parts[-1]] = value
+
+
+def _check_paths(paths: list[str], base: dict) -> None:
+    """Raise ValueError for repeated paths, a path nested in another, or one blocked by base."""
+    seen = set()
+    for path in paths:
+        if path in seen:
+            raise ValueError(f"path {path!r} is set twice (grid and random?); keep one")
+        seen.add(path)
+    for path in paths:
+        for other in paths:
+            if other.startswith(path + "."):
+                raise ValueError(f"path {other!r} lies inside {path!r}, which is also swept; keep one")
+        try:
+            set_path(copy.deepcopy(base), path, None)
+        except ConfigError as exc:
+            raise ValueError(f"path {path!r}: {str(exc).split(': ', 2)[-1]}") from None
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read a sweep YAML file; errors name the file and the field path."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(p), "<file>", "no such file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(p), "<file>", f"not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(p), "<root>", f"expected a mapping with base/grid/random, got {type(raw).__name__}")
+    try:
+        return SweepSpec(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(str(p), exc) from None
+
+
+def point_key(point: dict) -> str:
+    """Stable id of a point: sha256 of its canonical JSON (sorted keys, no spaces), 16 hex chars."""
+    text = json.dumps(point, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
