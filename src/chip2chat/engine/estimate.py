@@ -144,23 +144,29 @@ def _throttled(cost: StepCost, dev: Device) -> tuple[float, float]:
     return t, cost.dynamic_energy_j + dev.static_w * t
 
 
-def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple[float, float, str]:
-    """Seconds, joules per device and bound to prefill `batch` prompts of `input_len` tokens."""
-    dev = replica.device
+def prefill_steps(batch: int, input_len: int, budget: int) -> list[tuple[float, StepShape]]:
+    """(how many times, step) that prefill `batch` prompts of `input_len` tokens.
+
+    Prompts are packed whole into steps of `budget` tokens (the last step may be partial: its cost
+    is scaled by its share of tokens); a prompt longer than the budget is chunked.
+    """
     if input_len <= budget:
         per_step = max(1, min(batch, budget // input_len))
-        steps = batch / per_step  # the last step may be partial; costs scale with tokens
-        cost = replica.step_cost(StepShape(prefill=((0, input_len),) * per_step))
-        t, j = _throttled(cost, dev)
-        return steps * t, steps * j, cost.bound()
+        return [(batch / per_step, StepShape(prefill=((0, input_len),) * per_step))]
+    return [(float(batch), StepShape(prefill=((start, min(budget, input_len - start)),)))
+            for start in range(0, input_len, budget)]
+
+
+def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple[float, float, str]:
+    """Seconds, joules per device and bound to prefill `batch` prompts of `input_len` tokens."""
     total_t = total_j = 0.0
     bounds: dict[str, float] = {}
-    for start in range(0, input_len, budget):  # one long prompt, chunked
-        cost = replica.step_cost(StepShape(prefill=((start, min(budget, input_len - start)),)))
-        t, j = _throttled(cost, dev)
-        total_t, total_j = total_t + t, total_j + j
-        bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + t
-    return batch * total_t, batch * total_j, max(bounds, key=bounds.__getitem__)
+    for times, shape in prefill_steps(batch, input_len, budget):
+        cost = replica.step_cost(shape)
+        t, j = _throttled(cost, replica.device)
+        total_t, total_j = total_t + times * t, total_j + times * j
+        bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + times * t
+    return total_t, total_j, max(bounds, key=bounds.__getitem__)
 
 
 def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
