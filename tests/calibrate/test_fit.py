@@ -89,3 +89,20 @@ def test_cli_fits_a_recorded_file_into_a_loadable_profile(tmp_path):
                         str(DATA / "h200_shared_microbench_raw.csv"), "--out", str(out)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert load_profile_file(out).gemm_efficiency["bf16"] == pytest.approx(0.803, abs=1e-3)
+
+
+def test_shipped_hopper_tile_model_is_the_fit_of_the_gemm_shape_measurements():
+    # calibration from published GEMM sweeps (not from validation rows): the shipped H100/H200
+    # profiles carry exactly what the fit picks, and it reproduces the measurements within 10%
+    from chip2chat.calibrate.gemm_shapes import fit_tiles, median_error, read_gemm_shapes
+    from chip2chat.hardware.calibration import profile_for
+
+    h100 = load_hardware("h100")[1]
+    rows = read_gemm_shapes()
+    fitted, err = fit_tiles(rows, h100, profile_for("h100-sxm"))
+    assert err < 0.10
+    for chip in ("h100-sxm", "h200-sxm", "gh200"):
+        shipped = profile_for(chip)
+        assert (shipped.tile_m, shipped.tile_n, shipped.split_k, shipped.gemm_fixed_s) == \
+            (fitted.tile_m, fitted.tile_n, fitted.split_k, fitted.gemm_fixed_s)
+    assert median_error(read_gemm_shapes(dtype="fp8"), h100, profile_for("h100-sxm"), "fp8") < 0.10

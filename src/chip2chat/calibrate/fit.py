@@ -27,15 +27,15 @@ def fit_profile(rows: list[RawMeasurement], hw: Accelerator, name: str, source: 
     for dtype in sorted({r.dtype for r in rows if r.kind == "gemm"}):
         achieved = [r.flops / r.seconds for r in rows if r.kind == "gemm" and r.dtype == dtype and r.flops >= 1e9]
         if achieved and dtype in hw.peak_flops:
-            gemm[dtype] = round(float(max(achieved) / hw.peak_flops[dtype]), 4)
+            gemm[dtype] = _sig(max(achieved) / hw.peak_flops[dtype])
     if gemm:
         fields["gemm_efficiency"] = gemm
     copies = [r.bytes / r.seconds for r in rows if r.kind == "memcpy" and r.bytes >= 64e6]
     if copies:
-        fields["memory_efficiency"] = round(min(1.0, float(max(copies)) / hw.memory.bandwidth_bytes_per_s), 4)
+        fields["memory_efficiency"] = _sig(min(1.0, max(copies) / hw.memory.bandwidth_bytes_per_s))
     attn = [r.flops / r.seconds for r in rows if r.kind == "attention_prefill" and r.flops > 0]
     if attn:
-        fields["attention_efficiency"] = round(min(1.0, float(max(attn)) / hw.flops_for("bf16")[0]), 4)
+        fields["attention_efficiency"] = _sig(min(1.0, max(attn) / hw.flops_for("bf16")[0]))
     tiny = [r.seconds for r in rows if r.kind in ("gemm", "memcpy") and r.flops <= 1e8 and r.bytes <= 1e7]
     if tiny:
         fields["launch_overhead_s"] = float(min(tiny))
@@ -44,7 +44,7 @@ def fit_profile(rows: list[RawMeasurement], hw: Accelerator, name: str, source: 
         latency, bus_bw = fit_latency_bandwidth(
             np.array([2 * (r.ranks - 1) / r.ranks * r.bytes for r in reduce]), np.array([r.seconds for r in reduce]))
         fields["collective_latency_s"] = max(0.0, latency)
-        fields["collective_efficiency"] = round(min(1.2, bus_bw / hw.scale_up.bandwidth_per_direction), 4)
+        fields["collective_efficiency"] = _sig(min(1.2, bus_bw / hw.scale_up.bandwidth_per_direction))
     return CalibrationProfile(**fields)
 
 
@@ -53,3 +53,8 @@ def fit_latency_bandwidth(bus_bytes: np.ndarray, seconds: np.ndarray) -> tuple[f
     which set the latency, count as much as the large ones. Returns (a seconds, b bytes/s)."""
     slope, intercept = np.polyfit(bus_bytes, seconds, 1, w=1.0 / seconds)
     return float(intercept), float(1.0 / slope)
+
+
+def _sig(x: float) -> float:
+    """Four significant digits (a CPU's tiny efficiencies must not round to zero)."""
+    return float(f"{float(x):.4g}")

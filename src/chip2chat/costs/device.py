@@ -39,7 +39,7 @@ class Device:
     """Achievable rates of one chip under a calibration profile (SI units)."""
 
     __slots__ = ("hw", "profile", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw",
-                 "cores", "tile_m", "tile_n", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
+                 "cores", "tile_m", "tile_n", "split_k", "gemm_fixed_s", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
                  "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
     def __init__(self, hw: Accelerator, profile: CalibrationProfile):
@@ -58,8 +58,9 @@ class Device:
         self.static_w, self.energy_per_byte = a["static_w"], a["energy_per_byte"]
         self.tdp_w = hw.tdp_w
         self.cores = hw.num_cores or profile.num_cores
-        self.tile_m, self.tile_n = profile.tile_m, profile.tile_n
+        self.tile_m, self.tile_n, self.split_k = profile.tile_m, profile.tile_n, profile.split_k
         self.launch_s = profile.launch_overhead_s
+        self.gemm_fixed_s = profile.gemm_fixed_s
         self.step_overhead_s = profile.step_overhead_s
         self.link_latency_s = link.latency_s if link.latency_s is not None else profile.collective_latency_s
         self.domain = link.domain

@@ -69,8 +69,8 @@ class StepCost:
 def tile_utilization(m: float, n: float, k: float, dev: Device) -> float:
     """Useful fraction of the tensor cores for an m x n x k GEMM: tile padding and wave quantization.
 
-    Tiles past the last full wave leave cores idle; too few tiles are split along k (split-K)
-    to fill the cores, as cuBLAS/CUTLASS heuristics do for skinny shapes.
+    Tiles past the last full wave leave cores idle; too few tiles leave cores idle too, unless the
+    profile says the kernels split them along k (split-K) to fill the cores.
     """
     tm, tn = dev.tile_m, dev.tile_n
     tiles_m = -(-m // tm)
@@ -81,7 +81,7 @@ def tile_utilization(m: float, n: float, k: float, dev: Device) -> float:
     if tiles >= cores:
         waves = -(-tiles // cores)
         return util * tiles / (waves * cores)
-    splits = min(cores // tiles, max(1, int(k // 256)))
+    splits = min(cores // tiles, max(1, int(k // 256))) if dev.split_k else 1
     return util * tiles * splits / cores
 
 
@@ -94,7 +94,7 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
     w_elems = k * n if weight_reads is None else weight_reads * k * n
     nbytes = w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes
     util = tile_utilization(m, n, k, dev)
-    t_c = flops / (dev.gemm_rate[dtype] * util)
+    t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
     t_m = nbytes / dev.memory_bw
     _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
 

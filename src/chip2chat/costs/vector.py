@@ -28,8 +28,11 @@ def step_on(ops: list[OpRecord], hw: dict) -> tuple[np.ndarray, np.ndarray]:
         per_bytes = op.bytes / op.count
         t_m = per_bytes / hw["memory_bw"]
         if op.rate:
-            rate = hw["attention_rate"] if op.rate == "attention" else hw["gemm_rate"][op.rate]
-            t = np.maximum(op.flops / op.count / (rate * op.util), t_m)
+            if op.rate == "attention":
+                t_c = op.flops / op.count / hw["attention_rate"]
+            else:
+                t_c = op.flops / op.count / (hw["gemm_rate"][op.rate] * op.util) + hw["gemm_fixed_s"]
+            t = np.maximum(t_c, t_m)
             joules = joules + op.flops * hw["energy_per_flop"][op.rate]
         else:
             t = t_m

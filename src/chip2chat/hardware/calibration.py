@@ -35,6 +35,8 @@ class CalibrationProfile(BaseModel):
     """Rows of one GEMM tile along the token dimension (Hopper wgmma M = 64)."""
     tile_n: int = Field(default=128, ge=1)
     """Columns of one GEMM tile along the output-feature dimension."""
+    split_k: bool = True
+    """Whether skinny GEMMs with fewer tiles than cores are split along K to fill the chip."""
     num_cores: int = Field(default=132, ge=1)
     """Parallel compute units for wave quantization (H100 SXM: 132 SMs); a chip's own num_cores wins."""
     attention_efficiency: float = Field(default=0.55, gt=0, le=1)
@@ -45,6 +47,9 @@ class CalibrationProfile(BaseModel):
     STREAM-like copies, MI350X TransferBench 7.2 of 8 TB/s = 0.9; kernels in practice a bit less)."""
     launch_overhead_s: float = Field(default=2e-6, ge=0)
     """Fixed cost per kernel (launch gap and tail) with CUDA graphs."""
+    gemm_fixed_s: float = Field(default=0.0, ge=0)
+    """Extra fixed cost of every GEMM kernel (prologue, pipeline fill, epilogue), fitted from GEMM
+    shape sweeps; 0 where none was measured."""
     step_overhead_s: float = Field(default=1e-4, ge=0)
     """Fixed cost per engine step outside the kernels (sampling, scheduling, input preparation)."""
     collective_efficiency: float = Field(default=0.80, gt=0, le=1.2)

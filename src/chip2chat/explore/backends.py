@@ -1,0 +1,127 @@
+"""Backends that map an evaluator over points and yield each as it finishes.
+
+Both yield `(point, result, error, seconds)`: `result` is the evaluator's flat dict, or None when
+it raised, and then `error` is a one-line message; the sweep goes on either way. At most a few
+points per worker are in flight at once, so a million-point sweep does not queue a million tasks
+and an interrupted one leaves little work behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable, Iterable, Iterator
+
+from chip2chat.errors import Chip2ChatError
+
+Outcome = tuple[dict, "dict | None", "str | None", float]
+"""(point, result, error, seconds)."""
+
+_IN_FLIGHT_PER_WORKER = 4
+"""Enough queued work to hide the round trip to a worker, few enough to stop promptly."""
+
+
+def call_point(fn: Callable[[dict], dict], point: dict) -> tuple[dict | None, str | None, float]:
+    """Run `fn(point)` and time it; an exception becomes a one-line error instead of a crash."""
+    start = time.perf_counter()
+    try:
+        result, error = _flat_result(fn(point)), None
+    except Exception as exc:  # the evaluator's bug or a point it cannot handle: record, go on
+        result, error = None, one_line(exc)
+    return result, error, time.perf_counter() - start
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
+
+
+def _flat_result(result) -> dict:
+    """Check the evaluator's contract: a flat dict of numbers, strings, booleans or None."""
+    if not isinstance(result, dict):
+        raise TypeError(f"evaluator returned {type(result).__name__}, not a dict of results")
+    flat = {}
+    for name, value in result.items():
+        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+            value = value.item()  # numpy scalar -> Python number
+        if value is not None and not isinstance(value, (int, float, str, bool)):
+            raise TypeError(f"result {name!r} is a {type(value).__name__}; return flat numbers or strings")
+        flat[str(name)] = value
+    return flat
+
+
+def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int = 1) -> Iterator[Outcome]:
+    """In this process (workers=1), or in a process pool; `fn` must be importable by module path."""
+    if workers <= 1:
+        for point in points:
+            yield (point, *call_point(fn, point))
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    todo = iter(points)
+    pending: dict = {}
+    try:
+        while True:
+            while len(pending) < workers * _IN_FLIGHT_PER_WORKER and (point := next(todo, None)) is not None:
+                pending[pool.submit(call_point, fn, point)] = point
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield (pending.pop(future), *future.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise Chip2ChatError("the ray backend needs Ray: pip install 'ray>=2.9' (or use --backend local)") from None
+    return ray
+
+
+def run_ray(fn: Callable[[dict], dict], points: Iterable[dict], address: str | None = None,
+            num_cpus: int | None = None) -> Iterator[Outcome]:
+    """On Ray: a local one (num_cpus CPUs) when `address` is None, else the cluster at `address`.
+
+    An already initialised Ray is used as it is. Ray is shut down at the end only if this call
+    started it (for a cluster, that disconnects; the cluster keeps running).
+    """
+    ray = _import_ray()
+    started = not ray.is_initialized()
+    if started and address is None:
+        # workers get this interpreter's sys.path, as forked pool workers do, so an evaluator
+        # defined outside installed packages (a script's folder, a test) imports there too
+        runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
+    elif started:
+        ray.init(address=address, log_to_driver=False)
+    pending: dict = {}
+    try:
+        remote_call = ray.remote(call_point)
+        fn_ref = ray.put(fn)  # ship the evaluator once, not with every task
+        window = int(ray.cluster_resources().get("CPU", 1)) * _IN_FLIGHT_PER_WORKER
+        todo = iter(points)
+        while True:
+            while len(pending) < window and (point := next(todo, None)) is not None:
+                pending[remote_call.remote(fn_ref, point)] = point
+            if not pending:
+                return
+            [ref], _ = ray.wait(list(pending), num_returns=1)
+            point = pending.pop(ref)
+            try:
+                result, error, seconds = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                # not the point's fault (evaluator not importable on the worker, worker killed
+                # after Ray's retries): stop without storing it, so a rerun tries it again
+                raise Chip2ChatError(f"Ray could not evaluate a point: {one_line(exc)}; finished points "
+                                     "are stored, rerun to resume (on a cluster, ship the evaluator's "
+                                     "module with a runtime_env)") from exc
+            yield point, result, error, seconds
+    finally:
+        for ref in pending:
+            ray.cancel(ref)
+        if started:
+            ray.shutdown()

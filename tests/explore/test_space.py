@@ -1,0 +1,87 @@
+"""Sweep specs: grid x random expansion, dotted paths, stable keys and clear config errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from chip2chat.errors import ConfigError
+from chip2chat.explore.space import SweepSpec, load_sweep, point_key
+
+BASE = {"hbm": {"stacks": 8, "gbps": 6.4}, "chips": 4}
+
+
+def spec(**kw) -> SweepSpec:
+    return SweepSpec(base=BASE, **kw)
+
+
+def test_grid_times_random_gives_product_of_counts():
+    # 2 x 3 grid combinations, each crossed with 4 random samples
+    s = spec(grid={"chips": [2, 4], "hbm.gbps": [6.4, 8.0, 9.6]},
+             random={"samples": 4, "seed": 1, "params": {"hbm.stacks": {"low": 4, "high": 12, "integer": True}}})
+    points = s.points()
+    assert len(points) == 24
+    assert [p["chips"] for p in points[:12]] == [2] * 12  # grid-major order
+    # every grid combination sees the same random samples
+    first = [p["hbm"]["stacks"] for p in points[:4]]
+    assert all([p["hbm"]["stacks"] for p in points[i:i + 4]] == first for i in range(0, 24, 4))
+    assert all(isinstance(v, int) and 4 <= v <= 12 for v in first)
+
+
+def test_same_seed_same_points_and_other_seed_differs():
+    random = {"samples": 5, "seed": 7, "params": {"hbm.gbps": {"low": 1, "high": 100, "log": True},
+                                                   "chips": {"choices": [1, 2, 4, 8]}}}
+    assert spec(random=random).points() == spec(random=random).points()
+    assert spec(random={**random, "seed": 8}).points() != spec(random=random).points()
+
+
+def test_no_grid_no_random_is_the_base_point_alone():
+    assert spec().points() == [BASE]
+
+
+def test_dotted_paths_create_nested_keys_and_leave_base_untouched():
+    s = spec(grid={"hbm.stacks": [12], "noc.mesh.width": [4]})
+    [point] = s.points()
+    assert point["hbm"] == {"stacks": 12, "gbps": 6.4}
+    assert point["noc"] == {"mesh": {"width": 4}}
+    assert BASE["hbm"]["stacks"] == 8 and "noc" not in BASE
+
+
+def test_path_through_a_non_dict_base_value_is_rejected_with_the_path():
+    # "chips" is a number in base, so "chips.count" has nowhere to go
+    with pytest.raises(ValueError, match="chips.count.*not a mapping"):
+        spec(grid={"chips.count": [1, 2]})
+
+
+def test_path_swept_twice_is_rejected():
+    with pytest.raises(ValueError, match="set twice"):
+        spec(grid={"chips": [1]}, random={"samples": 1, "params": {"chips": {"choices": [2]}}})
+
+
+def test_bad_field_in_yaml_names_file_and_field_path(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("base: {hbm: {stacks: 8}}\nrandom:\n  samples: 3\n  params:\n    hbm.stacks: {low: many, high: 12}\n")
+    with pytest.raises(ConfigError) as err:
+        load_sweep(path)
+    assert str(err.value).startswith(f"{path}: random.params.hbm.stacks.low: ")
+
+
+def test_param_with_low_above_high_says_to_swap(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("base: {x: 1}\nrandom: {samples: 1, params: {x: {low: 5, high: 1}}}\n")
+    with pytest.raises(ConfigError, match="random.params.x: .*swap"):
+        load_sweep(path)
+
+
+def test_unknown_top_level_field_is_rejected(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("base: {x: 1}\ngird: {x: [1, 2]}\n")
+    with pytest.raises(ConfigError, match="gird"):
+        load_sweep(path)
+
+
+def test_point_key_ignores_dict_order_but_not_values():
+    a = {"x": 1, "hbm": {"stacks": 8, "gbps": 6.4}}
+    b = {"hbm": {"gbps": 6.4, "stacks": 8}, "x": 1}
+    assert point_key(a) == point_key(b)
+    assert len(point_key(a)) == 16
+    assert point_key(a) != point_key({**a, "x": 2})

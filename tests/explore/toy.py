@@ -1,0 +1,21 @@
+"""A cheap analytic evaluator for the explore tests, importable by worker processes and Ray.
+
+Points look like {"x": 1.0, "y": 2, "log": "/tmp/calls.txt", "fail_at": 3}: `log` (optional) gets
+one line per call, the point's key, so tests can count evaluations; `fail_at` makes x == fail_at
+raise.
+"""
+
+from __future__ import annotations
+
+from chip2chat.explore import point_key, register
+
+
+@register("toy")
+def toy(point: dict) -> dict:
+    x, y = point["x"], point["y"]
+    if point.get("log"):
+        with open(point["log"], "a") as f:
+            f.write(point_key(point) + "\n")
+    if point.get("fail_at") is not None and x == point["fail_at"]:
+        raise ValueError(f"x = {x} is\nout of range")
+    return {"cost": x * x + y, "speed": x + 2 * y, "label": f"x{x}"}
