@@ -16,18 +16,26 @@ DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
 
 
 def achievable(peak_flops: dict, bandwidth, link_bandwidth, scale_out_bandwidth, tdp_w, bit_energy_j,
-               profile: CalibrationProfile) -> dict:
+               profile: CalibrationProfile, energy_per_flop: dict | None = None, static_w=None) -> dict:
     """Achievable rates and energy coefficients from peaks: the one formula for scalars and arrays.
 
     `peak_flops` maps each compute dtype the chip has to its dense peak; every value may be a float
     or a numpy array (one entry per design in a vectorised sweep). tdp_w of 0 means unknown power.
+    Energy per FLOP is the chip's own figure where given (a silicon model's), else derived from
+    the TDP: the best GEMM of each dtype draws the TDP minus the static power.
     """
     gemm = {d: peak * profile.gemm_peak_efficiency(d) for d, peak in peak_flops.items()}
-    attention = peak_flops["bf16" if "bf16" in peak_flops else "fp16"] * profile.attention_efficiency
-    static = tdp_w * profile.static_power_fraction
-    dynamic = tdp_w - static
-    energy = {d: dynamic / r for d, r in gemm.items()}
-    energy["attention"] = dynamic / attention
+    bf16 = "bf16" if "bf16" in peak_flops else "fp16"
+    attention = peak_flops[bf16] * profile.attention_efficiency
+    static = tdp_w * profile.static_power_fraction if static_w is None else static_w
+    if energy_per_flop is None:
+        dynamic = tdp_w - static
+        energy = {d: dynamic / r for d, r in gemm.items()}
+        energy["attention"] = dynamic / attention
+    else:
+        energy = {d: energy_per_flop.get(d, energy_per_flop[bf16] * peak_flops[bf16] / peak_flops[d])
+                  for d in peak_flops}
+        energy["attention"] = energy[bf16]
     return {"gemm_rate": gemm, "attention_rate": attention,
             "memory_bw": bandwidth * profile.memory_efficiency,
             "link_bw": link_bandwidth / 2 * profile.collective_efficiency,  # per direction
@@ -47,7 +55,8 @@ class Device:
         link = hw.scale_up
         a = achievable(hw.peak_flops, hw.memory.bandwidth_bytes_per_s, link.bandwidth_bytes_per_s,
                        link.scale_out_bandwidth_bytes_per_s, hw.tdp_w or 0.0,
-                       hw.memory.energy_per_bit_j or energy_per_bit_j(hw.memory.generation), profile)
+                       hw.memory.energy_per_bit_j or energy_per_bit_j(hw.memory.generation), profile,
+                       hw.energy_per_flop_j, hw.static_power_w)
         # each requested dtype runs at the rate of the dtype the chip really has (fp4 -> fp8 ...)
         self.compute_dtype = {d: hw.flops_for(d)[1] for d in DTYPES}
         self.gemm_rate = {d: a["gemm_rate"][used] for d, used in self.compute_dtype.items()}

@@ -38,7 +38,8 @@ def hardware_arrays(reference: Accelerator, profile: CalibrationProfile, n: int,
     a = achievable(peaks, get("bandwidth_bytes_per_s", reference.memory.bandwidth_bytes_per_s),
                    get("link_bandwidth_bytes_per_s", link.bandwidth_bytes_per_s),
                    link.scale_out_bandwidth_bytes_per_s, get("tdp_w", reference.tdp_w or 0.0),
-                   reference.memory.energy_per_bit_j or energy_per_bit_j(reference.memory.generation), profile)
+                   reference.memory.energy_per_bit_j or energy_per_bit_j(reference.memory.generation), profile,
+                   reference.energy_per_flop_j, reference.static_power_w)
     used = {d: reference.flops_for(d)[1] for d in ("bf16", "fp16", "fp8", "int8", "fp4", "int4")}
     a["gemm_rate"] = {d: a["gemm_rate"][u] for d, u in used.items()}
     a["energy_per_flop"] = {**{d: a["energy_per_flop"][u] for d, u in used.items()},

@@ -107,6 +107,12 @@ class Accelerator(_Strict):
     scale_up: Interconnect
     tdp_w: Watts | None = Field(default=None, alias="tdp")
     """Board power limit; None where unpublished (power results are then not given)."""
+    energy_per_flop_j: dict[str, Annotated[float, _quantity("J"), Field(gt=0)]] | None = Field(
+        default=None, alias="energy_per_flop")
+    """Dynamic energy per dense FLOP by dtype (a silicon model's node figure); None: derived from
+    the TDP (the best GEMM draws the TDP)."""
+    static_power_w: Annotated[float | None, _quantity("W")] = Field(default=None, alias="static_power")
+    """Power drawn whatever the load; None: the calibration profile's share of the TDP."""
     num_cores: int | None = Field(default=None, ge=1)
     """Streaming multiprocessors / compute units, for wave quantization; None: profile default."""
     sources: list[str] = Field(min_length=1)

@@ -1,0 +1,1 @@
+"""Custom accelerator design: die area, yield, cost and power from a chip spec (catalog/silicon.yaml)."""

@@ -1,0 +1,116 @@
+"""A chip that may not exist yet, as a user describes it (YAML), validated field by field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chip2chat.catalog import read_yaml
+from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.hardware.spec import COMPUTE_DTYPES, Bandwidth, Bytes, FlopRate, Watts, _quantity
+
+Hertz = Annotated[float, _quantity("Hz"), Field(gt=0)]
+
+
+def hbm_entries() -> dict[tuple[str, int], dict]:
+    """(generation, stack height) -> memory catalog entry."""
+    return {(e["generation"].upper(), int(e["stack_height"])): e for e in read_yaml("memory.yaml").values()}
+
+
+class HbmConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    generation: str
+    """HBM generation from the memory catalog (HBM2, HBM2E, HBM3, HBM3E, HBM4)."""
+    stack_height: int = Field(ge=1)
+    """Dies per stack (8, 12, 16): with the generation, picks the memory catalog entry."""
+    stacks: int = Field(ge=1)
+    """Stacks on the package."""
+    sites: int | None = Field(default=None, ge=1)
+    """PHY sites on the dies, when more than the stacks fitted (GH100 has 6 sites for H100's 5)."""
+    pin_rate_bytes_per_s: Annotated[float | None, _quantity("B/s")] = Field(default=None, alias="pin_rate")
+    """Data rate per pin if not the catalog entry's ('9.6 Gb/s', kept in bytes/s per pin)."""
+
+    @field_validator("generation")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        gens = sorted({g for g, _ in hbm_entries()})
+        if v.upper() not in gens:
+            raise ValueError(f"unknown HBM generation {v!r}; allowed: {', '.join(gens)}")
+        return v.upper()
+
+
+class ScaleUp(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    bandwidth_bytes_per_s: Bandwidth = Field(alias="bandwidth")
+    """Total bidirectional scale-up bandwidth per chip."""
+    domain: int = Field(default=8, ge=1)
+    """Chips in one scale-up domain."""
+
+
+class ChipDesign(BaseModel):
+    """A custom accelerator: process, compute, SRAM, HBM, links, power."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str
+    process_node: str
+    """A node of catalog/silicon.yaml (N7, N5, N4, N3, N2)."""
+    compute_dies: int = Field(default=1, ge=1)
+    """Compute dies on the package (a design beyond the reticle limit needs several)."""
+    peak_flops: dict[str, FlopRate]
+    """Dense peak FLOP/s per dtype; bf16 sizes the tensor units."""
+    clock_hz: Hertz = Field(default=1.8e9, alias="clock")
+    """Tensor clock; the catalog's tensor area per TFLOP/s is counted at 1.8 GHz."""
+    sram_bytes: Bytes = Field(alias="sram")
+    """On-chip SRAM in total (caches and shared memory)."""
+    hbm: HbmConfig
+    scale_up: ScaleUp
+    tdp_w: Watts = Field(alias="tdp")
+    """Board power limit."""
+    package: Literal["auto", "cowos-s", "cowos-l"] = "auto"
+    """Interposer technology; auto picks the smallest that holds the dies and stacks."""
+    overrides: dict[str, str | float | int] = {}
+    """Silicon catalog coefficients to replace, by dotted path (e.g. process_nodes.N3.wafer_price)."""
+
+    @field_validator("peak_flops")
+    @classmethod
+    def _dtypes(cls, v: dict) -> dict:
+        bad = [d for d in v if d not in COMPUTE_DTYPES]
+        if bad:
+            raise ValueError(f"unknown dtype {bad[0]!r}; allowed: {', '.join(COMPUTE_DTYPES)}")
+        if "bf16" not in v:
+            raise ValueError("needs a bf16 figure (it sizes the tensor units)")
+        return v
+
+    @field_validator("process_node")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        nodes = list(read_yaml("silicon.yaml")["process_nodes"])
+        if v.upper() not in nodes:
+            raise ValueError(f"unknown process node {v!r}; allowed: {', '.join(nodes)}")
+        return v.upper()
+
+
+def load_design(path: str | Path) -> ChipDesign:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(p), "<file>", "no such file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(p), "<root>", "expected a mapping describing one chip design")
+    return design_from_dict(raw, str(p))
+
+
+def design_from_dict(raw: dict, source: str = "design") -> ChipDesign:
+    try:
+        return ChipDesign(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(source, exc) from None
