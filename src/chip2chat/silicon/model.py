@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from chip2chat.errors import ConfigError
 from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
@@ -55,86 +57,110 @@ class SiliconReport:
         return asdict(self)
 
 
-def dies_per_wafer(die_area_m2: float, diameter_m: float = WAFER_DIAMETER_M) -> float:
+def dies_per_wafer(die_area_m2, diameter_m: float = WAFER_DIAMETER_M):
     """Gross dies per wafer: wafer area / die area minus the partial dies lost along the edge."""
-    return math.pi * (diameter_m / 2) ** 2 / die_area_m2 - math.pi * diameter_m / math.sqrt(2 * die_area_m2)
+    return np.pi * (diameter_m / 2) ** 2 / die_area_m2 - np.pi * diameter_m / np.sqrt(2 * die_area_m2)
 
 
-def murphy_yield(die_area_m2: float, defects_per_m2: float) -> float:
+def murphy_yield(die_area_m2, defects_per_m2):
     """Murphy's yield model ((1 - exp(-A D)) / (A D))^2 (B. T. Murphy, Proc. IEEE 52, 1964)."""
-    ad = die_area_m2 * defects_per_m2
-    return 1.0 if ad == 0 else ((1 - math.exp(-ad)) / ad) ** 2
+    ad = np.asarray(die_area_m2 * defects_per_m2, dtype=float)
+    safe = np.where(ad > 0, ad, 1.0)
+    return np.where(ad > 0, ((1 - np.exp(-safe)) / safe) ** 2, 1.0)
+
+
+def derive(cat: SiliconCatalog, node, hbm_generation: str, hbm_entry: dict, *, bf16_flops, clock_hz, sram_bytes,
+           stacks, sites, link_bandwidth, dies, tdp_w, pin_rate_bytes_per_s=None) -> dict:
+    """Every derived quantity of a design, on floats or numpy arrays alike (vectorised sweeps).
+
+    Feasibility is returned, not raised: `over_reticle`, `hbm_sites`, `interposer_m2` (the caller
+    compares with the limits). np functions keep the arithmetic identical for both uses.
+    """
+    per_die = np.asarray(bf16_flops, dtype=float) / dies
+    area = {
+        "tensor": per_die * node.tensor_area_m2_per_flops * (cat.reference_clock_hz / clock_hz) * cat.spare_compute,
+        "sram": sram_bytes / dies / node.sram_bytes_per_m2 * cat.spare_sram,
+        "hbm_phy": sites / dies * cat.hbm_phy_area_m2.get(hbm_generation, 0.0),
+        "links": link_bandwidth / dies * cat.link_area_m2_per_byte_s,
+        "pcie": cat.pcie_area_m2 / dies + 0 * per_die,
+    }
+    core = sum(area.values())
+    area["die_to_die"] = np.where(np.asarray(dies) > 1, core * cat.die_to_die_fraction, 0.0)
+    area["uncore"] = (core + area["die_to_die"]) * cat.uncore_fraction / (1 - cat.uncore_fraction)
+    die_area = sum(area.values())
+    pitch = cat.hbm4_site_pitch_m if hbm_generation.startswith("HBM4") else cat.hbm_site_pitch_m
+    hbm_sites = dies * 2 * np.floor(np.sqrt(die_area) / pitch)
+    capacity = stacks * parse_quantity(hbm_entry["capacity"], "B")
+    per_pin = parse_quantity(hbm_entry["pin_rate"], "B/s") if pin_rate_bytes_per_s is None else pin_rate_bytes_per_s
+    bandwidth = stacks * per_pin * hbm_entry["interface_width_bits"]
+    hbm_cost = capacity * cat.hbm_cost_usd_per_byte.get(hbm_generation, max(cat.hbm_cost_usd_per_byte.values()))
+    interposer = dies * die_area + stacks * cat.hbm_site_area_m2
+    dpw = dies_per_wafer(die_area)
+    die_yield = murphy_yield(die_area, node.defect_density_per_m2)
+    die_cost = node.wafer_price_usd / (dpw * die_yield)
+    package_cost = interposer * cat.package_usd_per_m2
+    test = cat.test_fraction * (dies * die_cost + package_cost)
+    compute_w = bf16_flops * node.energy_per_flop_bf16_j
+    hbm_w = bandwidth * 8 * energy_per_bit_j(hbm_generation)
+    static_w = cat.static_fraction * tdp_w
+    return {"area": area, "die_area_m2": die_area, "over_reticle": die_area > cat.reticle_m2, "hbm_sites": hbm_sites,
+            "hbm_capacity_bytes": capacity, "hbm_bandwidth_bytes_per_s": bandwidth, "hbm_cost_usd": hbm_cost,
+            "interposer_m2": interposer, "dies_per_wafer": dpw, "die_yield": die_yield, "die_cost_usd": die_cost,
+            "package_cost_usd": package_cost, "test_cost_usd": test,
+            "unit_cost_usd": dies * die_cost + hbm_cost + package_cost + test,
+            "compute_power_w": compute_w, "hbm_power_w": hbm_w, "static_power_w": static_w,
+            "full_load_power_w": compute_w + hbm_w + static_w,
+            "sustained_compute_fraction": np.clip((tdp_w - static_w - hbm_w) / compute_w, 0.0, 1.0)}
+
+
+def hbm_entry(design: ChipDesign) -> dict:
+    entry = hbm_entries().get((design.hbm.generation, design.hbm.stack_height))
+    if entry is None:
+        heights = sorted(h for g, h in hbm_entries() if g == design.hbm.generation)
+        raise ConfigError(design.name, "hbm.stack_height",
+                          f"{design.hbm.generation} has no {design.hbm.stack_height}-high stack in the memory "
+                          f"catalog; allowed: {', '.join(map(str, heights))}")
+    return entry
 
 
 def evaluate(design: ChipDesign, catalog: SiliconCatalog | None = None) -> SiliconReport:
+    """Derive one design; a design that cannot be built is a one-line error naming the field."""
     cat = catalog or load_catalog(design.overrides)
-    node = cat.nodes[design.process_node]
-    dies = design.compute_dies
-    hbm = design.hbm
-    entry = hbm_entries().get((hbm.generation, hbm.stack_height))
-    if entry is None:
-        heights = sorted(h for g, h in hbm_entries() if g == hbm.generation)
-        raise ConfigError(design.name, "hbm.stack_height",
-                          f"{hbm.generation} has no {hbm.stack_height}-high stack in the memory catalog; "
-                          f"allowed: {', '.join(map(str, heights))}")
-    # --- area of one compute die ---
-    bf16 = design.peak_flops["bf16"] / dies
-    area = {
-        "tensor": bf16 * node.tensor_area_m2_per_flops * (cat.reference_clock_hz / design.clock_hz) * cat.spare_compute,
-        "sram": design.sram_bytes / dies / node.sram_bytes_per_m2 * cat.spare_sram,
-        "hbm_phy": (hbm.sites or hbm.stacks) / dies * cat.hbm_phy_area_m2.get(hbm.generation, 0.0),
-        "links": design.scale_up.bandwidth_bytes_per_s / dies * cat.link_area_m2_per_byte_s,
-        "pcie": cat.pcie_area_m2 / dies,
-    }
-    core = sum(area.values())
-    area["die_to_die"] = core * cat.die_to_die_fraction if dies > 1 else 0.0
-    area["uncore"] = (core + area["die_to_die"]) * cat.uncore_fraction / (1 - cat.uncore_fraction)
-    die_area = sum(area.values())
-    if die_area > cat.reticle_m2:
+    hbm, dies = design.hbm, design.compute_dies
+    d = derive(cat, cat.nodes[design.process_node], hbm.generation, hbm_entry(design),
+               bf16_flops=design.peak_flops["bf16"], clock_hz=design.clock_hz, sram_bytes=design.sram_bytes,
+               stacks=hbm.stacks, sites=hbm.sites or hbm.stacks, link_bandwidth=design.scale_up.bandwidth_bytes_per_s,
+               dies=dies, tdp_w=design.tdp_w, pin_rate_bytes_per_s=hbm.pin_rate_bytes_per_s)
+    die_area = float(d["die_area_m2"])
+    if d["over_reticle"]:
         need = math.ceil(die_area * dies / cat.reticle_m2)
         raise ConfigError(design.name, "compute_dies",
                           f"a compute die of {die_area / 1e-6:,.0f} mm2 exceeds the reticle limit of "
                           f"{cat.reticle_m2 / 1e-6:,.0f} mm2; use compute_dies >= {need + (need == dies)}")
-    # --- HBM along the die edges (near-square dies, two long edges each) ---
-    pitch = cat.hbm4_site_pitch_m if hbm.generation.startswith("HBM4") else cat.hbm_site_pitch_m
-    sites = dies * 2 * int(math.sqrt(die_area) // pitch)
+    sites = int(d["hbm_sites"])
     if (hbm.sites or hbm.stacks) > sites:
+        pitch = cat.hbm4_site_pitch_m if hbm.generation.startswith("HBM4") else cat.hbm_site_pitch_m
         raise ConfigError(design.name, "hbm.stacks",
                           f"{hbm.sites or hbm.stacks} stacks need as many sites along the die edges; "
                           f"{dies} die(s) of {die_area / 1e-6:,.0f} mm2 have room for {sites} "
                           f"({pitch * 1e3:.1f} mm each); allowed: 1-{sites}")
-    capacity = hbm.stacks * parse_quantity(entry["capacity"], "B")
-    per_pin = hbm.pin_rate_bytes_per_s or parse_quantity(entry["pin_rate"], "B/s")
-    bandwidth = hbm.stacks * per_pin * entry["interface_width_bits"]
-    hbm_cost = capacity * cat.hbm_cost_usd_per_byte.get(hbm.generation, max(cat.hbm_cost_usd_per_byte.values()))
-    # --- package ---
-    interposer = dies * die_area + hbm.stacks * cat.hbm_site_area_m2
-    fitting = [p for p, limit in sorted(cat.interposers.items(), key=lambda x: x[1]) if interposer <= limit]
-    if design.package != "auto" and design.package not in fitting or not fitting:
+    package = choose_package(cat, float(d["interposer_m2"]), design.package)
+    if package is None:
         allowed = ", ".join(f"{p} (<= {v / 1e-6:,.0f} mm2)" for p, v in cat.interposers.items())
-        raise ConfigError(design.name, "package", f"dies and stacks need a {interposer / 1e-6:,.0f} mm2 interposer; "
-                                                  f"allowed: {allowed}")
-    package = fitting[0] if design.package == "auto" else design.package
-    # --- cost ---
-    dpw = dies_per_wafer(die_area)
-    y = murphy_yield(die_area, node.defect_density_per_m2)
-    die_cost = node.wafer_price_usd / (dpw * y)
-    package_cost = interposer * cat.package_usd_per_m2
-    test = cat.test_fraction * (dies * die_cost + package_cost)
-    # --- power at full load ---
-    compute_w = design.peak_flops["bf16"] * node.energy_per_flop_bf16_j
-    hbm_w = bandwidth * 8 * energy_per_bit_j(hbm.generation)
-    static_w = cat.static_fraction * design.tdp_w
-    full = compute_w + hbm_w + static_w
-    sustained = min(1.0, max(0.0, (design.tdp_w - static_w - hbm_w) / compute_w))
-    return SiliconReport(
-        name=design.name, process_node=design.process_node, compute_dies=dies, die_area_m2=die_area, area_m2=area,
-        dies_per_wafer=dpw, die_yield=y, die_cost_usd=die_cost, hbm_sites=sites, hbm_capacity_bytes=capacity,
-        hbm_bandwidth_bytes_per_s=bandwidth, hbm_cost_usd=hbm_cost, package=package, interposer_area_m2=interposer,
-        package_cost_usd=package_cost, test_cost_usd=test,
-        unit_cost_usd=dies * die_cost + hbm_cost + package_cost + test,
-        compute_power_w=compute_w, hbm_power_w=hbm_w, static_power_w=static_w, full_load_power_w=full,
-        tdp_w=design.tdp_w, sustained_compute_fraction=sustained)
+        raise ConfigError(design.name, "package", f"dies and stacks need a {float(d['interposer_m2']) / 1e-6:,.0f} "
+                                                  f"mm2 interposer; allowed: {allowed}")
+    scalar = {k: float(v) for k, v in d.items() if k not in ("area", "over_reticle", "interposer_m2", "hbm_sites")}
+    return SiliconReport(name=design.name, process_node=design.process_node, compute_dies=dies,
+                         area_m2={k: float(v) for k, v in d["area"].items()}, hbm_sites=sites, package=package,
+                         interposer_area_m2=float(d["interposer_m2"]), tdp_w=design.tdp_w, **scalar)
+
+
+def choose_package(cat: SiliconCatalog, interposer_m2: float, wanted: str) -> str | None:
+    """The smallest interposer technology that holds the dies and stacks (or the one asked for)."""
+    fitting = [p for p, limit in sorted(cat.interposers.items(), key=lambda x: x[1]) if interposer_m2 <= limit]
+    if wanted != "auto":
+        return wanted if wanted in fitting else None
+    return fitting[0] if fitting else None
 
 
 def to_accelerator(design: ChipDesign, report: SiliconReport) -> Accelerator:
