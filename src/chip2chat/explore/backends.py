@@ -78,7 +78,7 @@ def _import_ray():
     try:
         import ray
     except ImportError:
-        raise Chip2ChatError("the ray backend needs Ray: pip install 'ray>=2.9' (or use --backend local)") from None
+        raise Chip2ChatError("the ray backend needs Ray: pip install 'chip2chat[ray]' (or use --backend local)") from None
     return ray
 
 

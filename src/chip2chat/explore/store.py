@@ -55,9 +55,14 @@ class ResultStore:
         encoded = [_encode(row) for row in rows]
         if not encoded:
             return
+        # one bulk INSERT from a DataFrame: executemany goes row by row (~3 ms a row in DuckDB)
+        batch = pd.DataFrame(encoded, columns=["key", "point", "result", "error", "seconds", "finished_at"])
         self._con.execute("BEGIN TRANSACTION")
         try:
-            self._con.executemany(_INSERT, encoded)
+            self._con.register("_batch", batch)
+            self._con.execute("INSERT OR REPLACE INTO results SELECT key, point::JSON, result::JSON, error, seconds, "
+                              "finished_at FROM _batch")
+            self._con.unregister("_batch")
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")

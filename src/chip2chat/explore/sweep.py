@@ -20,7 +20,8 @@ from chip2chat.explore.pareto import pareto_front, plot_pareto
 from chip2chat.explore.space import SweepSpec, point_key
 from chip2chat.explore.store import ResultStore
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "ray", "vector")
+VECTOR_CHUNK = 20_000  # points evaluated and stored together by the vector backend
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", address: str | None = None,
@@ -45,15 +46,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
         todo = [p for k, p in by_key.items() if k not in done]
         if progress:
             progress(len(done), len(by_key))
-        if backend == "ray":
-            outcomes = run_ray(fn, todo, address=address, num_cpus=num_cpus)
+        if backend == "vector":
+            _run_vector(spec.evaluator, todo, store, done, len(by_key), progress)
         else:
-            outcomes = run_local(fn, todo, workers=workers)
-        for point, result, error, seconds in outcomes:
-            store.add(point_key(point), point, result, error, seconds)
-            done.add(point_key(point))
-            if progress:
-                progress(len(done), len(by_key))
+            if backend == "ray":
+                outcomes = run_ray(fn, todo, address=address, num_cpus=num_cpus)
+            else:
+                outcomes = run_local(fn, todo, workers=workers)
+            for point, result, error, seconds in outcomes:
+                store.add(point_key(point), point, result, error, seconds)
+                done.add(point_key(point))
+                if progress:
+                    progress(len(done), len(by_key))
         frame = store.frame()
     finally:
         store.close()
@@ -63,6 +67,28 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
         if len(spec.objectives) >= 2 and frame["pareto"].any():
             plot_pareto(frame, spec.objectives, out / "pareto.png")
     return frame
+
+
+def _run_vector(evaluator: str, todo: list[dict], store: ResultStore, done: set, total: int, progress) -> None:
+    """Evaluate in chunks with the evaluator's numpy form; each chunk is stored in one transaction."""
+    import time
+
+    from chip2chat.explore.chip import VECTOR_EVALUATORS
+
+    if evaluator not in VECTOR_EVALUATORS:
+        raise ConfigError("--backend", "backend", f"evaluator {evaluator!r} has no vectorised form; "
+                                                   f"vectorised: {', '.join(VECTOR_EVALUATORS)}; use local or ray")
+    many = VECTOR_EVALUATORS[evaluator]
+    for start in range(0, len(todo), VECTOR_CHUNK):
+        chunk = todo[start:start + VECTOR_CHUNK]
+        began = time.perf_counter()
+        outcomes = many(chunk)
+        seconds = (time.perf_counter() - began) / len(chunk)
+        keys = [point_key(p) for p in chunk]
+        store.add_many([(k, p, r, e, seconds) for k, p, (r, e) in zip(keys, chunk, outcomes)])
+        done.update(keys)
+        if progress:
+            progress(len(done), total)
 
 
 def _front(frame: pd.DataFrame, objectives: dict[str, str]) -> pd.Series:

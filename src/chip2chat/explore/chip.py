@@ -1,0 +1,207 @@
+"""The chip co-design evaluators: a design point -> silicon, serving and economics.
+
+A point is a nested dict:
+    design:    a ChipDesign (silicon/design.py), e.g. from a design YAML
+    serve:     model, tp, pp, ep, batch, input_len, output_len, weight_dtype, kv_dtype
+               (and rate_per_s, num_requests for the "chip_sim" evaluator)
+    economics: amortization_years, electricity_usd_per_kwh, pue (defaults below)
+"chip" costs a static batch with `estimate`; "chip_sim" serves a workload with `simulate`;
+`evaluate_chip_many` is the vectorised form of "chip" for large sweeps (the `vector` backend).
+
+$ per million output tokens = (unit cost x chips / amortization + electricity) / tokens/s, with
+the replica's power while decoding; the electricity default is the 2023 US industrial average
+price, 8.06 US cents/kWh (EIA via Statista, shared/facts/datacenter_energy.csv).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+
+from chip2chat.errors import Chip2ChatError
+from chip2chat.explore.evaluate import register
+
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
+ECONOMICS = {"amortization_years": 4.0, "electricity_usd_per_kwh": 0.0806, "pue": 1.0}
+SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
+                  "weight_dtype": "fp8", "kv_dtype": "fp8"}
+# design fields the vector path varies as arrays; any other difference splits points into groups
+VECTOR_PATHS = ("sram", "tdp", "clock", "hbm.stacks", "scale_up.bandwidth")
+
+
+def economics(unit_cost_usd, chips, tokens_per_s, power_w, econ: dict) -> dict:
+    """$ per million output tokens from amortized chips and electricity (floats or arrays)."""
+    e = {**ECONOMICS, **econ}
+    capex_per_s = unit_cost_usd * chips / (e["amortization_years"] * SECONDS_PER_YEAR)
+    energy_per_s = power_w * e["pue"] * e["electricity_usd_per_kwh"] / 3.6e6
+    return {"usd_per_mtok": (capex_per_s + energy_per_s) / tokens_per_s * 1e6,
+            "capex_usd_per_mtok": capex_per_s / tokens_per_s * 1e6}
+
+
+def _serve(point: dict) -> dict:
+    serve = {**SERVE_DEFAULTS, **point.get("serve", {})}
+    if "model" not in serve:
+        raise Chip2ChatError("point.serve.model is missing: which model does the chip serve?")
+    return serve
+
+
+@register("chip")
+def evaluate_chip(point: dict) -> dict:
+    """Silicon + static-batch serving + economics of one design point."""
+    from chip2chat.engine.estimate import estimate
+    from chip2chat.silicon.design import design_from_dict
+    from chip2chat.silicon.model import evaluate, to_accelerator
+
+    design = design_from_dict(point["design"], "point.design")
+    silicon = evaluate(design)
+    serve = _serve(point)
+    est = estimate(serve["model"], to_accelerator(design, silicon), tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
+                   batch=serve["batch"], input_len=serve["input_len"], output_len=serve["output_len"],
+                   weight_dtype=serve["weight_dtype"], kv_dtype=serve["kv_dtype"])
+    chips = est.num_devices
+    money = economics(silicon.unit_cost_usd, chips, est.output_tokens_per_s, est.power_w, point.get("economics", {}))
+    ok = est.fits
+    return {"die_area_mm2": silicon.die_area_m2 / 1e-6, "compute_dies": silicon.compute_dies,
+            "unit_cost_usd": silicon.unit_cost_usd, "full_load_power_w": silicon.full_load_power_w,
+            "hbm_capacity_gib": silicon.hbm_capacity_bytes / 2**30,
+            "hbm_bandwidth_tb_s": silicon.hbm_bandwidth_bytes_per_s / 1e12, "fits": ok, "max_batch": est.max_batch,
+            "ttft_s": est.ttft_s, "tpot_s": est.tpot_s if ok else float("nan"),
+            "tokens_per_s_per_chip": est.output_tokens_per_s_per_device if ok else float("nan"),
+            "joules_per_token": est.energy_per_output_token_j if ok else float("nan"),
+            "usd_per_mtok": money["usd_per_mtok"] if ok else float("nan")}
+
+
+@register("chip_sim")
+def evaluate_chip_sim(point: dict) -> dict:
+    """Silicon + a simulated workload (rate_per_s, num_requests) + economics of one design point."""
+    from chip2chat.serving.simulate import simulate
+    from chip2chat.silicon.design import design_from_dict
+    from chip2chat.silicon.model import evaluate, to_accelerator
+
+    design = design_from_dict(point["design"], "point.design")
+    silicon = evaluate(design)
+    serve = _serve(point)
+    sim = simulate(serve["model"], to_accelerator(design, silicon), tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
+                   weight_dtype=serve["weight_dtype"], kv_dtype=serve["kv_dtype"],
+                   rate_per_s=serve.get("rate_per_s", 10.0), num_requests=serve.get("num_requests", 500),
+                   input_len=serve["input_len"], output_len=serve["output_len"], seed=serve.get("seed", 0))
+    s = sim.summary
+    chips = serve["tp"] * serve["pp"]
+    power = s["energy_j"] / s["duration_s"]
+    money = economics(silicon.unit_cost_usd, chips, s["output_throughput"], power, point.get("economics", {}))
+    return {"die_area_mm2": silicon.die_area_m2 / 1e-6, "unit_cost_usd": silicon.unit_cost_usd,
+            "tokens_per_s_per_chip": s["output_throughput"] / chips, "joules_per_token": s["energy_per_output_token_j"],
+            "usd_per_mtok": money["usd_per_mtok"], "p99_ttft_ms": s["p99_ttft_ms"], "p99_tpot_ms": s["p99_tpot_ms"],
+            "completed": s["completed"]}
+
+
+def evaluate_chip_many(points: list[dict]) -> list[tuple[dict | None, str | None]]:
+    """The "chip" evaluator for many points at once: numpy over groups that differ only in VECTOR_PATHS
+    (and peak_flops). Returns (result, error) per point, in order; equal to evaluate_chip's results."""
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(points):
+        groups.setdefault(_structure_key(p), []).append(i)
+    out: list[tuple[dict | None, str | None]] = [(None, None)] * len(points)
+    for members in groups.values():
+        try:
+            results = _evaluate_group([points[i] for i in members])
+        except Chip2ChatError as exc:  # the whole group shares the problem (unknown model, node ...)
+            results = [(None, str(exc))] * len(members)
+        for i, r in zip(members, results):
+            out[i] = r
+    return out
+
+
+def _structure_key(point: dict) -> str:
+    """What a group shares: everything but the vectorised design fields and the peak FLOP/s scale."""
+    design = dict(point.get("design", {}))
+    for path in VECTOR_PATHS:
+        head, _, tail = path.partition(".")
+        if tail and isinstance(design.get(head), dict):
+            design[head] = {k: v for k, v in design[head].items() if k != tail}
+        elif not tail:
+            design.pop(head, None)
+    peaks = design.get("peak_flops", {})
+    if "bf16" in peaks:  # keep the dtypes and their ratios, vary the scale
+        bf16 = _num(peaks["bf16"], "FLOP/s")
+        design["peak_flops"] = {d: round(_num(v, "FLOP/s") / bf16, 9) for d, v in peaks.items()}
+    return json.dumps({**point, "design": design}, sort_keys=True, default=str)
+
+
+@lru_cache(maxsize=65536)
+def _num(value, unit: str) -> float:
+    from chip2chat.units import parse_quantity
+
+    return parse_quantity(value, unit)
+
+
+def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
+    from chip2chat.engine.vector import estimate_many
+    from chip2chat.silicon.catalog import load_catalog
+    from chip2chat.silicon.design import design_from_dict
+    from chip2chat.silicon.model import choose_package, derive, evaluate, hbm_entry, to_accelerator
+
+    first = design_from_dict(points[0]["design"], "point.design")
+    cat = load_catalog(first.overrides)
+    node = cat.nodes[first.process_node]
+    entry = hbm_entry(first)
+    d = [p["design"] for p in points]
+    bf16 = np.array([_num(x["peak_flops"]["bf16"], "FLOP/s") for x in d])
+    sram = np.array([_num(x["sram"], "B") for x in d])
+    tdp = np.array([_num(x["tdp"], "W") for x in d])
+    clock = np.array([_num(x.get("clock", 1.8e9), "Hz") for x in d])
+    stacks = np.array([x["hbm"]["stacks"] for x in d], dtype=float)
+    sites = np.array([x["hbm"].get("sites") or x["hbm"]["stacks"] for x in d], dtype=float)
+    link = np.array([_num(x["scale_up"]["bandwidth"], "B/s") for x in d])
+    if (stacks < 1).any() or (sram <= 0).any() or (tdp <= 0).any() or (bf16 <= 0).any():
+        raise Chip2ChatError("a point has a zero or negative design field (stacks, sram, tdp or peak_flops)")
+    s = derive(cat, node, first.hbm.generation, entry, bf16_flops=bf16, clock_hz=clock, sram_bytes=sram,
+               stacks=stacks, sites=sites, link_bandwidth=link, dies=first.compute_dies, tdp_w=tdp,
+               pin_rate_bytes_per_s=first.hbm.pin_rate_bytes_per_s)
+    no_package = np.array([choose_package(cat, a, first.package) is None for a in s["interposer_m2"]])
+    errors = np.full(len(d), "", dtype=object)
+    for i in np.flatnonzero(s["over_reticle"] | (sites > s["hbm_sites"]) | no_package):
+        area = s["die_area_m2"][i] / 1e-6
+        errors[i] = (f"compute_dies: a compute die of {area:,.0f} mm2 exceeds the reticle limit of "
+                     f"{cat.reticle_m2 / 1e-6:,.0f} mm2" if s["over_reticle"][i] else
+                     f"hbm.stacks: {sites[i]:.0f} stacks need as many sites along the die edges; the dies have "
+                     f"room for {s['hbm_sites'][i]:.0f}" if sites[i] > s["hbm_sites"][i] else
+                     f"package: dies and stacks need a {s['interposer_m2'][i] / 1e-6:,.0f} mm2 interposer")
+    feasible = np.flatnonzero(errors == "")
+    if not feasible.size:
+        return [(None, f"point.design: {e}") for e in errors.tolist()]
+    # the cost model's reference chip: any feasible member (the arrays below replace what differs)
+    member = design_from_dict(points[int(feasible[0])]["design"], "point.design")
+    reference = to_accelerator(member, evaluate(member))
+    peaks = points[0]["design"]["peak_flops"]
+    ratios = {dt: _num(v, "FLOP/s") / _num(peaks["bf16"], "FLOP/s") for dt, v in peaks.items()}
+    serve = _serve(points[0])
+    many = estimate_many(serve["model"], reference, tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
+                         batch=serve["batch"], input_len=serve["input_len"], output_len=serve["output_len"],
+                         weight_dtype=serve["weight_dtype"], kv_dtype=serve["kv_dtype"],
+                         peak_flops={dt: bf16 * r for dt, r in ratios.items()},
+                         bandwidth_bytes_per_s=s["hbm_bandwidth_bytes_per_s"], capacity_bytes=s["hbm_capacity_bytes"],
+                         link_bandwidth_bytes_per_s=link, tdp_w=tdp, static_power_w=s["static_power_w"])
+    chips = serve["tp"] * serve["pp"]
+    money = economics(s["unit_cost_usd"], chips, many["output_tokens_per_s"], many["power_w"],
+                      points[0].get("economics", {}))
+    fits = many["fits"]
+    nan = np.nan
+    columns = {
+        "die_area_mm2": s["die_area_m2"] / 1e-6, "compute_dies": np.full(len(d), first.compute_dies),
+        "unit_cost_usd": s["unit_cost_usd"], "full_load_power_w": s["full_load_power_w"],
+        "hbm_capacity_gib": s["hbm_capacity_bytes"] / 2**30, "hbm_bandwidth_tb_s": s["hbm_bandwidth_bytes_per_s"] / 1e12,
+        "fits": fits, "max_batch": many["max_batch"], "ttft_s": many["ttft_s"],
+        "tpot_s": np.where(fits, many["tpot_s"], nan),
+        "tokens_per_s_per_chip": np.where(fits, many["output_tokens_per_s_per_device"], nan),
+        "joules_per_token": np.where(fits, many["energy_per_output_token_j"], nan),
+        "usd_per_mtok": np.where(fits, money["usd_per_mtok"], nan),
+    }
+    rows = [dict(zip(columns, values)) for values in zip(*(c.tolist() for c in columns.values()))]
+    return [(None, f"point.design: {e}") if e else (r, None) for r, e in zip(rows, errors.tolist())]
+
+
+VECTOR_EVALUATORS = {"chip": evaluate_chip_many}
+"""Evaluators with a batch form, used by run_sweep's `vector` backend."""
