@@ -217,6 +217,71 @@ def calibrate(
             out.print(f"  {key}: {value}")
 
 
+@app.command()
+def chip(
+    design_path: Optional[str] = typer.Argument(None, help="A chip design YAML (see catalog/designs/)."),
+    check_known: bool = typer.Option(False, "--check-known", help="Model H100, H200 and MI300X; compare."),
+    model: str = typer.Option("llama-3.1-70b", "--model", "-m"),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
+    batch: int = typer.Option(64, "--batch"),
+    input_len: int = typer.Option(1024, "--input-len"),
+    output_len: int = typer.Option(256, "--output-len"),
+    weight_dtype: str = typer.Option("fp8", "--weight-dtype"),
+    request_rate: float = typer.Option(5.0, "--request-rate", help="Workload for the simulation (requests/s)."),
+    num_requests: int = typer.Option(500, "--num-requests"),
+    compare: str = typer.Option("h200,b200", "--compare", help="Catalog chips to serve next to the design."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A custom chip: area, yield, cost, power, and how it serves a model next to catalog chips."""
+    from chip2chat.report.tables import chip_tables, known_chips_table
+    from chip2chat.silicon.compare import compare_chips
+    from chip2chat.silicon.design import load_design
+    from chip2chat.silicon.known import check_known as run_check
+    from chip2chat.silicon.model import evaluate
+
+    if check_known or design_path is None:
+        rows = run_check()
+        print(json.dumps(rows, indent=2)) if as_json else out.print(known_chips_table(rows))
+        return
+    design = load_design(design_path)
+    report = evaluate(design)
+    serving = compare_chips(design, report, [c for c in compare.split(",") if c], model=model,
+                            tp=tensor_parallel_size, batch=batch, input_len=input_len, output_len=output_len,
+                            weight_dtype=weight_dtype, rate_per_s=request_rate, num_requests=num_requests)
+    if as_json:
+        print(json.dumps({"silicon": report.to_dict(), "serving": serving}, indent=2, default=float))
+        return
+    for table in chip_tables(report, serving):
+        out.print(table)
+
+
+@app.command()
+def sweep(
+    spec_path: str = typer.Argument(..., help="A sweep YAML (see examples/sweep_hbm4.yaml)."),
+    backend: str = typer.Option("local", "--backend", help="local, ray or vector"),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray)."),
+    out_dir: str = typer.Option("out/sweep", "--out", help="Results folder (DuckDB store; resumable)."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the local backend."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Pareto front as JSON."),
+) -> None:
+    """Sweep chip designs (grid or random, as data); resumable; Pareto front and plot."""
+    import chip2chat.explore.chip  # noqa: F401  registers the chip evaluators
+    from chip2chat.explore.progress import sweep_progress
+    from chip2chat.explore.space import load_sweep
+    from chip2chat.explore.sweep import run_sweep
+    from chip2chat.report.tables import sweep_table
+
+    spec = load_sweep(spec_path)
+    with sweep_progress(spec.name, console=err) as progress:
+        frame = run_sweep(spec, out_dir, backend=backend, address=address, workers=workers, progress=progress)
+    frame.to_csv(f"{out_dir}/results.csv", index=False)
+    front = frame[frame["pareto"]] if "pareto" in frame else frame.iloc[0:0]
+    if as_json:
+        print(front.to_json(orient="records", indent=2))
+        return
+    out.print(sweep_table(spec, frame, out_dir))
+
+
 @catalog_app.command("list")
 def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
     """List catalog entries."""

@@ -20,7 +20,8 @@ from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
 
 # what a design varies: per-chip arrays (any subset; the rest come from the reference chip)
-FIELDS = ("peak_flops", "bandwidth_bytes_per_s", "capacity_bytes", "link_bandwidth_bytes_per_s", "tdp_w")
+FIELDS = ("peak_flops", "bandwidth_bytes_per_s", "capacity_bytes", "link_bandwidth_bytes_per_s", "tdp_w",
+          "energy_per_flop_j", "static_power_w")
 
 
 def hardware_arrays(reference: Accelerator, profile: CalibrationProfile, n: int, **arrays) -> dict:
@@ -39,7 +40,9 @@ def hardware_arrays(reference: Accelerator, profile: CalibrationProfile, n: int,
                    get("link_bandwidth_bytes_per_s", link.bandwidth_bytes_per_s),
                    link.scale_out_bandwidth_bytes_per_s, get("tdp_w", reference.tdp_w or 0.0),
                    reference.memory.energy_per_bit_j or energy_per_bit_j(reference.memory.generation), profile,
-                   reference.energy_per_flop_j, reference.static_power_w)
+                   arrays.get("energy_per_flop_j", reference.energy_per_flop_j),
+                   None if "static_power_w" not in arrays and reference.static_power_w is None
+                   else get("static_power_w", reference.static_power_w))
     used = {d: reference.flops_for(d)[1] for d in ("bf16", "fp16", "fp8", "int8", "fp4", "int4")}
     a["gemm_rate"] = {d: a["gemm_rate"][u] for d, u in used.items()}
     a["energy_per_flop"] = {**{d: a["energy_per_flop"][u] for d, u in used.items()},

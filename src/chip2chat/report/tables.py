@@ -183,3 +183,68 @@ def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
             t.add_row(f"{r.file}:{r.line}", r.reason)
         tables.append(t)
     return tables
+
+
+def known_chips_table(rows: list[dict]) -> Table:
+    t = Table(title="Silicon model on real chips (derived vs published; within 15% of die area and within TDP)")
+    for col in ("chip", "modelled die area", "published", "error", "full-load power", "TDP", "verdict"):
+        t.add_column(col, justify="left" if col in ("chip", "verdict") else "right")
+    for r in rows:
+        def mm2(v):
+            return "-" if v is None else f"{v:,.0f} mm2"
+        t.add_row(r["chip"], mm2(r.get("modelled_die_area_mm2")), mm2(r.get("published_die_area_mm2")),
+                  "-" if r.get("area_error_pct") is None else f"{r['area_error_pct']:+.1f}%",
+                  "-" if r.get("full_load_power_w") is None else f"{r['full_load_power_w']:.0f} W",
+                  f"{r['published_tdp_w']:.0f} W", r["verdict"])
+    return t
+
+
+def chip_tables(report, serving: list[dict]) -> list[Table]:
+    a = Table(title=f"{report.name}: silicon ({report.process_node}, {report.compute_dies} compute die(s), "
+                    f"{report.package})", show_header=False)
+    a.add_column("item")
+    a.add_column("value", justify="right")
+    area = ", ".join(f"{k} {v / 1e-6:,.0f}" for k, v in report.area_m2.items() if v)
+    for item, value in (
+        ("die area (one compute die)", f"{report.die_area_m2 / 1e-6:,.0f} mm2  ({area})"),
+        ("dies per wafer / yield", f"{report.dies_per_wafer:,.0f} / {report.die_yield:.1%}"),
+        ("HBM", f"{report.hbm_capacity_bytes / 2**30:,.0f} GiB, {report.hbm_bandwidth_bytes_per_s / 1e12:.2f} TB/s "
+                f"({report.hbm_sites} sites on the die edges)"),
+        ("unit cost", f"${report.unit_cost_usd:,.0f} = dies ${report.compute_dies * report.die_cost_usd:,.0f} + HBM "
+                      f"${report.hbm_cost_usd:,.0f} + package ${report.package_cost_usd:,.0f} + test "
+                      f"${report.test_cost_usd:,.0f}"),
+        ("power at full load", f"{report.full_load_power_w:,.0f} W = compute {report.compute_power_w:,.0f} + HBM "
+                               f"{report.hbm_power_w:,.0f} + static {report.static_power_w:,.0f} (TDP "
+                               f"{report.tdp_w:,.0f} W; sustains {report.sustained_compute_fraction:.0%} of peak)"),
+    ):
+        a.add_row(item, value)
+    b = Table(title="Serving next to catalog chips (static batch; simulated workload percentiles)")
+    for col in ("chip", "unit cost", "tokens/s/chip", "tokens/J", "$/Mtok", "TPOT", "TTFT p50/p99", "TPOT p50/p99"):
+        b.add_column(col, justify="left" if col == "chip" else "right")
+    for r in serving:
+        if "error" in r:
+            b.add_row(r["chip"], "-", r["error"], "", "", "", "", "")
+            continue
+        cost = "n/a" if r["unit_cost_usd"] is None else f"${r['unit_cost_usd']:,.0f}"
+        b.add_row(r["chip"], cost, f"{r['tokens_per_s_per_chip']:,.0f}",
+                  "-" if r["tokens_per_joule"] is None else f"{r['tokens_per_joule']:.2f}",
+                  "n/a" if r["usd_per_mtok"] is None else f"{r['usd_per_mtok']:.4f}", f"{r['tpot_ms']:.1f} ms",
+                  f"{r['median_ttft_ms']:.0f} / {r['p99_ttft_ms']:.0f} ms",
+                  f"{r['median_tpot_ms']:.1f} / {r['p99_tpot_ms']:.1f} ms")
+    return [a, b]
+
+
+def sweep_table(spec, frame, out_dir: str) -> Table:
+    errors = int(frame["error"].notna().sum())
+    t = Table(title=f"Sweep {spec.name}: {len(frame):,} points, {errors:,} infeasible; store {out_dir}/results.duckdb "
+                    f"(and results.csv{', pareto.png' if len(spec.objectives) >= 2 else ''})")
+    if "pareto" not in frame or not frame["pareto"].any():
+        t.add_column("no Pareto front (no objectives, or no feasible point)")
+        return t
+    front = frame[frame["pareto"]].sort_values(list(spec.objectives)[0])
+    varied = [c for c in list(spec.grid) + list(spec.random.params if spec.random else []) if c in frame]
+    for col in varied + list(spec.objectives):
+        t.add_column(col, justify="right")
+    for _, row in front.head(15).iterrows():
+        t.add_row(*[f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in varied + list(spec.objectives)])
+    return t
