@@ -138,6 +138,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
                         static_w_per_replica=replica.device.static_w * scale)
     summary.update(model=replica.model.name, hardware=hardware if isinstance(hardware, str) else hardware.name,
                    tp=tp, pp=pp, num_replicas=len(all_sims), kv_blocks_per_replica=total_blocks,
+                   static_power_w_per_replica=replica.device.static_w * scale,
                    block_size=block_size, workload=workload.source)
     kv = [(b * bucket_s, s.index, u / t) for s in all_sims for b, (u, t) in sorted(s.stats.kv_time.items()) if t > 0]
     steps = [(s.index, *row) for s in all_sims for row in (s.stats.trace or [])]

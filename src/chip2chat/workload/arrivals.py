@@ -198,3 +198,23 @@ def _thin(mean_rate: float, relative_rate, n: int, rng: np.random.Generator) -> 
         count += kept[-1].shape[0]
     # Rounding at bin edges could put two points 1e-12 s out of order; keep the array sorted.
     return np.maximum.accumulate(np.concatenate(kept)[:n])
+
+
+def daily_curve_weights(peak_to_mean: float = 2.0, curve: np.ndarray | None = None) -> np.ndarray:
+    """The daily load curve as 1,440 per-minute load factors with mean 1 (minute 0 = 00:00).
+
+    The same shape `daily_curve_arrivals` samples from, each minute's factor taken at its midpoint
+    and renormalised to mean 1 (at most a 1e-5 correction): what a capacity planner integrates
+    power over.
+    """
+    if curve is None:
+        ratio = check_positive("peak_to_mean", peak_to_mean)
+        if not 1.0 <= ratio <= MAX_PEAK_TO_MEAN:
+            raise Chip2ChatError(f"peak_to_mean must be between 1 and {MAX_PEAK_TO_MEAN:g}, got {peak_to_mean!r}")
+        relative_rate = _default_day(_solve_kappa(ratio))
+    else:
+        weights = _check_curve(curve)
+        relative_rate = _hourly_steps(weights / weights.mean())
+    minutes = (np.arange(HOURS_PER_DAY * 60) + 0.5) * 60.0
+    w = relative_rate(minutes)
+    return w / w.mean()

@@ -1,0 +1,126 @@
+"""`plan`: demand by year -> replicas at the SLO -> chips, servers, racks, MW, MWh, tCO2, money.
+
+For each fleet option the serving simulator finds what one replica carries within the SLO
+(capacity.py); each year's peak request rate then needs ceil(peak / capacity) replicas. Power
+follows the daily load curve: a replica draws its static power plus a dynamic energy per output
+token, times the server overhead, times the PUE for the facility (applied once, here). Annual
+energy is that power integrated over the day's per-minute curve, times 365. Costs per year: chips
+amortized over their life, the facility's capex per MW of IT capacity amortized over its life,
+and electricity. The cheapest option that meets the SLO is marked per year.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chip2chat.catalog import CATALOG_DIR
+from chip2chat.datacenter.capacity import ReplicaCapacity, replica_capacity
+from chip2chat.datacenter.scenario import FleetOption, Scenario
+from chip2chat.datacenter.site import SiteParams, resolve_site
+from chip2chat.hardware.load import load_hardware
+from chip2chat.silicon.design import load_design
+from chip2chat.silicon.model import evaluate, to_accelerator
+
+SECONDS_PER_DAY = 86400.0
+DAYS_PER_YEAR = 365.0
+J_PER_MWH = 3.6e9
+
+
+@dataclass
+class PlanResult:
+    name: str
+    description: str
+    slo_ttft_ms: float
+    slo_tpot_ms: float
+    table: pd.DataFrame
+    """One row per (option, year); see `plan` for the columns."""
+    latency: dict = field(default_factory=dict)
+    """Per option: TTFT and TPOT samples (ms) at the sizing load."""
+    capacities: dict = field(default_factory=dict)
+    site: SiteParams | None = None
+    voice: pd.DataFrame | None = None
+
+
+def resolve_chip(option: FleetOption):
+    """(accelerator, TDP in W, unit price in USD) of a fleet option."""
+    if option.hardware is not None:
+        _, hw = load_hardware(option.hardware)
+        return hw, hw.tdp_w, option.unit_price_usd
+    path = option.design
+    candidate = CATALOG_DIR / "designs" / f"{path}.yaml"
+    design = load_design(candidate if candidate.exists() else path)
+    report = evaluate(design)
+    return to_accelerator(design, report), design.tdp_w, option.unit_price_usd or report.unit_cost_usd
+
+
+def option_capacity(scenario: Scenario, option: FleetOption, hw) -> ReplicaCapacity:
+    d, svc, sz = scenario.demand, scenario.service, scenario.sizing
+    return replica_capacity(svc.model, hw, tp=option.tp, pp=option.pp, weight_dtype=svc.weight_dtype,
+                            kv_dtype=svc.kv_dtype, input_len=d.input_tokens_per_turn, output_len=d.output_tokens_per_turn,
+                            slo_ttft_ms=svc.slo.p99_ttft_ms, slo_tpot_ms=svc.slo.p99_tpot_ms,
+                            max_num_seqs=option.max_num_seqs, max_num_batched_tokens=option.max_num_batched_tokens,
+                            requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
+
+
+def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_request: int, curve: np.ndarray,
+              site: SiteParams, tdp_w: float, unit_price_usd: float) -> dict:
+    """One option in one year: the fleet, its energy over the daily curve, and its yearly cost."""
+    mean_rate = daily_requests / SECONDS_PER_DAY
+    peak_rate = mean_rate * float(curve.max())
+    per_replica = cap.slo_rate_per_s or cap.max_rate_per_s  # an option that misses the SLO is sized at its maximum
+    replicas = max(1, math.ceil(peak_rate / per_replica - 1e-9))
+    chips = replicas * cap.devices
+    servers = math.ceil(chips / site.chips_per_server)
+    server_w = site.chips_per_server * tdp_w * site.server_overhead
+    servers_per_rack = max(1, int(site.rack_power_w // server_w))
+    racks = math.ceil(servers / servers_per_rack)
+    it_w = chips * tdp_w * site.server_overhead  # provisioned (nameplate) IT power
+    facility_w = it_w * site.pue
+    # power over the day, minute by minute: static + dynamic energy per output token x token rate
+    token_rate = mean_rate * curve * output_tokens_per_request
+    it_power = (replicas * cap.static_power_w + cap.dynamic_j_per_output_token * token_rate) * site.server_overhead
+    it_mwh = float(it_power.mean()) * SECONDS_PER_DAY * DAYS_PER_YEAR / J_PER_MWH
+    facility_mwh = it_mwh * site.pue
+    tokens = daily_requests * DAYS_PER_YEAR * output_tokens_per_request
+    chip_capex = chips * unit_price_usd / site.chip_amortization_years
+    facility_capex = it_w / 1e6 * site.facility_capex_usd_per_mw / site.facility_amortization_years
+    electricity = facility_mwh * site.electricity_usd_per_mwh
+    total = chip_capex + facility_capex + electricity
+    return {"peak_request_rate": peak_rate, "replicas": replicas, "chips": chips, "servers": servers, "racks": racks,
+            "it_mw": it_w / 1e6, "facility_mw": facility_w / 1e6, "it_mwh": it_mwh, "annual_mwh": facility_mwh,
+            "tco2": facility_mwh * site.grid_carbon_g_per_kwh / 1000.0, "chip_capex_usd": chip_capex,
+            "facility_capex_usd": facility_capex, "electricity_usd": electricity, "total_cost_usd": total,
+            "output_tokens": tokens, "usd_per_mtok": total / (tokens / 1e6),
+            "j_per_token": facility_mwh * J_PER_MWH / tokens}
+
+
+def plan(scenario: Scenario, progress=None) -> PlanResult:
+    site = resolve_site(scenario.site)
+    d = scenario.demand
+    curve = d.load_curve.weights()
+    rows, latency, caps = [], {}, {}
+    for i, option in enumerate(scenario.options):
+        hw, tdp, price = resolve_chip(option)
+        cap = option_capacity(scenario, option, hw)
+        caps[option.name] = cap
+        latency[option.name] = {"ttft_ms": cap.ttft_ms, "tpot_ms": cap.tpot_ms}
+        for year in d.years:
+            daily = year.daily_users * d.sessions_per_user_per_day * d.turns_per_session
+            sized = size_year(cap, daily_requests=daily, output_tokens_per_request=d.output_tokens_per_turn,
+                              curve=curve, site=site, tdp_w=tdp, unit_price_usd=price)
+            rows.append({"option": option.name, "year": year.year, "daily_users": year.daily_users, **sized,
+                         "unit_price_usd": price, "meets_slo": cap.slo_rate_per_s is not None,
+                         "p99_ttft_ms": cap.p99_ttft_ms, "p99_tpot_ms": cap.p99_tpot_ms, "note": cap.note})
+        if progress:
+            progress(i + 1, len(scenario.options))
+    table = pd.DataFrame(rows)
+    table["cheapest"] = False
+    for _, group in table[table["meets_slo"]].groupby("year"):
+        table.loc[group["total_cost_usd"].idxmin(), "cheapest"] = True
+    return PlanResult(name=scenario.name, description=scenario.description, slo_ttft_ms=scenario.service.slo.p99_ttft_ms,
+                      slo_tpot_ms=scenario.service.slo.p99_tpot_ms, table=table, latency=latency, capacities=caps,
+                      site=site)

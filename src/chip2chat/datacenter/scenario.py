@@ -1,0 +1,133 @@
+"""A planning scenario (YAML): demand by year, the service and its SLO, fleet options, the site.
+
+Every field is typed and documented; a bad file names the field path (e.g.
+`demand.years[2].daily_users`) and what was expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chip2chat.errors import ConfigError, pydantic_message
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DemandYear(_Strict):
+    year: int = Field(ge=2000, le=2100)
+    daily_users: float = Field(gt=0)
+    """Daily active users that year."""
+
+
+class LoadCurve(_Strict):
+    peak_to_mean: float = Field(default=2.0, ge=1, le=24)
+    """Busiest hour over the daily mean (used when `hourly` is not given)."""
+    hourly: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    """24 relative weights, hour 0 = midnight local time; overrides peak_to_mean."""
+
+    def weights(self):
+        """1,440 per-minute load factors with mean 1 (the workload's daily curve shape)."""
+        from chip2chat.workload.arrivals import daily_curve_weights
+
+        return daily_curve_weights(self.peak_to_mean, self.hourly)
+
+
+class Demand(_Strict):
+    years: list[DemandYear] = Field(min_length=1)
+    sessions_per_user_per_day: float = Field(gt=0)
+    turns_per_session: float = Field(gt=0)
+    input_tokens_per_turn: int = Field(gt=0)
+    """Prompt tokens per LLM call (system prompt + history + the user's words)."""
+    output_tokens_per_turn: int = Field(gt=0)
+    load_curve: LoadCurve = LoadCurve()
+
+
+class Slo(_Strict):
+    p99_ttft_ms: float = Field(gt=0)
+    p99_tpot_ms: float = Field(gt=0)
+
+
+class Service(_Strict):
+    model: str
+    weight_dtype: str = "fp8"
+    kv_dtype: str = "fp8"
+    slo: Slo
+
+
+class FleetOption(_Strict):
+    name: str
+    hardware: str | None = None
+    """A catalog accelerator (or accelerator YAML)."""
+    design: str | None = None
+    """A chip design YAML (a path, or a name in catalog/designs/), priced by the silicon model."""
+    tp: int = Field(default=1, ge=1)
+    pp: int = Field(default=1, ge=1)
+    unit_price_usd: float | None = Field(default=None, gt=0)
+    """What one accelerator costs to buy; a design's default is its modelled unit cost."""
+    max_num_seqs: int = Field(default=256, ge=1)
+    max_num_batched_tokens: int = Field(default=8192, ge=1)
+
+    @model_validator(mode="after")
+    def _one_chip(self) -> "FleetOption":
+        if (self.hardware is None) == (self.design is None):
+            raise ValueError("give exactly one of hardware (a catalog chip) or design (a chip design file)")
+        if self.hardware is not None and self.unit_price_usd is None:
+            raise ValueError("a catalog chip needs unit_price_usd (what one accelerator costs)")
+        return self
+
+
+class Site(_Strict):
+    catalog: str | None = None
+    """A site of catalog/sites.yaml to start from; the fields below override it."""
+    pue: float | None = Field(default=None, ge=1)
+    rack_power_kw: float | None = Field(default=None, gt=0)
+    electricity_usd_per_mwh: float | None = Field(default=None, gt=0)
+    grid_carbon_g_per_kwh: float | None = Field(default=None, ge=0)
+    facility_capex_usd_per_mw: float | None = Field(default=None, gt=0)
+    facility_amortization_years: float | None = Field(default=None, gt=0)
+    chip_amortization_years: float | None = Field(default=None, gt=0)
+    server_overhead: float | None = Field(default=None, ge=1)
+    """Server power over accelerator power (CPUs, NICs, fans, power supplies)."""
+    chips_per_server: int = Field(default=8, ge=1)
+
+
+class Sizing(_Strict):
+    requests_per_point: int = Field(default=1500, ge=100)
+    """Requests simulated at each candidate load when finding a replica's capacity."""
+    grid_points: int = Field(default=14, ge=4, le=64)
+    """Candidate loads (geometric between 3% and 100% of the replica's maximum throughput)."""
+    seed: int = 0
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    demand: Demand
+    service: Service
+    options: list[FleetOption] = Field(min_length=1)
+    site: Site
+    sizing: Sizing = Sizing()
+    voice: dict | None = None
+    """Optional voice pipeline section (see chip2chat.voice); when given, it sets the tokens per turn."""
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(p), "<file>", "no such file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(p), "<root>", "expected a mapping describing a scenario")
+    try:
+        return Scenario(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(str(p), exc) from None
