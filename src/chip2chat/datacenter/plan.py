@@ -76,7 +76,7 @@ def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_
     chips = replicas * cap.devices
     servers = math.ceil(chips / site.chips_per_server)
     server_w = site.chips_per_server * tdp_w * site.server_overhead
-    servers_per_rack = max(1, int(site.rack_power_w // server_w))
+    servers_per_rack = max(1, min(site.servers_per_rack_max, int(site.rack_power_w // server_w)))
     racks = math.ceil(servers / servers_per_rack)
     it_w = chips * tdp_w * site.server_overhead  # provisioned (nameplate) IT power
     facility_w = it_w * site.pue

@@ -95,6 +95,9 @@ class Site(_Strict):
     server_overhead: float | None = Field(default=None, ge=1)
     """Server power over accelerator power (CPUs, NICs, fans, power supplies)."""
     chips_per_server: int = Field(default=8, ge=1)
+    servers_per_rack_max: int = Field(default=4, ge=1)
+    """Rack space: four 8-GPU HGX/DGX servers (8-10U each) per rack, as NVIDIA's DGX SuperPOD
+    reference architecture places them; power may allow fewer."""
 
 
 class Sizing(_Strict):

@@ -23,6 +23,7 @@ class SiteParams:
     chip_amortization_years: float
     server_overhead: float
     chips_per_server: int
+    servers_per_rack_max: int
 
 
 def _num(entry, field: str, site: str) -> float:
@@ -65,4 +66,5 @@ def resolve_site(site) -> SiteParams:
     missing = [k for k in given if k not in values]
     if missing:
         raise ConfigError("scenario", f"site.{missing[0]}", "missing: give it, or name a catalog site (site.catalog)")
-    return SiteParams(name=name, chips_per_server=site.chips_per_server, **values)
+    return SiteParams(name=name, chips_per_server=site.chips_per_server,
+                      servers_per_rack_max=site.servers_per_rack_max, **values)

@@ -24,7 +24,8 @@ from chip2chat.errors import Chip2ChatError
 from chip2chat.explore.evaluate import register
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
-ECONOMICS = {"amortization_years": 4.0, "electricity_usd_per_kwh": 0.0806, "pue": 1.0}
+ECONOMICS = {"amortization_years": 5.0, "electricity_usd_per_kwh": 0.0806, "pue": 1.0}
+"""5-year chip life (hyperscalers' server depreciation, catalog/sites.yaml chip_amortization)."""
 SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
                   "weight_dtype": "fp8", "kv_dtype": "fp8"}
 # design fields the vector path varies as arrays; any other difference splits points into groups
