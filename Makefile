@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with only Python and make:
-#   make run   - create .venv, install, run the default job and print its result
+#   make run   - create .venv, install, run the default plan and write its report (out/plan/report.html)
 #   make test  - create .venv, install with test extras, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -16,8 +16,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/chip2chat estimate --model llama-3.1-70b --hardware h200 --tensor-parallel-size 8 \
-		--batch 64 --input-len 1024 --output-len 256 --weight-dtype fp8
+	$(BIN)/chip2chat plan --out out/plan
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

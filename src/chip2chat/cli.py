@@ -282,6 +282,38 @@ def sweep(
     out.print(sweep_table(spec, frame, out_dir))
 
 
+@app.command()
+def plan(
+    scenario_path: Optional[str] = typer.Argument(None, help="A scenario YAML (default: the shipped voice assistant)."),
+    out_dir: str = typer.Option("out/plan", "--out", help="Where report.html, results.csv and results.json go."),
+    as_json: bool = typer.Option(False, "--json", help="Print the per-option, per-year table as JSON."),
+) -> None:
+    """Plan the fleet for a demand forecast: chips, racks, MW, MWh, tCO2, cost per year, and a report."""
+    from pathlib import Path
+
+    from chip2chat.catalog import CATALOG_DIR
+    from chip2chat.datacenter.plan import plan as run_plan
+    from chip2chat.datacenter.scenario import load_scenario
+    from chip2chat.explore.progress import sweep_progress
+    from chip2chat.report.html import write_report
+    from chip2chat.report.tables import plan_table
+
+    path = scenario_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml"
+    scenario = load_scenario(path)
+    with sweep_progress("sizing options", console=err) as progress:
+        result = run_plan(scenario, progress=progress)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(folder / "results.csv", index=False)
+    (folder / "results.json").write_text(result.table.to_json(orient="records", indent=2))
+    report = write_report(result, folder / "report.html")
+    if as_json:
+        print(result.table.to_json(orient="records", indent=2))
+        return
+    out.print(plan_table(result))
+    out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
+
+
 @catalog_app.command("list")
 def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
     """List catalog entries."""

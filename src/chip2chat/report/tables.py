@@ -248,3 +248,23 @@ def sweep_table(spec, frame, out_dir: str) -> Table:
     for _, row in front.head(15).iterrows():
         t.add_row(*[f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in varied + list(spec.objectives)])
     return t
+
+
+def plan_table(result) -> Table:
+    """Per year: the cheapest option meeting the SLO, and every option's chips, MW and $/Mtok."""
+    t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo_ttft_ms:g} ms / TPOT {result.slo_tpot_ms:g} ms")
+    df = result.table
+    t.add_column("year")
+    for option in df["option"].unique():
+        t.add_column(option, justify="right")
+    t.add_column("cheapest meeting the SLO")
+    for year, group in df.groupby("year"):
+        cells = []
+        for option in df["option"].unique():
+            r = group[group["option"] == option].iloc[0]
+            mark = "" if r["meets_slo"] else " (misses SLO)"
+            cells.append(f"{r['chips']:,} chips, {r['facility_mw']:.2f} MW, ${r['usd_per_mtok']:.3f}/Mtok{mark}")
+        best = group[group["cheapest"]]
+        cells.append(best["option"].iloc[0] if len(best) else "none")
+        t.add_row(str(year), *cells)
+    return t

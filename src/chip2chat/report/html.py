@@ -1,0 +1,218 @@
+"""One self-contained `report.html` for a capacity plan: plotly.js inline, no network at view time.
+
+`write_report(plan, path)` reads these attributes of `plan`: name, description, slo_ttft_ms,
+slo_tpot_ms (p99), table (one row per option and year), latency (samples per option) and voice
+(optional time-to-first-audio table). plotly.js is embedded once, in the first figure; every
+figure has a fixed div id, so the same plan always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+import plotly.io as pio
+
+from chip2chat.report import figures
+
+# Section ids, in page order; each section holds one figure whose div id is "fig-<section id>".
+SECTIONS = ("fleet", "power", "cost", "latency", "energy")
+VOICE_SECTION = "voice"
+# The modebar's logo links to plotly.com; a report meant to be read offline has no outside links.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _money_m(v: float) -> str:
+    return f"{v / 1e6:,.2f}"
+
+
+# (column, header, formatter) for the plan table; the exact value also goes in the cell's data-value.
+TABLE_COLUMNS = (
+    ("option", "option", str),
+    ("year", "year", lambda v: f"{int(v)}"),
+    ("meets_slo", "meets SLO", lambda v: "yes" if bool(v) else "no"),
+    ("cheapest", "cheapest", lambda v: "★" if bool(v) else ""),
+    ("p99_ttft_ms", "p99 TTFT ms", lambda v: f"{v:,.1f}"),
+    ("p99_tpot_ms", "p99 TPOT ms", lambda v: f"{v:,.1f}"),
+    ("daily_users", "daily users", lambda v: f"{v:,.0f}"),
+    ("peak_request_rate", "peak req/s", lambda v: f"{v:,.1f}"),
+    ("replicas", "replicas", lambda v: f"{int(v):,}"),
+    ("chips", "chips", lambda v: f"{int(v):,}"),
+    ("servers", "servers", lambda v: f"{int(v):,}"),
+    ("racks", "racks", lambda v: f"{int(v):,}"),
+    ("it_mw", "IT MW", lambda v: f"{v:,.2f}"),
+    ("facility_mw", "facility MW", lambda v: f"{v:,.2f}"),
+    ("annual_mwh", "MWh/yr", lambda v: f"{v:,.0f}"),
+    ("tco2", "tCO₂/yr", lambda v: f"{v:,.0f}"),
+    ("chip_capex_usd", "chip capex $M/yr", _money_m),
+    ("facility_capex_usd", "facility capex $M/yr", _money_m),
+    ("electricity_usd", "electricity $M/yr", _money_m),
+    ("total_cost_usd", "total $M/yr", _money_m),
+    ("usd_per_mtok", "$/Mtok", lambda v: f"{v:,.3f}"),
+    ("j_per_token", "J/token", lambda v: f"{v:,.3f}"),
+    ("note", "note", str),
+)
+
+FIGURE_TEXT = {
+    "fleet": ("Fleet size", "Accelerator chips needed each year, per option. Faint bars miss the SLO."),
+    "power": ("Power", "Facility power (IT load × PUE) each year, per option. Dotted lines never meet the SLO."),
+    "cost": ("Cost breakdown", "Yearly cost of each option in the last year of the plan."),
+    "latency": ("Latency vs SLO", "Simulated TTFT and TPOT at the sizing point; the dashed line is the p99 SLO."),
+    "energy": ("Energy per token", "Joules per generated token each year, per option. "
+                                   "Dotted lines never meet the SLO."),
+    "voice": ("Voice: time to first audio", "Per configuration and network, stacked by pipeline stage."),
+}
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933;
+       margin: 0 auto; padding: 24px 32px 64px; max-width: 1280px; line-height: 1.45; }
+h1 { margin-bottom: 4px; } h2 { margin-top: 40px; border-bottom: 1px solid #d9e2ec; padding-bottom: 4px; }
+.description { color: #52606d; margin-top: 0; }
+.caption { color: #52606d; margin: 4px 0 8px; font-size: 0.92em; }
+.summary { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; margin: 16px 0; }
+.summary dt { font-weight: 600; } .summary dd { margin: 0; } .summary ul { margin: 0; padding-left: 1.2em; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85em; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 8px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
+th { background: #f5f7fa; position: sticky; top: 0; }
+td.text, th.text { text-align: left; } td.note { white-space: normal; min-width: 18em; color: #9b2c2c; }
+tr.meets td.meets_slo { background: #e3f9e5; color: #05400a; }
+tr.misses td.meets_slo { background: #ffe3e3; color: #8a1c1c; }
+tr.cheapest { background: #fff8d6; font-weight: 600; }
+tr.misses { color: #7b8794; }
+.missing { color: #9b2c2c; }
+"""
+
+
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
+
+
+def _cell(column: str, value, fmt) -> str:
+    text_column = column in ("option", "note")
+    css = " ".join(c for c in (column, "text" if text_column else "") if c)
+    if _is_missing(value):
+        return f'<td class="{css}" data-value="">—</td>'
+    raw = value if text_column else (value.item() if hasattr(value, "item") else value)
+    return f'<td class="{css}" data-value="{escape(str(raw))}">{escape(fmt(value))}</td>'
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """The plan table, grouped by option (in the plan's order) and sorted by year within each."""
+    options = figures.options_in_order(table)
+    order = {o: i for i, o in enumerate(options)}
+    rows = table.assign(_order=table["option"].map(order)).sort_values(["_order", "year"], kind="stable")
+    head = "".join(f'<th class="{c}{" text" if c in ("option", "note") else ""}">{escape(h)}</th>'
+                   for c, h, _ in TABLE_COLUMNS)
+    body = []
+    for _, row in rows.iterrows():
+        classes = ["meets" if bool(row["meets_slo"]) else "misses"] + (["cheapest"] if bool(row["cheapest"]) else [])
+        cells = "".join(_cell(c, row[c], fmt) for c, _, fmt in TABLE_COLUMNS)
+        body.append(f'<tr class="{" ".join(classes)}" data-option="{escape(str(row["option"]))}" '
+                    f'data-year="{int(row["year"])}">{cells}</tr>')
+    return (f'<div class="scroll"><table id="plan-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def voice_table_html(voice: pd.DataFrame) -> str:
+    columns = list(voice.columns)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(v if isinstance(v, str) else f'{v:,.0f}')}</td>"
+                         if not _is_missing(v) else "<td>—</td>" for v in row) + "</tr>"
+        for row in voice[columns].itertuples(index=False))
+    return f'<div class="scroll"><table id="voice-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def cheapest_by_year(table: pd.DataFrame) -> dict[int, str | None]:
+    """The cheapest option meeting the SLO in each year, or None where no option meets it."""
+    out: dict[int, str | None] = {}
+    for year in sorted(int(y) for y in pd.unique(table["year"])):
+        picks = table[(table["year"] == year) & table["cheapest"].astype(bool)]["option"]
+        out[year] = str(picks.iloc[0]) if len(picks) else None
+    return out
+
+
+def never_meeting(table: pd.DataFrame) -> dict[str, str]:
+    """Options that meet the SLO in no year, with their notes."""
+    out = {}
+    for option in figures.options_in_order(table):
+        rows = table[table["option"] == option]
+        if not rows["meets_slo"].astype(bool).any():
+            notes = [str(n) for n in rows["note"] if not _is_missing(n) and str(n)]
+            out[option] = notes[0] if notes else ""
+    return out
+
+
+def header_html(plan) -> str:
+    cheapest = cheapest_by_year(plan.table)
+    failing = never_meeting(plan.table)
+    failing_html = ("" if not failing else '<dt>options that never meet the SLO</dt><dd><ul id="never-meet">' + "".join(
+        f"<li><strong>{escape(o)}</strong>" + (f": {escape(n)}" if n else "") + "</li>" for o, n in failing.items())
+        + "</ul></dd>")
+    per_year = "".join(f"<li>{year}: " + (f"<strong>{escape(o)}</strong>" if o else
+                                          '<span class="missing">no option meets the SLO</span>') + "</li>"
+                       for year, o in cheapest.items())
+    return (f"<header><h1>{escape(plan.name)}</h1><p class=\"description\">{escape(plan.description)}</p>"
+            f'<dl class="summary"><dt>p99 TTFT SLO</dt><dd>{plan.slo_ttft_ms:g} ms</dd>'
+            f"<dt>p99 TPOT SLO</dt><dd>{plan.slo_tpot_ms:g} ms</dd>"
+            f'<dt>cheapest option meeting the SLO</dt><dd><ul id="cheapest">{per_year}</ul></dd>{failing_html}</dl></header>')
+
+
+def _figure_section(section: str, fig, first: bool, extra: str = "") -> str:
+    title, caption = FIGURE_TEXT[section]
+    div = pio.to_html(fig, include_plotlyjs=first, full_html=False, div_id=f"fig-{section}",
+                      config=PLOTLY_CONFIG, default_height="440px", default_width="100%")
+    return (f'<section id="section-{section}"><h2>{escape(title)}</h2><p class="caption">{escape(caption)}</p>'
+            f"{extra}{div}</section>")
+
+
+def _latency_gaps(plan, options: list[str]) -> str:
+    """A line naming options without latency samples, with their notes, so an empty box is explained."""
+    notes = plan.table.drop_duplicates("option").set_index("option")["note"]
+    gaps = [o for o in options if not any(plan.latency.get(o, {}).get(m) for m in ("ttft_ms", "tpot_ms"))]
+    if not gaps:
+        return ""
+    items = "; ".join(f"{escape(o)}" + (f" ({escape(str(notes[o]))})" if str(notes.get(o, "") or "") else "")
+                      for o in gaps)
+    return f'<p class="caption missing">No latency samples for: {items}.</p>'
+
+
+def render(plan) -> str:
+    """The whole page as a string."""
+    table = plan.table
+    options = figures.options_in_order(table)
+    built = {
+        "fleet": figures.fleet_figure(table),
+        "power": figures.power_figure(table),
+        "cost": figures.cost_figure(table),
+        "latency": figures.latency_figure(plan.latency, options, plan.slo_ttft_ms, plan.slo_tpot_ms),
+        "energy": figures.energy_figure(table),
+    }
+    sections = [_figure_section(s, built[s], first=(i == 0),
+                                extra=_latency_gaps(plan, options) if s == "latency" else "")
+                for i, s in enumerate(SECTIONS)]
+    sections.append('<section id="section-table"><h2>Plan by option and year</h2>'
+                    '<p class="caption">Green: meets the p99 SLOs. Highlighted row: cheapest option meeting '
+                    "them that year. Options that cannot meet the SLO stay listed, with the reason.</p>"
+                    f"{table_html(table)}</section>")
+    voice = getattr(plan, "voice", None)
+    if voice is not None and len(voice):
+        sections.append(_figure_section(VOICE_SECTION, figures.voice_figure(voice), first=False,
+                                        extra=voice_table_html(voice)))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{escape(plan.name)} — capacity plan</title><style>{CSS}</style></head>"
+            f"<body>{header_html(plan)}<main>{''.join(sections)}</main></body></html>\n")
+
+
+def write_report(plan, path) -> Path:
+    """Write the report for `plan` to `path` (a file name, or a directory to hold report.html)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(plan), encoding="utf-8")
+    return path
