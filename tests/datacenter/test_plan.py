@@ -99,3 +99,36 @@ def test_bad_scenarios_name_the_field_path(tmp_path, mutate, path):
     f.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match="scenario.yaml: " + re.escape(path)):
         load_scenario(f)
+
+
+def test_plan_command_writes_csv_whose_totals_match_their_parts(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+    import yaml
+
+    raw = scenario().model_dump(exclude_none=True)
+    raw["site"] = {"catalog": "kr-seoul"}
+    f = tmp_path / "scenario.yaml"
+    f.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "chip2chat.cli", "plan", str(f), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "report:" in p.stdout and (out / "report.html").exists() and (out / "results.json").exists()
+    t = pd.read_csv(out / "results.csv")
+    assert np.allclose(t["total_cost_usd"], t["chip_capex_usd"] + t["facility_capex_usd"] + t["electricity_usd"])
+    assert np.allclose(t["tco2"], t["annual_mwh"] * 417 / 1000)  # Seoul grid: 417 g/kWh
+    assert np.allclose(t["facility_mw"], t["it_mw"] * 1.56)  # Seoul: the global average PUE
+
+
+def test_bad_scenario_file_is_one_line_on_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "scenario.yaml"
+    f.write_text("name: x\ndemand: {years: [{year: 2025, daily_users: lots}]}\n")
+    p = subprocess.run([sys.executable, "-m", "chip2chat.cli", "plan", str(f)], capture_output=True, text=True)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and "demand.years[0].daily_users" in lines[0]
