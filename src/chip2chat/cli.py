@@ -314,6 +314,32 @@ def plan(
     out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
 
 
+@app.command()
+def voice(
+    spec_path: Optional[str] = typer.Argument(None, help="A voice YAML (default: the shipped voice assistant's)."),
+    out_path: str = typer.Option("out/voice.png", "--plot", help="Where the stage plot goes."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Time to first audio per configuration and network: stages, p50/p90/p99, device energy."""
+    from pathlib import Path
+
+    from chip2chat.catalog import CATALOG_DIR
+    from chip2chat.report.tables import voice_table
+    from chip2chat.report.voice_plot import plot_voice
+    from chip2chat.voice.run import compare
+    from chip2chat.voice.scenario import load_voice
+
+    spec = load_voice(spec_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml")
+    df = compare(spec)
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    plot = plot_voice(df, out_path)
+    if as_json:
+        print(df.to_json(orient="records", indent=2))
+        return
+    out.print(voice_table(df, spec))
+    out.print(f"plot: {plot.resolve()}")
+
+
 @catalog_app.command("list")
 def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
     """List catalog entries."""

@@ -25,6 +25,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "bit": ("big", 0.125),
     "FLOP/s": ("big", 1.0),
     "FLOPS": ("big", 1.0),
+    "FLOP": ("big", 1.0),
     "OP/s": ("big", 1.0),
     "OPS": ("big", 1.0),
     "W": ("big", 1.0),
@@ -43,6 +44,7 @@ QUANTITIES = {
     "bandwidth": "B/s",
     "bytes": "B",
     "flops": "FLOP/s",
+    "work": "FLOP",
     "power": "W",
     "energy": "J",
     "time": "s",
@@ -50,7 +52,7 @@ QUANTITIES = {
     "area": "m2",
     "bitrate": "b/s",
 }
-_BASE = {"B/s": "B/s", "b/s": "B/s", "Bps": "B/s", "B": "B", "b": "B", "bit": "B", "FLOP/s": "FLOP/s",
+_BASE = {"B/s": "B/s", "b/s": "B/s", "Bps": "B/s", "B": "B", "b": "B", "bit": "B", "FLOP/s": "FLOP/s", "FLOP": "FLOP",
          "FLOPS": "FLOP/s", "OP/s": "FLOP/s", "OPS": "FLOP/s", "W": "W", "Wh": "J", "J": "J", "s": "s",
          "Hz": "Hz", "m2": "m2"}
 

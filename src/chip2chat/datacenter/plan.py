@@ -58,9 +58,10 @@ def resolve_chip(option: FleetOption):
 
 
 def option_capacity(scenario: Scenario, option: FleetOption, hw) -> ReplicaCapacity:
-    d, svc, sz = scenario.demand, scenario.service, scenario.sizing
+    svc, sz = scenario.service, scenario.sizing
+    input_len, output_len = scenario.tokens_per_turn()
     return replica_capacity(svc.model, hw, tp=option.tp, pp=option.pp, weight_dtype=svc.weight_dtype,
-                            kv_dtype=svc.kv_dtype, input_len=d.input_tokens_per_turn, output_len=d.output_tokens_per_turn,
+                            kv_dtype=svc.kv_dtype, input_len=input_len, output_len=output_len,
                             slo_ttft_ms=svc.slo.p99_ttft_ms, slo_tpot_ms=svc.slo.p99_tpot_ms,
                             max_num_seqs=option.max_num_seqs, max_num_batched_tokens=option.max_num_batched_tokens,
                             requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
@@ -110,7 +111,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
         latency[option.name] = {"ttft_ms": cap.ttft_ms, "tpot_ms": cap.tpot_ms}
         for year in d.years:
             daily = year.daily_users * d.sessions_per_user_per_day * d.turns_per_session
-            sized = size_year(cap, daily_requests=daily, output_tokens_per_request=d.output_tokens_per_turn,
+            sized = size_year(cap, daily_requests=daily, output_tokens_per_request=scenario.tokens_per_turn()[1],
                               curve=curve, site=site, tdp_w=tdp, unit_price_usd=price)
             rows.append({"option": option.name, "year": year.year, "daily_users": year.daily_users, **sized,
                          "unit_price_usd": price, "meets_slo": cap.slo_rate_per_s is not None,
@@ -123,4 +124,22 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
         table.loc[group["total_cost_usd"].idxmin(), "cheapest"] = True
     return PlanResult(name=scenario.name, description=scenario.description, slo_ttft_ms=scenario.service.slo.p99_ttft_ms,
                       slo_tpot_ms=scenario.service.slo.p99_tpot_ms, table=table, latency=latency, capacities=caps,
-                      site=site)
+                      site=site, voice=_voice(scenario, table, caps))
+
+
+def _voice(scenario: Scenario, table: pd.DataFrame, caps: dict) -> pd.DataFrame | None:
+    """Time to first audio with the cloud LLM's latencies of the cheapest option at its sizing load."""
+    if scenario.voice is None:
+        return None
+    import numpy as np
+
+    from chip2chat.voice.run import compare
+    from chip2chat.voice.scenario import voice_from_dict
+
+    spec = voice_from_dict(scenario.voice, "scenario voice")
+    cheapest = table[table["cheapest"]]
+    option = cheapest["option"].iloc[-1] if len(cheapest) else table["option"].iloc[0]
+    cap = caps[option]
+    df = compare(spec, np.asarray(cap.ttft_ms) / 1e3, np.asarray(cap.tpot_ms) / 1e3)
+    df.insert(0, "cloud_option", option)
+    return df

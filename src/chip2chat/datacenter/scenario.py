@@ -42,9 +42,10 @@ class Demand(_Strict):
     years: list[DemandYear] = Field(min_length=1)
     sessions_per_user_per_day: float = Field(gt=0)
     turns_per_session: float = Field(gt=0)
-    input_tokens_per_turn: int = Field(gt=0)
-    """Prompt tokens per LLM call (system prompt + history + the user's words)."""
-    output_tokens_per_turn: int = Field(gt=0)
+    input_tokens_per_turn: int | None = Field(default=None, gt=0)
+    """Prompt tokens per LLM call (system prompt + history + the user's words); from `voice` if omitted."""
+    output_tokens_per_turn: int | None = Field(default=None, gt=0)
+    """Answer tokens per LLM call; from `voice` if omitted."""
     load_curve: LoadCurve = LoadCurve()
 
 
@@ -117,7 +118,25 @@ class Scenario(_Strict):
     site: Site
     sizing: Sizing = Sizing()
     voice: dict | None = None
-    """Optional voice pipeline section (see chip2chat.voice); when given, it sets the tokens per turn."""
+    """Optional voice pipeline (chip2chat.voice.scenario.VoiceSpec): it sets the tokens per turn the
+    demand omits, and the report gains time to first audio per configuration and network."""
+
+    @model_validator(mode="after")
+    def _tokens_known(self) -> "Scenario":
+        if self.voice is None and (self.demand.input_tokens_per_turn is None or self.demand.output_tokens_per_turn is None):
+            raise ValueError("demand.input_tokens_per_turn and demand.output_tokens_per_turn are needed "
+                             "(or a voice section that sets them)")
+        return self
+
+    def tokens_per_turn(self) -> tuple[int, int]:
+        """(input, output) tokens of one LLM call: the demand's, else the voice turn's."""
+        if self.demand.input_tokens_per_turn is not None and self.demand.output_tokens_per_turn is not None:
+            return self.demand.input_tokens_per_turn, self.demand.output_tokens_per_turn
+        from chip2chat.voice.scenario import voice_from_dict
+
+        v = voice_from_dict(self.voice, "scenario voice")
+        return (self.demand.input_tokens_per_turn or v.prompt_tokens,
+                self.demand.output_tokens_per_turn or v.response_tokens)
 
 
 def load_scenario(path: str | Path) -> Scenario:

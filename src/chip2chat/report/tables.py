@@ -268,3 +268,19 @@ def plan_table(result) -> Table:
         cells.append(best["option"].iloc[0] if len(best) else "none")
         t.add_row(str(year), *cells)
     return t
+
+
+def voice_table(df, spec) -> Table:
+    t = Table(title=f"Time to first audio on {spec.device}: {spec.utterance_seconds:g} s utterance, "
+                    f"{spec.response_tokens} tokens answered, cloud {spec.cloud.model} on {spec.cloud.hardware}")
+    stages = [c for c in df.columns if c.endswith("_ms") and c not in ("p50_ms", "p90_ms", "p99_ms")]
+    for col in ("configuration", "network", "p50", "p90", "p99", "stages (median ms)", "device J/turn",
+                "battery/day", "cloud tokens in/out", "note"):
+        t.add_column(col, justify="right" if col in ("p50", "p90", "p99", "device J/turn", "battery/day") else "left")
+    for r in df.itertuples():
+        parts = ", ".join(f"{s.removesuffix('_ms')} {getattr(r, s):.0f}" for s in stages if getattr(r, s) > 0)
+        battery = "-" if r.battery_share_per_day != r.battery_share_per_day else f"{r.battery_share_per_day:.2%}"
+        t.add_row(r.configuration, r.network, f"{r.p50_ms:.0f} ms", f"{r.p90_ms:.0f} ms", f"{r.p99_ms:.0f} ms", parts,
+                  f"{r.device_energy_j:.2f}", battery, f"{r.cloud_input_tokens:.0f} / {r.cloud_output_tokens:.0f}",
+                  r.note or ("" if r.real_time else "not real-time"))
+    return t

@@ -1,0 +1,78 @@
+"""The voice part of a scenario (YAML `voice:` section, or a file of its own for `chip2chat voice`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chip2chat.errors import ConfigError, pydantic_message
+
+
+class CloudLlm(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "llama-3.3-70b"
+    hardware: str = "h200"
+    tp: int = Field(default=2, ge=1)
+    weight_dtype: str = "fp8"
+    kv_dtype: str = "fp8"
+    rate_per_s: float = Field(default=4.0, gt=0)
+    """Requests per second on one replica: the datacenter's load the voice turns see."""
+    num_requests: int = Field(default=1000, ge=50)
+
+
+class VoiceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: str = "iphone-16-pro"
+    """A device of catalog/voice.yaml."""
+    networks: list[str] = ["wifi", "5g-sa", "5g-nsa", "lte"]
+    asr: str = "parakeet-tdt-0.6b"
+    tts: str = "kokoro-82m"
+    speech_native: str = "moshi-7b"
+    on_device_model: str = "llama-3.2-3b"
+    on_device_weight_dtype: str = "int4"
+    cloud: CloudLlm = CloudLlm()
+    system_prompt_tokens: int = Field(default=600, ge=0)
+    history_tokens: int = Field(default=300, ge=0)
+    utterance_seconds: float = Field(default=3.0, gt=0)
+    """How long the user speaks in a turn."""
+    response_tokens: int = Field(default=80, ge=1)
+    turns_per_day: float = Field(default=12, gt=0)
+    npu_efficiency: float = Field(default=0.3, gt=0, le=1)
+    draws: int = Field(default=10_000, ge=100)
+    seed: int = 0
+
+    @property
+    def user_tokens(self) -> int:
+        from chip2chat.voice.pipeline import TOKENS_PER_SPOKEN_SECOND
+
+        return round(self.utterance_seconds * TOKENS_PER_SPOKEN_SECOND)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """What the cloud LLM reads each turn: system prompt + conversation so far + the user's words."""
+        return self.system_prompt_tokens + self.history_tokens + self.user_tokens
+
+
+def load_voice(path: str | Path) -> VoiceSpec:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(str(p), "<file>", "no such file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    raw = raw.get("voice", raw) if isinstance(raw, dict) else raw
+    return voice_from_dict(raw, str(p))
+
+
+def voice_from_dict(raw, source: str = "voice") -> VoiceSpec:
+    if not isinstance(raw, dict):
+        raise ConfigError(source, "voice", "expected a mapping")
+    try:
+        return VoiceSpec(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(source, exc) from None
