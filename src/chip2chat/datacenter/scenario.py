@@ -7,12 +7,11 @@ Every field is typed and documented; a bad file names the field path (e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.errors import pydantic_message
+from chip2chat.userfiles import read_mapping
 
 
 class _Strict(BaseModel):
@@ -141,14 +140,7 @@ class Scenario(_Strict):
 
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(str(p), "<file>", "no such file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(str(p), "<root>", "expected a mapping describing a scenario")
+    raw = read_mapping(p, "a scenario")
     try:
         return Scenario(**raw)
     except ValidationError as exc:

@@ -48,17 +48,23 @@ def _serve(point: dict) -> dict:
     return serve
 
 
-@register("chip")
-def evaluate_chip(point: dict) -> dict:
-    """Silicon + static-batch serving + economics of one design point."""
-    from chip2chat.engine.estimate import estimate
+def _chip(point: dict):
+    """(silicon report, the design as an Accelerator, serving settings) of a point."""
     from chip2chat.silicon.design import design_from_dict
     from chip2chat.silicon.model import evaluate, to_accelerator
 
     design = design_from_dict(point["design"], "point.design")
     silicon = evaluate(design)
-    serve = _serve(point)
-    est = estimate(serve["model"], to_accelerator(design, silicon), tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
+    return silicon, to_accelerator(design, silicon), _serve(point)
+
+
+@register("chip")
+def evaluate_chip(point: dict) -> dict:
+    """Silicon + static-batch serving + economics of one design point."""
+    from chip2chat.engine.estimate import estimate
+
+    silicon, hw, serve = _chip(point)
+    est = estimate(serve["model"], hw, tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
                    batch=serve["batch"], input_len=serve["input_len"], output_len=serve["output_len"],
                    weight_dtype=serve["weight_dtype"], kv_dtype=serve["kv_dtype"])
     chips = est.num_devices
@@ -78,13 +84,9 @@ def evaluate_chip(point: dict) -> dict:
 def evaluate_chip_sim(point: dict) -> dict:
     """Silicon + a simulated workload (rate_per_s, num_requests) + economics of one design point."""
     from chip2chat.serving.simulate import simulate
-    from chip2chat.silicon.design import design_from_dict
-    from chip2chat.silicon.model import evaluate, to_accelerator
 
-    design = design_from_dict(point["design"], "point.design")
-    silicon = evaluate(design)
-    serve = _serve(point)
-    sim = simulate(serve["model"], to_accelerator(design, silicon), tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
+    silicon, hw, serve = _chip(point)
+    sim = simulate(serve["model"], hw, tp=serve["tp"], pp=serve["pp"], ep=serve["ep"],
                    weight_dtype=serve["weight_dtype"], kv_dtype=serve["kv_dtype"],
                    rate_per_s=serve.get("rate_per_s", 10.0), num_requests=serve.get("num_requests", 500),
                    input_len=serve["input_len"], output_len=serve["output_len"], seed=serve.get("seed", 0))

@@ -17,9 +17,9 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from chip2chat.userfiles import read_mapping
 from chip2chat.errors import ConfigError, pydantic_message
 
 
@@ -180,14 +180,7 @@ def _check_paths(paths: list[str], base: dict) -> None:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read a sweep YAML file; errors name the file and the field path."""
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(str(p), "<file>", "no such file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(p), "<file>", f"not valid YAML: {' '.join(str(exc).split())}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(str(p), "<root>", f"expected a mapping with base/grid/random, got {type(raw).__name__}")
+    raw = read_mapping(p, "a sweep (base, grid, random, objectives)")
     try:
         return SweepSpec(**raw)
     except ValidationError as exc:

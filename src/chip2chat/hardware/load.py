@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from chip2chat.catalog import find_entry, looks_like_path, read_yaml
-from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.errors import pydantic_message
+from chip2chat.userfiles import read_mapping
 from chip2chat.hardware.spec import Accelerator
 
 CATALOG_FILE = "accelerators.yaml"
@@ -29,15 +29,7 @@ def hardware_ids() -> list[str]:
 
 
 def _from_file(path: Path) -> Accelerator:
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(str(path), "<file>", "no such file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), "<file>", f"not valid YAML: {exc}".splitlines()[0]) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(str(path), "<root>", "expected a mapping describing one accelerator")
-    return _validate(str(path), raw)
+    return _validate(str(path), read_mapping(path, "one accelerator"))
 
 
 def _validate(source: str, raw: dict) -> Accelerator:

@@ -100,7 +100,6 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
     total_blocks = _kv_blocks(replica, cfg)
     requests = _requests(workload)
     scale = replica.plan.num_devices
-    trace_rows: list | None = [] if record_trace else None
 
     def make(n: int, role: str = "both", offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
         sims = []

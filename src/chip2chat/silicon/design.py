@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chip2chat.catalog import read_yaml
-from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.errors import pydantic_message
+from chip2chat.userfiles import read_mapping
 from chip2chat.hardware.spec import COMPUTE_DTYPES, Bandwidth, Bytes, FlopRate, Watts, _quantity
 
 Hertz = Annotated[float, _quantity("Hz"), Field(gt=0)]
@@ -97,16 +97,7 @@ class ChipDesign(BaseModel):
 
 
 def load_design(path: str | Path) -> ChipDesign:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(str(p), "<file>", "no such file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(str(p), "<root>", "expected a mapping describing one chip design")
-    return design_from_dict(raw, str(p))
+    return design_from_dict(read_mapping(path, "one chip design"), str(path))
 
 
 def design_from_dict(raw: dict, source: str = "design") -> ChipDesign:

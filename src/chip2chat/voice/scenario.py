@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.userfiles import read_mapping
 
 
 class CloudLlm(BaseModel):
@@ -58,15 +58,8 @@ class VoiceSpec(BaseModel):
 
 
 def load_voice(path: str | Path) -> VoiceSpec:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(str(p), "<file>", "no such file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(p), "<file>", f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    raw = raw.get("voice", raw) if isinstance(raw, dict) else raw
-    return voice_from_dict(raw, str(p))
+    raw = read_mapping(path, "a voice turn (or a scenario with a voice section)")
+    return voice_from_dict(raw.get("voice", raw), str(path))
 
 
 def voice_from_dict(raw, source: str = "voice") -> VoiceSpec:
