@@ -91,3 +91,7 @@ def test_validate_user_csv_lists_skipped_rows(tmp_path):
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["summary"]["skipped"] == 1 and d["rows"][0]["reason"] == "unknown model 'GPT-7'"
+
+
+def test_an_unwritable_output_folder_is_one_line_not_a_traceback():
+    _one_line_error(run("plan", "--out", "/proc/no-such-dir/plan"), 2, "/proc/no-such-dir/plan")

@@ -299,10 +299,10 @@ def plan(
 
     path = scenario_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml"
     scenario = load_scenario(path)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)  # before the work: an unwritable folder fails at once
     with sweep_progress("sizing options", console=err) as progress:
         result = run_plan(scenario, progress=progress)
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     result.table.to_csv(folder / "results.csv", index=False)
     (folder / "results.json").write_text(result.table.to_json(orient="records", indent=2))
     report = write_report(result, folder / "report.html")
@@ -329,8 +329,8 @@ def voice(
     from chip2chat.voice.scenario import load_voice
 
     spec = load_voice(spec_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml")
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # before the work
     df = compare(spec)
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     plot = plot_voice(df, out_path)
     if as_json:
         print(df.to_json(orient="records", indent=2))
@@ -366,6 +366,9 @@ def main() -> None:
     except Chip2ChatError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # an output or input path the user gave that cannot be used
+        err.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
