@@ -94,4 +94,4 @@ def test_validate_user_csv_lists_skipped_rows(tmp_path):
 
 
 def test_an_unwritable_output_folder_is_one_line_not_a_traceback():
-    _one_line_error(run("plan", "--out", "/proc/no-such-dir/plan"), 2, "/proc/no-such-dir/plan")
+    _one_line_error(run("plan", "--out", "/proc/no-such-dir/plan"), 2, "/proc/no-such-dir: No such file")
