@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from chip2chat.engine.replica import Replica, StepShape
 from chip2chat.serving.config import SchedulerConfig
+from chip2chat.serving.decode_run import blocks_needed, steps_to_cover, steps_until_blocks_run_out
 from chip2chat.serving.kv_cache import BlockPool
 from chip2chat.serving.request import FINISHED, REJECTED, RUNNING, WAITING, Request
 from chip2chat.serving.stats import ReplicaStats
@@ -325,7 +326,7 @@ class ReplicaSim:
         if n == 0:
             return False
         k_fin = self._next_finish()
-        k_kv = math.inf if self.reserve_full else self._steps_until_blocks_run_out()
+        k_kv = math.inf if self.reserve_full else steps_until_blocks_run_out(self._counts, self.G, self.pool.available)
         k_max = min(k_fin, k_kv, 1 if self.step_by_step else math.inf)
         if k_max < 1:
             return False
@@ -337,11 +338,11 @@ class ReplicaSim:
             slope = eslope = 0.0
         k = k_max
         if until != math.inf:
-            k = min(k, _steps_to_cover(until - self.clock, t0, slope))
+            k = min(k, steps_to_cover(until - self.clock, t0, slope))
         k = int(k)
         duration = k * t0 + slope * k * (k - 1) / 2
         energy = k * e0 + eslope * k * (k - 1) / 2
-        blocks = 0 if self.reserve_full else self._blocks_needed(k)
+        blocks = 0 if self.reserve_full else blocks_needed(self._counts, self.G, k)
         used_before = self.pool.used
         self.pool.allocate(blocks)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
@@ -356,29 +357,6 @@ class ReplicaSim:
         self.processed_tokens += n * k
         self._finish_due()
         return True
-
-    def _blocks_needed(self, k: int) -> int:
-        """New KV blocks the decode set needs over its next k steps."""
-        bs, counts = self.bs, self._counts
-        n = len(self.decoding)
-        full, rest = divmod(k, bs)
-        need = full * n
-        for j in range(rest):
-            need += counts[(-(self.G + full * bs + j)) % bs]
-        return need
-
-    def _steps_until_blocks_run_out(self) -> float:
-        """Most decode steps whose new blocks the pool can still provide."""
-        n, bs, counts = len(self.decoding), self.bs, self._counts
-        avail = self.pool.available
-        cycles = avail // n
-        k, left = cycles * bs, avail - cycles * n
-        for j in range(bs):
-            c = counts[(-(self.G + j)) % bs]
-            if c > left:
-                return k + j
-            left -= c
-        return math.inf  # a full cycle more fits; cannot happen since cycles was maximal
 
     # --- leaving ----------------------------------------------------------------------------------
     def _preempt(self, out: SchedulerOutput) -> None:
@@ -439,17 +417,3 @@ class ReplicaSim:
 def _live(entry: tuple[int, int, Request]) -> bool:
     """A finish-heap entry still describes its request (not left by preemption since)."""
     return entry[2].in_decode and entry[2].dec_seq == entry[1]
-
-
-def _steps_to_cover(span: float, t0: float, slope: float) -> int:
-    """Fewest steps k >= 1 whose total time k t0 + slope k(k-1)/2 reaches `span`."""
-    if span <= t0:
-        return 1
-    if abs(slope) < 1e-15 * t0:
-        return max(1, math.ceil(span / t0 - 1e-12))
-    a, b = slope / 2, t0 - slope / 2
-    disc = b * b + 4 * a * span
-    if disc < 0:  # decreasing step times that never reach: cannot happen with slope >= 0
-        return 1
-    k = math.ceil((-b + math.sqrt(disc)) / (2 * a) - 1e-9)
-    return max(1, k)
