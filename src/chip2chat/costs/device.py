@@ -38,6 +38,7 @@ def achievable(peak_flops: dict, bandwidth, link_bandwidth, scale_out_bandwidth,
         energy["attention"] = energy[bf16]
     return {"gemm_rate": gemm, "attention_rate": attention,
             "memory_bw": bandwidth * profile.memory_efficiency,
+            "attention_bw": bandwidth * profile.kv_read_efficiency(),
             "link_bw": link_bandwidth / 2 * profile.collective_efficiency,  # per direction
             "scale_out_bw": scale_out_bandwidth * profile.collective_efficiency,
             "static_w": static, "energy_per_flop": energy, "energy_per_byte": 8.0 * bit_energy_j}
@@ -46,7 +47,7 @@ def achievable(peak_flops: dict, bandwidth, link_bandwidth, scale_out_bandwidth,
 class Device:
     """Achievable rates of one chip under a calibration profile (SI units)."""
 
-    __slots__ = ("hw", "profile", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw",
+    __slots__ = ("hw", "profile", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw", "attention_bw",
                  "cores", "tile_m", "tile_n", "split_k", "gemm_fixed_s", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
                  "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
@@ -62,7 +63,7 @@ class Device:
         self.gemm_rate = {d: a["gemm_rate"][used] for d, used in self.compute_dtype.items()}
         self.energy_per_flop = {d: a["energy_per_flop"][used] for d, used in self.compute_dtype.items()}
         self.energy_per_flop["attention"] = a["energy_per_flop"]["attention"]
-        self.attention_rate, self.memory_bw = a["attention_rate"], a["memory_bw"]
+        self.attention_rate, self.memory_bw, self.attention_bw = a["attention_rate"], a["memory_bw"], a["attention_bw"]
         self.link_bw, self.scale_out_bw = a["link_bw"], a["scale_out_bw"]
         self.static_w, self.energy_per_byte = a["static_w"], a["energy_per_byte"]
         self.tdp_w = hw.tdp_w

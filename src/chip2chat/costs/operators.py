@@ -100,10 +100,11 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
 
 
 def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0) -> None:
-    """Fused attention (FlashAttention-style): FLOP at the attention rate, KV read from memory."""
+    """Fused attention (FlashAttention-style): FLOP at the attention rate, the KV cache read at the
+    KV-read bandwidth."""
     if flops <= 0 and nbytes <= 0:
         return
-    _add(acc, name, flops / dev.attention_rate, nbytes / dev.memory_bw, flops * count, nbytes * count,
+    _add(acc, name, flops / dev.attention_rate, nbytes / dev.attention_bw, flops * count, nbytes * count,
          dev.energy_per_flop["attention"], dev, count, "attention")
 
 

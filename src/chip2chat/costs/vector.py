@@ -26,7 +26,7 @@ def step_on(ops: list[OpRecord], hw: dict) -> tuple[np.ndarray, np.ndarray]:
             joules = joules + op.bytes * hw["energy_per_byte"]
             continue
         per_bytes = op.bytes / op.count
-        t_m = per_bytes / hw["memory_bw"]
+        t_m = per_bytes / (hw["attention_bw"] if op.rate == "attention" else hw["memory_bw"])
         if op.rate:
             if op.rate == "attention":
                 t_c = op.flops / op.count / hw["attention_rate"]

@@ -173,7 +173,7 @@ class Replica:
     def _attention_fast(self, shape: StepShape) -> tuple[float, float]:
         """(seconds, joules) of all attention operators: `attention()`'s arithmetic, inlined."""
         dev = self.device
-        rate, bw, launch = dev.attention_rate, dev.memory_bw, dev.launch_s
+        rate, bw, launch = dev.attention_rate, dev.attention_bw, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
         keys_by_window = dict(shape.decode_keys) if shape.decode_count else None
         seconds = joules = 0.0

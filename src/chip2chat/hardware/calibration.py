@@ -19,6 +19,7 @@ from chip2chat.errors import pydantic_message
 
 
 _DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
+KV_READ_RATIO = 1.4 / 2.8  # paged KV-cache reads over coalesced loads, H100 (see kv_memory_efficiency)
 
 
 class CalibrationProfile(BaseModel):
@@ -45,6 +46,14 @@ class CalibrationProfile(BaseModel):
     memory_efficiency: float = Field(default=0.85, gt=0, le=1)
     """Achievable fraction of peak memory bandwidth for large streaming reads (H100 ~0.9 on
     STREAM-like copies, MI350X TransferBench 7.2 of 8 TB/s = 0.9; kernels in practice a bit less)."""
+    kv_memory_efficiency: float | None = Field(default=None, gt=0, le=1)
+    """Achievable fraction of peak bandwidth when attention reads the paged KV cache (irregular,
+    batch x head x block accesses). None: memory_efficiency x KV_READ_RATIO, the one measured ratio
+    (H100: paged KV-cache reads 1.4 TB/s vs coalesced matrix loads 2.8 TB/s in the same inference
+    workload, shared/facts/microbench.csv)."""
+
+    def kv_read_efficiency(self) -> float:
+        return self.kv_memory_efficiency or self.memory_efficiency * KV_READ_RATIO
     launch_overhead_s: float = Field(default=2e-6, ge=0)
     """Fixed cost per kernel (launch gap and tail) with CUDA graphs."""
     gemm_fixed_s: float = Field(default=0.0, ge=0)
