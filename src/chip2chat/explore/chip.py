@@ -8,9 +8,7 @@ A point is a nested dict:
 "chip" costs a static batch with `estimate`; "chip_sim" serves a workload with `simulate`;
 `evaluate_chip_many` is the vectorised form of "chip" for large sweeps (the `vector` backend).
 
-$ per million output tokens = (unit cost x chips / amortization + electricity) / tokens/s, with
-the replica's power while decoding; the electricity default is the 2023 US industrial average
-price, 8.06 US cents/kWh (EIA via Statista, shared/facts/datacenter_energy.csv).
+$ per million output tokens: chip2chat.silicon.economics.
 """
 
 from __future__ import annotations
@@ -22,23 +20,12 @@ import numpy as np
 
 from chip2chat.errors import Chip2ChatError
 from chip2chat.explore.evaluate import register
+from chip2chat.silicon.economics import economics
 
-SECONDS_PER_YEAR = 365.25 * 24 * 3600
-ECONOMICS = {"amortization_years": 5.0, "electricity_usd_per_kwh": 0.0806, "pue": 1.0}
-"""5-year chip life (hyperscalers' server depreciation, catalog/sites.yaml chip_amortization)."""
 SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
                   "weight_dtype": "fp8", "kv_dtype": "fp8"}
 # design fields the vector path varies as arrays; any other difference splits points into groups
 VECTOR_PATHS = ("sram", "tdp", "clock", "hbm.stacks", "scale_up.bandwidth")
-
-
-def economics(unit_cost_usd, chips, tokens_per_s, power_w, econ: dict) -> dict:
-    """$ per million output tokens from amortized chips and electricity (floats or arrays)."""
-    e = {**ECONOMICS, **econ}
-    capex_per_s = unit_cost_usd * chips / (e["amortization_years"] * SECONDS_PER_YEAR)
-    energy_per_s = power_w * e["pue"] * e["electricity_usd_per_kwh"] / 3.6e6
-    return {"usd_per_mtok": (capex_per_s + energy_per_s) / tokens_per_s * 1e6,
-            "capex_usd_per_mtok": capex_per_s / tokens_per_s * 1e6}
 
 
 def _serve(point: dict) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.engine.estimate import estimate
 from chip2chat.errors import Chip2ChatError
-from chip2chat.explore.chip import economics
+from chip2chat.silicon.economics import economics
 from chip2chat.hardware.load import load_hardware
 from chip2chat.serving.simulate import simulate
 from chip2chat.silicon.design import ChipDesign, load_design
