@@ -26,6 +26,9 @@ def estimate(
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
     pipeline_parallel_size: int = typer.Option(1, "--pipeline-parallel-size", "-pp"),
     expert_parallel_size: int = typer.Option(1, "--expert-parallel-size", "-ep"),
+    attention_dp: bool = typer.Option(
+        False, "--enable-attention-dp",
+        help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp."),
     batch: int = typer.Option(1, "--batch", help="Requests in the static batch."),
     input_len: int = typer.Option(1024, "--input-len"),
     output_len: int = typer.Option(256, "--output-len"),
@@ -40,7 +43,7 @@ def estimate(
     from chip2chat.report.tables import estimate_table
 
     result = run_estimate(model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size,
-                          ep=expert_parallel_size, batch=batch, input_len=input_len, output_len=output_len,
+                          ep=expert_parallel_size, attention_dp=attention_dp, batch=batch, input_len=input_len, output_len=output_len,
                           weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                           gpu_memory_utilization=gpu_memory_utilization,
                           max_num_batched_tokens=max_num_batched_tokens)
@@ -66,6 +69,9 @@ def simulate(
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
     pipeline_parallel_size: int = typer.Option(1, "--pipeline-parallel-size", "-pp"),
     expert_parallel_size: int = typer.Option(1, "--expert-parallel-size", "-ep"),
+    attention_dp: bool = typer.Option(
+        False, "--enable-attention-dp",
+        help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp."),
     num_replicas: int = typer.Option(1, "--num-replicas", help="Data-parallel replicas behind the router."),
     request_rate: float = typer.Option(10.0, "--request-rate", help="Mean arrivals per second (synthetic)."),
     num_requests: int = typer.Option(1000, "--num-requests"),
@@ -115,7 +121,7 @@ def simulate(
     with _progress(num_requests if trace is None else 0) as advance:
         result = run_simulate(
             model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size,
-            num_replicas=num_replicas, weight_dtype=weight_dtype, kv_dtype=kv_dtype, rate_per_s=request_rate,
+            attention_dp=attention_dp, num_replicas=num_replicas, weight_dtype=weight_dtype, kv_dtype=kv_dtype, rate_per_s=request_rate,
             num_requests=num_requests, input_len=lengths(input_len, input_len_cv),
             output_len=lengths(output_len, output_len_cv), arrival=arrival, cv=burstiness, seed=seed,
             trace=trace, trace_format=trace_format, max_num_seqs=max_num_seqs,

@@ -136,3 +136,50 @@ def test_expert_parallel_all_to_all_moves_each_token_once():
     dispatch = sum(op.seconds for op in cost.ops if op.name == "moe_dispatch")
     per_layer = collective_time("all_to_all", 1024 / 8 * 8 * 4096 * 2, 8, r.device)
     assert dispatch == pytest.approx(94 * per_layer)
+
+
+def test_attention_dp_holds_each_kv_head_once_and_experts_split():
+    # Qwen3-235B-A22B has 4 KV heads: TP=8 keeps one head per chip, each replicated on 2 chips
+    # (1/4 of a token's KV per chip); attention DP keeps whole tokens on one chip (1/8 on average)
+    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget, routed_expert_bytes
+
+    tp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    full = dp.model.kv_bytes_per_token("fp8")
+    assert kv_bytes_per_token_per_device(tp) == pytest.approx(full / 4)
+    assert kv_bytes_per_token_per_device(dp) == pytest.approx(full / 8)
+    # routed experts: 94 layers x 128 experts x 3 x 4096 x 1536 fp8 bytes; the rest is whole on every chip
+    routed = routed_expert_bytes(dp)
+    assert routed == pytest.approx(94 * 128 * 3 * 4096 * 1536)
+    total = dp.model.weight_bytes("fp8")
+    assert memory_budget(dp, 0.9, 8192, 256).weights_bytes == pytest.approx(total - routed + routed / 8)
+    assert memory_budget(tp, 0.9, 8192, 256).weights_bytes == pytest.approx(total / 8)
+
+
+def test_attention_dp_drops_the_attention_all_reduce_and_splits_the_tokens():
+    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.replica import StepShape
+
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    cost = dp.step_cost(StepShape.uniform_decode(1024, 192, dp.windows), detail=True)
+    names = {op.name for op in cost.ops}
+    assert "attn_all_reduce" not in names and "moe_dispatch" in names
+    # each chip projects QKV for its own 1024 / 8 = 128 tokens with the whole 4096 -> (64 + 2 x 4) x 128 weight
+    (qkv,) = [op for op in cost.ops if op.name == "qkv_proj"]
+    assert qkv.flops == pytest.approx(94 * 2 * 128 * 4096 * (64 + 8) * 128)
+
+
+@pytest.mark.parametrize("model, tp, ep, message", [
+    ("llama-3.1-8b", 2, 2, "needs a mixture-of-experts model; .* is dense"),
+    ("qwen3-235b-a22b", 8, 4, r"expert-parallel-size equal to tensor-parallel-size \(8\), got 4"),
+])
+def test_attention_dp_needs_moe_with_ep_equal_to_tp(model, tp, ep, message):
+    with pytest.raises(Chip2ChatError, match=message):
+        estimate(model, "h200", tp=tp, ep=ep, attention_dp=True, weight_dtype="fp8")
+
+
+@given(shape=shapes.map(lambda s: {**s, "model": "gpt-oss-120b" if s["model"] == "llama-3.1-8b" else s["model"]}))
+def test_attention_dp_keeps_tokens_in_equal_tokens_out(shape):
+    r = estimate(hardware="h200", tp=2, ep=2, attention_dp=True, **shape)
+    assert math.isclose(r.output_tokens_per_s * r.e2e_s, shape["batch"] * shape["output_len"])

@@ -88,3 +88,18 @@ def test_online_rows_compare_throughput_ttft_and_itl(tmp_path):
     # 4 requests/s x 256 tokens: the offered load caps throughput near 1,024 tokens/s
     assert rows[0]["predicted"] == pytest.approx(1024, rel=0.1)
     assert all(math.isfinite(r["predicted"]) for r in rows)
+
+
+def test_rows_run_with_attention_dp_only_where_the_source_says_so():
+    # TRT-LLM v1.0's perf overview ran MoE models with enable_attention_dp; the 0.x rows did not
+    from chip2chat.validate.run import _settings
+
+    rows = [m for f in shipped_files() for m in read_measurements(f)]
+    v1 = next(m for m in rows if m.model == "Qwen3-235B-A22B" and m.tp == 8)
+    old = next(m for m in rows if m.model == "Mixtral 8x7B" and m.tp > 1)
+    dense = next(m for m in rows if "enable_attention_dp" in m.source and m.model == "Llama 3.3 70B" and m.tp > 1)
+    s = _settings(v1, match_model(v1.model), match_hardware(v1.gpu))
+    assert s["attention_dp"] and s["ep"] == 8
+    for m in (old, dense):
+        s = _settings(m, match_model(m.model), match_hardware(m.gpu))
+        assert not s["attention_dp"] and s["ep"] == 1

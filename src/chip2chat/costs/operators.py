@@ -66,17 +66,18 @@ class StepCost:
         self.ops.append(op)
 
 
-def tile_utilization(m: float, n: float, k: float, dev: Device) -> float:
+def tile_utilization(m: float, n: float, k: float, dev: Device, groups: float = 1.0) -> float:
     """Useful fraction of the tensor cores for an m x n x k GEMM: tile padding and wave quantization.
 
     Tiles past the last full wave leave cores idle; too few tiles leave cores idle too, unless the
-    profile says the kernels split them along k (split-K) to fill the cores.
+    profile says the kernels split them along k (split-K) to fill the cores. A grouped GEMM runs
+    `groups` such problems in one kernel, whose tiles share the waves.
     """
     tm, tn = dev.tile_m, dev.tile_n
     tiles_m = -(-m // tm)
     tiles_n = -(-n // tn)
     util = (m / (tiles_m * tm)) * (n / (tiles_n * tn))
-    tiles = tiles_m * tiles_n
+    tiles = tiles_m * tiles_n * max(1.0, round(groups))
     cores = dev.cores
     if tiles >= cores:
         waves = -(-tiles // cores)
@@ -94,6 +95,21 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
     w_elems = k * n if weight_reads is None else weight_reads * k * n
     nbytes = w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes
     util = tile_utilization(m, n, k, dev)
+    t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
+    t_m = nbytes / dev.memory_bw
+    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
+
+
+def grouped_gemm(acc: StepCost, name: str, groups: float, m: float, n: float, k: float, dtype: str,
+                 weight_bytes_per_el: float, dev: Device, count: float = 1.0) -> None:
+    """`groups` GEMMs C[m,n] = A[m,k] @ W_g[k,n] in one kernel (the experts of an MoE layer, each
+    with its own weights): one launch, each group's weights read once, tiles of all groups
+    scheduled together over the cores."""
+    if m <= 0 or groups <= 0:
+        return
+    flops = 2.0 * m * n * k * groups
+    nbytes = (k * n * weight_bytes_per_el + (m * k + m * n) * 2.0) * groups
+    util = tile_utilization(m, n, k, dev, groups)
     t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
     t_m = nbytes / dev.memory_bw
     _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)

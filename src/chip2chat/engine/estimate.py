@@ -79,8 +79,10 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
              tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1, input_len: int = 1024,
              output_len: int = 256, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              gpu_memory_utilization: float = 0.9, max_num_batched_tokens: int = 8192,
-             profile: CalibrationProfile | None = None) -> Estimate:
-    """Estimate one static batch of `batch` requests of input_len + output_len tokens."""
+             profile: CalibrationProfile | None = None, attention_dp: bool = False) -> Estimate:
+    """Estimate one static batch of `batch` requests of input_len + output_len tokens.
+
+    `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan)."""
     for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
                         ("max_num_batched_tokens", max_num_batched_tokens)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -91,7 +93,7 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
         raise Chip2ChatError(f"weight dtype {weight_dtype!r} is not one of {', '.join(WEIGHT_DTYPES)}")
     if kv_dtype not in KV_DTYPES:
         raise Chip2ChatError(f"KV dtype {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
-    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile)
+    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp)
     m = replica.model
     if input_len + output_len > m.spec.max_context:
         raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
@@ -170,20 +172,21 @@ def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple
 
 
 def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
-                weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None) -> Replica:
+                weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None,
+                attention_dp: bool = False) -> Replica:
     """A Replica, cached for catalog names so repeated estimates cost microseconds."""
     if isinstance(model, str) and isinstance(hardware, str) and profile is None:
-        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype)
+        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp)
     m = load_model(model) if isinstance(model, str) else model
     if isinstance(hardware, str):
         hw_id, hw = load_hardware(hardware)
         prof = profile or profile_for(hw_id)
     else:
         hw, prof = hardware, profile or profile_for("")
-    return Replica(m, Device(hw, prof), ParallelPlan(tp, pp, ep), weight_dtype, kv_dtype)
+    return Replica(m, Device(hw, prof), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype)
 
 
 @lru_cache(maxsize=1024)
 def _cached_replica(model: str, hardware: str, tp: int, pp: int, ep: int, weight_dtype: str,
-                    kv_dtype: str) -> Replica:
-    return get_replica(load_model(model), hardware, tp, pp, ep, weight_dtype, kv_dtype, None)
+                    kv_dtype: str, attention_dp: bool) -> Replica:
+    return get_replica(load_model(model), hardware, tp, pp, ep, weight_dtype, kv_dtype, None, attention_dp)

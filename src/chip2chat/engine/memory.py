@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chip2chat.engine.replica import ACT, Replica
+from chip2chat.models.dtypes import dtype_bytes
+from chip2chat.models.transformer import expert_params
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def kv_bytes_per_token_per_device(replica: Replica) -> float:
 
 def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batched_tokens: int,
                   max_num_seqs: int) -> MemoryBudget:
-    """Weights are split evenly over the tp x pp chips (replicated KV projections are ignored).
+    """Weights are split evenly over the tp x pp chips (replicated KV projections are ignored);
+    under attention data parallel only the routed experts are split over the tp chips and every
+    chip holds the rest of its stage's weights whole.
 
     Activations: the peak working set of the largest step (max_num_batched_tokens tokens through
     one layer: residual, norm, QKV, attention output and the MLP's intermediate, in bf16) plus
@@ -48,6 +52,9 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     model, plan = replica.model, replica.plan
     capacity = replica.device.hw.memory.capacity_bytes
     weights = model.weight_bytes(replica.weight_dtype) / plan.num_devices
+    if plan.attention_dp:
+        routed = routed_expert_bytes(replica)
+        weights = (model.weight_bytes(replica.weight_dtype) - routed) / plan.pp + routed / plan.num_devices
     widest_mlp = max(max(k.mlp.intermediate * max(k.mlp.top_k, 1), k.mlp.shared_intermediate)
                      for _, k in model.layers) / plan.tp
     per_token = (4 * model.hidden + 3 * widest_mlp) * ACT
@@ -55,3 +62,11 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     activation = max_num_batched_tokens * per_token + logits
     return MemoryBudget(capacity_bytes=capacity, usable_bytes=capacity * gpu_memory_utilization,
                         weights_bytes=weights, activation_bytes=activation)
+
+
+def routed_expert_bytes(replica: Replica) -> float:
+    """Bytes of the routed experts' weights of the whole model (what expert parallel splits)."""
+    model = replica.model
+    params = sum(count * kind.mlp.num_experts * expert_params(kind.mlp, model.hidden, kind.mlp.intermediate)
+                 for count, kind in model.layers if kind.mlp.is_moe)
+    return params * dtype_bytes(replica.weight_dtype, "weight dtype")

@@ -1,4 +1,5 @@
-"""Parallel plan of one replica (TP x PP chips; EP shards the experts inside the TP group)."""
+"""Parallel plan of one replica (TP x PP chips; EP shards the experts inside the TP group;
+attention data parallel replaces TP outside the routed experts)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,23 @@ class ParallelPlan:
     ep: int = 1
     """Expert parallel size inside the TP group: experts split over `ep` chips, each expert's
     columns over tp/ep chips. MoE layers then exchange tokens by all-to-all instead of all-reduce."""
+    attention_dp: bool = False
+    """Attention data parallel (TensorRT-LLM `enable_attention_dp`, SGLang `--enable-dp-attention`,
+    vLLM data parallel with expert parallel): each of the tp chips holds every weight outside the
+    routed experts and serves its own share of the sequences with their whole KV cache (no KV heads
+    replicated, no all-reduce); the routed experts are split over ep = tp chips. Costs assume the
+    sequences are balanced over the chips: right for a loaded server, optimistic for the TTFT of
+    a lone prompt (which really runs on one chip)."""
+
+    @property
+    def dp(self) -> int:
+        """Ranks the sequences are spread over outside the experts (1 without attention DP)."""
+        return self.tp if self.attention_dp else 1
+
+    @property
+    def attention_tp(self) -> int:
+        """Chips one sequence's attention is split over."""
+        return 1 if self.attention_dp else self.tp
 
     @property
     def num_devices(self) -> int:
@@ -31,7 +49,15 @@ class ParallelPlan:
                              ("expert-parallel-size", self.ep)):
             if not isinstance(value, int) or value < 1:
                 raise Chip2ChatError(f"{field} must be a positive integer, got {value!r}")
-        for _, kind in model.layers:
+        if self.attention_dp and not model.is_moe:
+            raise Chip2ChatError(
+                f"attention data parallel needs a mixture-of-experts model; {model.name} is dense "
+                f"(serve more replicas instead)")
+        if self.attention_dp and self.ep != self.tp:
+            raise Chip2ChatError(
+                f"attention data parallel needs expert-parallel-size equal to tensor-parallel-size "
+                f"({self.tp}), got {self.ep}")
+        for _, kind in model.layers if not self.attention_dp else ():
             heads, kv = kind.attention.num_heads, kind.attention.num_kv_heads
             if heads % self.tp:
                 raise Chip2ChatError(

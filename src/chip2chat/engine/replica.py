@@ -5,6 +5,10 @@ tokens (one per running sequence) together, as vLLM's continuous batching does. 
 the sum over layers of the operator costs on one chip (all chips of a stage work in lockstep),
 plus the pipeline: with pp stages the batch is split into pp micro-batches that fill the pipe,
 so a token's step takes pp x stage time plus the sends between stages.
+
+With attention data parallel (plan.attention_dp) each chip runs the non-expert operators of its
+own 1/tp of the tokens with whole weights, and attention over its own sequences with their whole
+KV; the per-chip figures below are then that share of the step (balanced ranks).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 
 from chip2chat.costs.collectives import collective
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost, attention, elementwise, gemm
+from chip2chat.costs.operators import StepCost, attention, elementwise, gemm, grouped_gemm
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.models.config import LayerKind
 from chip2chat.models.dtypes import COMPUTE_DTYPE, dtype_bytes
@@ -55,7 +59,7 @@ class _LayerPlan:
     heads: int  # attention heads per chip
     qkv_out: int  # columns of the fused QKV (or MLA down/up) projections per chip
     attn_in: int  # rows of the output projection per chip
-    kv_bytes_per_token: float  # KV bytes one cached token costs this chip in this layer
+    kv_bytes_per_token: float  # KV bytes one cached token of the replica costs one chip in this layer
     window: int | None
     prefill_flops_per_pair: float  # attention FLOP per (query, key) pair on this chip
     decode_flops_per_pair: float  # the same in decode (MLA absorbed)
@@ -78,7 +82,7 @@ class Replica:
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
 
     def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
-        a, tp = kind.attention, self.plan.tp
+        a, tp, dp = kind.attention, self.plan.attention_tp, self.plan.dp
         heads = a.num_heads // tp
         if a.kind == "mla":
             # the compressed latent is replicated on every TP rank (vLLM's MLA)
@@ -88,11 +92,12 @@ class Replica:
             kv_heads = max(1, a.num_kv_heads // tp)  # replicated when tp > kv heads
             kv_per_token = kv_heads * (a.head_dim + a.v_head_dim) * self.kv_bytes
             qkv_out = (heads + 2 * kv_heads) * a.head_dim
+        # with attention DP a chip holds 1/dp of the sequences: on average 1/dp of each token's work
         return _LayerPlan(count=count / self.plan.pp, kind=kind, heads=heads, qkv_out=qkv_out,
-                          attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token, window=a.window,
-                          prefill_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=False) / tp,
-                          decode_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=True) / tp,
-                          qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT)
+                          attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token / dp, window=a.window,
+                          prefill_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=False) / tp / dp,
+                          decode_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=True) / tp / dp,
+                          qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT / dp)
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
@@ -148,11 +153,12 @@ class Replica:
 
     def _body(self, acc: StepCost, t: float, logits: float) -> None:
         """Every operator of one stage except attention: projections, MLP/MoE, norms, collectives."""
-        dev, tp, h = self.device, self.plan.tp, self.model.hidden
+        dev, tp, h = self.device, self.plan.attention_tp, self.model.hidden
         for lp in self._layers:
             self._layer(acc, lp, t, dev, tp, h)
         # embedding gather on the first stage, lm_head on the last: one of each per pipeline pass
-        share = 1.0 / self.plan.pp
+        share, dp = 1.0 / self.plan.pp, self.plan.dp
+        t, logits = t / dp, logits / dp
         elementwise(acc, "embedding", t * h * ACT * 2, dev, count=share)
         gemm(acc, "lm_head", logits, self.model.vocab / tp, h, "bf16", HIGH_PRECISION_BYTES, dev, count=share)
         if tp > 1:
@@ -190,9 +196,11 @@ class Replica:
                 joules += (flops * e_flop + nbytes * e_byte) * lp.count
         return seconds, joules
 
-    def _layer(self, acc: StepCost, lp: _LayerPlan, t: float, dev: Device, tp: int, h: int) -> None:
+    def _layer(self, acc: StepCost, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
+        """One layer on one chip: `t_step` tokens in the step, `tp` the split outside the experts."""
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
         cd, wb = self.compute_dtype, self.w_bytes
+        t = t_step / self.plan.dp  # tokens this chip runs outside the routed experts
         elementwise(acc, "input_norm", 2 * t * h * ACT, dev, n)
         # --- attention ---
         if a.kind == "mla":
@@ -219,29 +227,29 @@ class Replica:
         if m.shared_intermediate:
             self._mlp(acc, "shared_expert", t, m.shared_intermediate / tp, m.gated, dev, n)
         experts_here = m.num_experts / ep
-        assignments = t * m.top_k
+        assignments = t_step * m.top_k
         # experts of this chip that receive at least one token (tokens routed uniformly)
         touched = experts_here * (1.0 - (1.0 - 1.0 / m.num_experts) ** assignments)
         rows_here = assignments / ep  # token-expert pairs processed on this chip
-        cols = m.intermediate / (tp // ep)
+        cols = m.intermediate / (self.plan.tp // ep)
         mult = 3 if m.gated else 2
         # grouped GEMM: each touched expert streams its weights once; rows spread over them
         per_expert_rows = rows_here / max(touched, 1e-9)
         # gather each token's hidden state once per chosen expert (grouped by expert), and scatter
         # the expert outputs back with their router weights
         elementwise(acc, "moe_permute", (t * h + rows_here * h) * ACT, dev, n)
-        gemm(acc, "experts_gate_up", per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n * touched)
+        grouped_gemm(acc, "experts_gate_up", touched, per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n)
         elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
-        gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n * touched)
+        grouped_gemm(acc, "experts_down", touched, per_expert_rows, h, cols, cd, wb, dev, n)
         elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
         if ep > 1:
-            # every rank holds all t tokens after the attention all-reduce, so each sends only its
-            # 1/ep share to the experts (and gets its share back): (t / ep) x top_k hidden states
-            payload = t / ep * m.top_k * h * ACT
+            # every rank holds all tokens after the attention all-reduce (or its own 1/ep of them
+            # under attention DP), so each sends its 1/ep share to the experts and gets it back
+            payload = t_step / ep * m.top_k * h * ACT
             collective(acc, "moe_dispatch", "all_to_all", payload, ep, dev, n)
             collective(acc, "moe_combine", "all_to_all", payload, ep, dev, n)
-            if tp // ep > 1:
-                collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp // ep, dev, n)
+            if self.plan.tp // ep > 1:
+                collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, self.plan.tp // ep, dev, n)
         else:
             collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
 

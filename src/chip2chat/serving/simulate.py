@@ -54,6 +54,7 @@ class SimulationResult:
 
 
 def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1, pp: int = 1, ep: int = 1,
+             attention_dp: bool = False,
              num_replicas: int = 1, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              workload: Workload | None = None, rate_per_s: float | None = 10.0, num_requests: int = 1000,
              input_len: int | tuple = 1024, output_len: int | tuple = 256, arrival: str = "poisson",
@@ -73,6 +74,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
     `disaggregate=(P, D)`: P prefill-only replicas hand each prompt's KV to D decode replicas
     over a link of `kv_link_bandwidth_bytes_per_s` per replica (default: the chips' scale-out
     bandwidth, one NIC per chip).
+    `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
     """
     try:
         cfg = SchedulerConfig(max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
@@ -96,7 +98,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
         else:
             workload = synthetic(num_requests, rate_per_s, input_len=input_len, output_len=output_len,
                                  arrival=arrival, cv=cv, seed=seed)
-    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype)
+    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp=attention_dp)
     total_blocks = _kv_blocks(replica, cfg)
     requests = _requests(workload)
     scale = replica.plan.num_devices
@@ -136,7 +138,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
     summary = summarize(requests, all_sims, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
                         static_w_per_replica=replica.device.static_w * scale)
     summary.update(model=replica.model.name, hardware=hardware if isinstance(hardware, str) else hardware.name,
-                   tp=tp, pp=pp, num_replicas=len(all_sims), kv_blocks_per_replica=total_blocks,
+                   tp=tp, pp=pp, ep=ep, attention_dp=attention_dp, num_replicas=len(all_sims), kv_blocks_per_replica=total_blocks,
                    static_power_w_per_replica=replica.device.static_w * scale,
                    block_size=block_size, workload=workload.source)
     kv = [(b * bucket_s, s.index, u / t) for s in all_sims for b, (u, t) in sorted(s.stats.kv_time.items()) if t > 0]

@@ -86,12 +86,16 @@ def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
 def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     weight_dtype, kv_dtype = PRECISION_DTYPES[m.precision]
     replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype)
-    ep = m.tp if replica.model.is_moe and m.tp > 1 and "attention dp" in m.source.lower() else 1
-    if ep > 1:
-        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype)
+    # the source says MoE models ran with enable_attention_dp: attention data parallel, experts over EP
+    attention_dp = replica.model.is_moe and m.tp > 1 and "attention_dp" in m.source.lower().replace(" ", "_")
+    ep = m.tp if attention_dp else 1
+    if attention_dp:
+        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=True)
     max_seqs, max_tokens = _engine_limits(m, replica)
-    # TRT-LLM's limits hold per pipeline micro-batch (pp of them are in flight); ours are per step
-    max_seqs, max_tokens = max_seqs * m.pp, max_tokens * m.pp
+    # TRT-LLM's limits hold per pipeline micro-batch (pp of them are in flight) and, under attention
+    # DP, per rank (each runs its own scheduler); ours are per step of the whole replica
+    ranks = m.pp * replica.plan.dp
+    max_seqs, max_tokens = max_seqs * ranks, max_tokens * ranks
     # TRT-LLM gives the KV cache a fraction of the memory left after weights and activations;
     # express that as the gpu_memory_utilization our engine model takes
     budget = memory_budget(replica, 1.0, max_tokens, max_seqs)
@@ -101,7 +105,7 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
         raise Chip2ChatError(f"weights do not fit: {budget.weights_bytes / 1e9:.0f} GB per device of "
                              f"{budget.capacity_bytes / 1e9:.0f} GB")
     gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
-    return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, weight_dtype=weight_dtype,
+    return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, attention_dp=attention_dp, weight_dtype=weight_dtype,
                 kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
                 max_num_batched_tokens=max(max_tokens, max_seqs), kv_reservation="full_request",
                 input_len=m.isl, output_len=m.osl)
