@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import difflib
 
+from pydantic import ValidationError
+
 
 class Chip2ChatError(ValueError):
     """Bad input from the user. The CLI prints `error: <message>` and exits with `exit_code`."""
@@ -38,6 +40,15 @@ class ConfigError(Chip2ChatError):
         super().__init__(f"{source}: {field}: {problem}")
         self.source = source
         self.field = field
+
+
+def validated(cls, raw: dict, source: str):
+    """`cls(**raw)` for a pydantic model, its first validation error as a one-line ConfigError
+    naming `source` and the field."""
+    try:
+        return cls(**raw)
+    except ValidationError as exc:
+        raise pydantic_message(source, exc) from None
 
 
 def pydantic_message(source: str, exc) -> ConfigError:

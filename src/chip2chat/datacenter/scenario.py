@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chip2chat.errors import pydantic_message
+from chip2chat.errors import validated
 from chip2chat.userfiles import read_mapping
 
 
@@ -139,9 +139,4 @@ class Scenario(_Strict):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    p = Path(path)
-    raw = read_mapping(p, "a scenario")
-    try:
-        return Scenario(**raw)
-    except ValidationError as exc:
-        raise pydantic_message(str(p), exc) from None
+    return validated(Scenario, read_mapping(path, "a scenario"), str(path))

@@ -17,10 +17,10 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from chip2chat.userfiles import read_mapping
-from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.errors import ConfigError, validated
 
 
 class Param(BaseModel):
@@ -179,12 +179,7 @@ def _check_paths(paths: list[str], base: dict) -> None:
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read a sweep YAML file; errors name the file and the field path."""
-    p = Path(path)
-    raw = read_mapping(p, "a sweep (base, grid, random, objectives)")
-    try:
-        return SweepSpec(**raw)
-    except ValidationError as exc:
-        raise pydantic_message(str(p), exc) from None
+    return validated(SweepSpec, read_mapping(path, "a sweep (base, grid, random, objectives)"), str(path))
 
 
 def point_key(point: dict) -> str:

@@ -12,10 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.errors import pydantic_message
+from chip2chat.errors import validated
 
 
 _DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
@@ -88,13 +88,11 @@ def load_profile_file(path: str | Path) -> CalibrationProfile:
     p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text()) or {}
-        return CalibrationProfile(**raw)
     except FileNotFoundError:
         from chip2chat.errors import ConfigError
 
         raise ConfigError(str(p), "<file>", "no such file") from None
-    except ValidationError as exc:
-        raise pydantic_message(str(p), exc) from None
+    return validated(CalibrationProfile, raw, str(p))
 
 
 @lru_cache(maxsize=None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError
 
 from chip2chat.catalog import find_entry, looks_like_path, read_yaml
-from chip2chat.errors import pydantic_message
+from chip2chat.errors import validated
 from chip2chat.userfiles import read_mapping
 from chip2chat.hardware.spec import Accelerator
 
@@ -33,7 +32,4 @@ def _from_file(path: Path) -> Accelerator:
 
 
 def _validate(source: str, raw: dict) -> Accelerator:
-    try:
-        return Accelerator(**raw)
-    except ValidationError as exc:
-        raise pydantic_message(source, exc) from None
+    return validated(Accelerator, raw, source)

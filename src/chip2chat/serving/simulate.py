@@ -16,7 +16,7 @@ import pandas as pd
 
 from chip2chat.engine.estimate import get_replica
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
-from chip2chat.errors import Chip2ChatError
+from chip2chat.errors import Chip2ChatError, validated
 from chip2chat.serving.cluster import ROUTERS, run_cluster
 from chip2chat.serving.config import SchedulerConfig
 from chip2chat.serving.metrics import summarize
@@ -76,16 +76,11 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
     bandwidth, one NIC per chip).
     `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
     """
-    try:
-        cfg = SchedulerConfig(max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
-                              enable_chunked_prefill=enable_chunked_prefill,
-                              enable_prefix_caching=enable_prefix_caching, block_size=block_size,
-                              gpu_memory_utilization=gpu_memory_utilization, policy=policy,
-                              kv_reservation=kv_reservation)
-    except Exception as exc:  # pydantic ValidationError -> one line
-        from chip2chat.errors import pydantic_message
-
-        raise pydantic_message("serving options", exc) from None
+    cfg = validated(SchedulerConfig, dict(
+        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
+        enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
+        block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy,
+        kv_reservation=kv_reservation), "serving options")
     if router not in ROUTERS:
         raise Chip2ChatError(f"router {router!r} is not one of {', '.join(ROUTERS)}")
     if num_replicas < 1:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chip2chat.catalog import read_yaml
-from chip2chat.errors import pydantic_message
+from chip2chat.errors import validated
 from chip2chat.userfiles import read_mapping
 from chip2chat.hardware.spec import COMPUTE_DTYPES, Bandwidth, Bytes, FlopRate, Watts, _quantity
 
@@ -101,7 +101,4 @@ def load_design(path: str | Path) -> ChipDesign:
 
 
 def design_from_dict(raw: dict, source: str = "design") -> ChipDesign:
-    try:
-        return ChipDesign(**raw)
-    except ValidationError as exc:
-        raise pydantic_message(source, exc) from None
+    return validated(ChipDesign, raw, source)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from chip2chat.errors import ConfigError, pydantic_message
+from chip2chat.errors import ConfigError, validated
 from chip2chat.userfiles import read_mapping
 
 
@@ -65,7 +65,4 @@ def load_voice(path: str | Path) -> VoiceSpec:
 def voice_from_dict(raw, source: str = "voice") -> VoiceSpec:
     if not isinstance(raw, dict):
         raise ConfigError(source, "voice", "expected a mapping")
-    try:
-        return VoiceSpec(**raw)
-    except ValidationError as exc:
-        raise pydantic_message(source, exc) from None
+    return validated(VoiceSpec, raw, source)
