@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -15,25 +15,35 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan and co-design the stack behind a voice AI service.")
 catalog_app = typer.Typer(no_args_is_help=True, help="List and show the shipped catalogs.")
 app.add_typer(catalog_app, name="catalog")
+# options shared by the commands that build a replica (model, chip, dtypes, parallel plan)
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Catalog model name or path to a config.json.")]
+HardwareOpt = Annotated[str, typer.Option("--hardware", help="Catalog accelerator name or path to a YAML spec.")]
+TensorParallelOpt = Annotated[int, typer.Option("--tensor-parallel-size", "-tp")]
+PipelineParallelOpt = Annotated[int, typer.Option("--pipeline-parallel-size", "-pp")]
+ExpertParallelOpt = Annotated[int, typer.Option("--expert-parallel-size", "-ep")]
+AttentionDpOpt = Annotated[bool, typer.Option(
+    "--enable-attention-dp",
+    help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp.")]
+WeightDtypeOpt = Annotated[str, typer.Option("--weight-dtype", help="bf16, fp8, int8, fp4, int4")]
+KvDtypeOpt = Annotated[str, typer.Option("--kv-dtype", help="bf16, fp8")]
+
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
 @app.command()
 def estimate(
-    model: str = typer.Option(..., "--model", "-m", help="Catalog model name or path to a config.json."),
-    hardware: str = typer.Option(..., "--hardware", help="Catalog accelerator name or path to a YAML spec."),
-    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
-    pipeline_parallel_size: int = typer.Option(1, "--pipeline-parallel-size", "-pp"),
-    expert_parallel_size: int = typer.Option(1, "--expert-parallel-size", "-ep"),
-    attention_dp: bool = typer.Option(
-        False, "--enable-attention-dp",
-        help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp."),
+    model: ModelOpt,
+    hardware: HardwareOpt,
+    tensor_parallel_size: TensorParallelOpt = 1,
+    pipeline_parallel_size: PipelineParallelOpt = 1,
+    expert_parallel_size: ExpertParallelOpt = 1,
+    attention_dp: AttentionDpOpt = False,
     batch: int = typer.Option(1, "--batch", help="Requests in the static batch."),
     input_len: int = typer.Option(1024, "--input-len"),
     output_len: int = typer.Option(256, "--output-len"),
-    weight_dtype: str = typer.Option("bf16", "--weight-dtype", help="bf16, fp8, int8, fp4, int4"),
-    kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="bf16, fp8"),
+    weight_dtype: WeightDtypeOpt = "bf16",
+    kv_dtype: KvDtypeOpt = "bf16",
     gpu_memory_utilization: float = typer.Option(0.9, "--gpu-memory-utilization"),
     max_num_batched_tokens: int = typer.Option(8192, "--max-num-batched-tokens"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -43,8 +53,8 @@ def estimate(
     from chip2chat.report.tables import estimate_table
 
     result = run_estimate(model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size,
-                          ep=expert_parallel_size, attention_dp=attention_dp, batch=batch, input_len=input_len, output_len=output_len,
-                          weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                          ep=expert_parallel_size, attention_dp=attention_dp, batch=batch, input_len=input_len,
+                          output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                           gpu_memory_utilization=gpu_memory_utilization,
                           max_num_batched_tokens=max_num_batched_tokens)
     if as_json:
@@ -64,14 +74,12 @@ def estimate(
 
 @app.command()
 def simulate(
-    model: str = typer.Option(..., "--model", "-m", help="Catalog model name or path to a config.json."),
-    hardware: str = typer.Option(..., "--hardware", help="Catalog accelerator name or path to a YAML spec."),
-    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
-    pipeline_parallel_size: int = typer.Option(1, "--pipeline-parallel-size", "-pp"),
-    expert_parallel_size: int = typer.Option(1, "--expert-parallel-size", "-ep"),
-    attention_dp: bool = typer.Option(
-        False, "--enable-attention-dp",
-        help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp."),
+    model: ModelOpt,
+    hardware: HardwareOpt,
+    tensor_parallel_size: TensorParallelOpt = 1,
+    pipeline_parallel_size: PipelineParallelOpt = 1,
+    expert_parallel_size: ExpertParallelOpt = 1,
+    attention_dp: AttentionDpOpt = False,
     num_replicas: int = typer.Option(1, "--num-replicas", help="Data-parallel replicas behind the router."),
     request_rate: float = typer.Option(10.0, "--request-rate", help="Mean arrivals per second (synthetic)."),
     num_requests: int = typer.Option(1000, "--num-requests"),
@@ -83,8 +91,8 @@ def simulate(
     output_len_cv: float = typer.Option(0.0, "--output-len-cv", help="0: constant; >0: lognormal with this CV."),
     trace: Optional[str] = typer.Option(None, "--trace", help="Replay a trace file instead."),
     trace_format: Optional[str] = typer.Option(None, "--trace-format", help="azure, burstgpt or mooncake"),
-    weight_dtype: str = typer.Option("bf16", "--weight-dtype"),
-    kv_dtype: str = typer.Option("bf16", "--kv-dtype"),
+    weight_dtype: WeightDtypeOpt = "bf16",
+    kv_dtype: KvDtypeOpt = "bf16",
     max_num_seqs: int = typer.Option(256, "--max-num-seqs"),
     max_num_batched_tokens: int = typer.Option(8192, "--max-num-batched-tokens"),
     enable_chunked_prefill: bool = typer.Option(True, "--enable-chunked-prefill/--no-enable-chunked-prefill"),
@@ -226,12 +234,12 @@ def calibrate(
 def chip(
     design_path: Optional[str] = typer.Argument(None, help="A chip design YAML (see catalog/designs/)."),
     check_known: bool = typer.Option(False, "--check-known", help="Model H100, H200 and MI300X; compare."),
-    model: str = typer.Option("llama-3.1-70b", "--model", "-m"),
-    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", "-tp"),
+    model: ModelOpt = "llama-3.1-70b",
+    tensor_parallel_size: TensorParallelOpt = 1,
     batch: int = typer.Option(64, "--batch"),
     input_len: int = typer.Option(1024, "--input-len"),
     output_len: int = typer.Option(256, "--output-len"),
-    weight_dtype: str = typer.Option("fp8", "--weight-dtype"),
+    weight_dtype: WeightDtypeOpt = "fp8",
     request_rate: float = typer.Option(5.0, "--request-rate", help="Workload for the simulation (requests/s)."),
     num_requests: int = typer.Option(500, "--num-requests"),
     compare: str = typer.Option("h200,b200", "--compare", help="Catalog chips to serve next to the design."),
