@@ -67,11 +67,9 @@ def test_unmeasured_dtype_scales_the_chips_own_bf16_efficiency():
 def test_grouped_gemm_is_one_kernel_whose_tiles_share_the_waves():
     # 16 experts of 64 x 384 x 4096: 1 x 3 = 3 tiles each, 48 tiles in one wave of 132 cores
     # (split-K as the profile says), one launch; run one by one each would fill 3 cores at a time
-    from chip2chat.costs.operators import grouped_gemm
-
     dev = Device(load_hardware("h100-sxm")[1], PROFILE.model_copy(update={"launch_overhead_s": 1e-6}))
     grouped, single = StepCost(), StepCost()
-    grouped_gemm(grouped, "experts", 16, 64, 384, 4096, "bf16", 2.0, dev)
+    gemm(grouped, "experts", 64, 384, 4096, "bf16", 2.0, dev, groups=16)
     gemm(single, "expert", 64, 384, 4096, "bf16", 2.0, dev, count=16)
     assert grouped.flops == pytest.approx(single.flops) and grouped.bytes == pytest.approx(single.bytes)
     assert grouped.overhead_s == pytest.approx(dev.launch_s)

@@ -87,28 +87,18 @@ def tile_utilization(m: float, n: float, k: float, dev: Device, groups: float = 
 
 
 def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, weight_bytes_per_el: float,
-         dev: Device, count: float = 1.0, act_bytes: float = 2.0, weight_reads: float | None = None) -> None:
-    """C[m,n] = A[m,k] @ W[k,n]. Weights are read once per call (`weight_reads` x k x n elements)."""
-    if m <= 0:
-        return
-    flops = 2.0 * m * n * k
-    w_elems = k * n if weight_reads is None else weight_reads * k * n
-    nbytes = w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes
-    util = tile_utilization(m, n, k, dev)
-    t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
-    t_m = nbytes / dev.memory_bw
-    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
+         dev: Device, count: float = 1.0, act_bytes: float = 2.0, weight_reads: float | None = None,
+         groups: float = 1.0) -> None:
+    """C[m,n] = A[m,k] @ W[k,n]. Weights are read once per call (`weight_reads` x k x n elements).
 
-
-def grouped_gemm(acc: StepCost, name: str, groups: float, m: float, n: float, k: float, dtype: str,
-                 weight_bytes_per_el: float, dev: Device, count: float = 1.0) -> None:
-    """`groups` GEMMs C[m,n] = A[m,k] @ W_g[k,n] in one kernel (the experts of an MoE layer, each
-    with its own weights): one launch, each group's weights read once, tiles of all groups
-    scheduled together over the cores."""
+    `groups` > 1: a grouped GEMM, that many such problems with their own weights in one kernel
+    (the experts of an MoE layer): one launch, the tiles of all groups sharing the waves.
+    """
     if m <= 0 or groups <= 0:
         return
     flops = 2.0 * m * n * k * groups
-    nbytes = (k * n * weight_bytes_per_el + (m * k + m * n) * 2.0) * groups
+    w_elems = k * n if weight_reads is None else weight_reads * k * n
+    nbytes = (w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes) * groups
     util = tile_utilization(m, n, k, dev, groups)
     t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
     t_m = nbytes / dev.memory_bw

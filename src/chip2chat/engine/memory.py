@@ -51,10 +51,12 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     """
     model, plan = replica.model, replica.plan
     capacity = replica.device.hw.memory.capacity_bytes
-    weights = model.weight_bytes(replica.weight_dtype) / plan.num_devices
+    weights = model.weight_bytes(replica.weight_dtype)
     if plan.attention_dp:
         routed = routed_expert_bytes(replica)
-        weights = (model.weight_bytes(replica.weight_dtype) - routed) / plan.pp + routed / plan.num_devices
+        weights = (weights - routed) / plan.pp + routed / plan.num_devices
+    else:
+        weights /= plan.num_devices
     widest_mlp = max(max(k.mlp.intermediate * max(k.mlp.top_k, 1), k.mlp.shared_intermediate)
                      for _, k in model.layers) / plan.tp
     per_token = (4 * model.hidden + 3 * widest_mlp) * ACT

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from chip2chat.costs.collectives import collective
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost, attention, elementwise, gemm, grouped_gemm
+from chip2chat.costs.operators import StepCost, attention, elementwise, gemm
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.models.config import LayerKind
 from chip2chat.models.dtypes import COMPUTE_DTYPE, dtype_bytes
@@ -238,9 +238,9 @@ class Replica:
         # gather each token's hidden state once per chosen expert (grouped by expert), and scatter
         # the expert outputs back with their router weights
         elementwise(acc, "moe_permute", (t * h + rows_here * h) * ACT, dev, n)
-        grouped_gemm(acc, "experts_gate_up", touched, per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n)
+        gemm(acc, "experts_gate_up", per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n, groups=touched)
         elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
-        grouped_gemm(acc, "experts_down", touched, per_expert_rows, h, cols, cd, wb, dev, n)
+        gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n, groups=touched)
         elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
         if ep > 1:
             # every rank holds all tokens after the attention all-reduce (or its own 1/ep of them
