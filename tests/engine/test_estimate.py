@@ -124,18 +124,30 @@ def test_tokens_out_equal_batch_times_output(shape):
     assert math.isclose(r.output_tokens_per_s * r.e2e_s, shape["batch"] * shape["output_len"])
 
 
-def test_expert_parallel_all_to_all_moves_each_token_once():
-    # Qwen3-235B-A22B, ep=8 inside tp=8: each rank dispatches its 1/8 of the tokens to top-8 experts
-    # and gets them back: 2 x all-to-all of (t / 8) x 8 x 4096 x 2 bytes per MoE layer
+def test_expert_parallel_exchanges_tokens_as_the_engines_do():
+    # Qwen3-235B-A22B on 8 chips, 94 MoE layers, hidden 4096, bf16 activations, 1024 tokens a step.
+    # EP=8 inside TP=8: tokens are on every chip after the attention all-reduce, so one all-reduce of
+    # 1024 x 4096 x 2 bytes sums the experts' outputs, as for TP=8 without EP.
+    # Attention DP: the step's tokens are all-gathered to every chip before the experts and
+    # reduce-scattered after, each a (8-1)/8 share of the 1024 x 4096 x 2-byte buffer per chip.
     from chip2chat.costs.collectives import collective_time
     from chip2chat.engine.estimate import get_replica
     from chip2chat.engine.replica import StepShape
 
-    r = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
-    cost = r.step_cost(StepShape.uniform_decode(1024, 192, r.windows), detail=True)
-    dispatch = sum(op.seconds for op in cost.ops if op.name == "moe_dispatch")
-    per_layer = collective_time("all_to_all", 1024 / 8 * 8 * 4096 * 2, 8, r.device)
-    assert dispatch == pytest.approx(94 * per_layer)
+    def seconds(replica, name):
+        cost = replica.step_cost(StepShape.uniform_decode(1024, 192, replica.windows), detail=True)
+        return sum(op.seconds for op in cost.ops if op.name == name)
+
+    step_bytes = 1024 * 4096 * 2
+    ep = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
+    tp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 1, "fp8", "fp8")
+    assert seconds(ep, "moe_all_reduce") == pytest.approx(94 * collective_time("all_reduce", step_bytes, 8, ep.device))
+    assert seconds(ep, "moe_all_reduce") == pytest.approx(seconds(tp, "moe_all_reduce"))
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    gather = collective_time("all_gather", step_bytes, 8, dp.device)
+    assert gather == pytest.approx(dp.device.link_latency_s + 7 / 8 * step_bytes / dp.device.link_bw)
+    assert seconds(dp, "moe_all_gather") == pytest.approx(94 * gather)
+    assert seconds(dp, "moe_reduce_scatter") == pytest.approx(94 * gather)
 
 
 def test_attention_dp_holds_each_kv_head_once_and_experts_split():
@@ -164,7 +176,7 @@ def test_attention_dp_drops_the_attention_all_reduce_and_splits_the_tokens():
     dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
     cost = dp.step_cost(StepShape.uniform_decode(1024, 192, dp.windows), detail=True)
     names = {op.name for op in cost.ops}
-    assert "attn_all_reduce" not in names and "moe_dispatch" in names
+    assert "attn_all_reduce" not in names and "moe_all_gather" in names
     # each chip projects QKV for its own 1024 / 8 = 128 tokens with the whole 4096 -> (64 + 2 x 4) x 128 weight
     (qkv,) = [op for op in cost.ops if op.name == "qkv_proj"]
     assert qkv.flops == pytest.approx(94 * 2 * 128 * 4096 * (64 + 8) * 128)

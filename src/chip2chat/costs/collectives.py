@@ -1,7 +1,7 @@
 """Collectives on the scale-up link, costed with the ring algorithm's bus-bandwidth factors.
 
 all-reduce moves 2(p-1)/p of the message per rank, all-gather / reduce-scatter / all-to-all
-(p-1)/p, a point-to-point send all of it (NCCL's busbw conventions). Groups larger than the
+(p-1)/p (the message of an all-gather or reduce-scatter is the whole gathered buffer), a point-to-point send all of it (NCCL's busbw conventions). Groups larger than the
 scale-up domain run at the scale-out bandwidth. Each call adds a fixed latency.
 """
 
@@ -11,7 +11,7 @@ from chip2chat.costs.device import Device
 from chip2chat.costs.operators import OpRecord, StepCost
 
 _FACTOR = {"all_reduce": lambda p: 2.0 * (p - 1) / p, "all_gather": lambda p: (p - 1) / p,
-           "all_to_all": lambda p: (p - 1) / p, "send": lambda p: 1.0}
+           "reduce_scatter": lambda p: (p - 1) / p, "all_to_all": lambda p: (p - 1) / p, "send": lambda p: 1.0}
 
 
 def collective_time(kind: str, nbytes: float, ranks: int, dev: Device) -> float:

@@ -21,7 +21,9 @@ class ParallelPlan:
     """Pipeline parallel size: layers split into `pp` stages."""
     ep: int = 1
     """Expert parallel size inside the TP group: experts split over `ep` chips, each expert's
-    columns over tp/ep chips. MoE layers then exchange tokens by all-to-all instead of all-reduce."""
+    columns over tp/ep chips. Every chip holds all tokens after the attention all-reduce, so the
+    MoE output is summed by one all-reduce as with TP; under attention DP the tokens are all-gathered
+    before the experts and reduce-scattered after."""
     attention_dp: bool = False
     """Attention data parallel (TensorRT-LLM `enable_attention_dp`, SGLang `--enable-dp-attention`,
     vLLM data parallel with expert parallel): each of the tp chips holds every weight outside the

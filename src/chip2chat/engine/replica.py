@@ -242,15 +242,17 @@ class Replica:
         elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
         gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n, groups=touched)
         elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
-        if ep > 1:
-            # every rank holds all tokens after the attention all-reduce (or its own 1/ep of them
-            # under attention DP), so each sends its 1/ep share to the experts and gets it back
-            payload = t_step / ep * m.top_k * h * ACT
-            collective(acc, "moe_dispatch", "all_to_all", payload, ep, dev, n)
-            collective(acc, "moe_combine", "all_to_all", payload, ep, dev, n)
-            if self.plan.tp // ep > 1:
-                collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, self.plan.tp // ep, dev, n)
+        if self.plan.attention_dp:
+            # each rank's tokens are all-gathered to every rank, each runs its experts on the tokens
+            # routed to them, and the partial outputs are reduce-scattered back to their ranks: the
+            # single-node path of TensorRT-LLM and of vLLM's naive all2all (an all-to-all moving only
+            # the routed copies needs DeepEP-style or multi-node NVLink kernels)
+            step_bytes = t_step * h * ACT
+            collective(acc, "moe_all_gather", "all_gather", step_bytes, ep, dev, n)
+            collective(acc, "moe_reduce_scatter", "reduce_scatter", step_bytes, ep, dev, n)
         else:
+            # every TP rank holds all tokens after the attention all-reduce; each computes its experts
+            # (or expert columns) and one all-reduce sums the partial outputs, as for a dense MLP
             collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
 
     def _mlp(self, acc: StepCost, name: str, t: int, cols: float, gated: bool, dev: Device, n: float) -> None:
