@@ -217,3 +217,29 @@ def test_full_request_reservation_never_preempts_and_admits_fewer():
     assert (reserved.requests["status"] == "finished").all()
     # reserving whole requests fills the cache with promises: fewer run at once, higher TTFT
     assert reserved.summary["mean_ttft_ms"] > on_demand.summary["mean_ttft_ms"]
+
+
+def test_host_bound_steps_take_the_host_time_per_sequence():
+    # 64 requests decode together on an H100 (an 8B decode step of 64 sequences takes ~3 ms); at
+    # 1 ms of host time per sequence a step of 64 takes 64 ms: every inter-token gap is exactly that
+    kw = dict(BASE, num_requests=64, arrival="all_at_once", input_len=128, output_len=64, max_num_seqs=64,
+              max_num_batched_tokens=8192, seed=0)
+    slow = simulate(**kw, host_overhead_per_seq_s=1e-3)
+    assert slow.summary["mean_itl_ms"] == pytest.approx(64.0, rel=1e-9)
+    assert slow.summary["mean_tpot_ms"] == pytest.approx(64.0, rel=1e-9)
+    # 1 us per sequence (64 us a step) hides behind the GPU: the same run as without a host
+    hidden = simulate(**kw, host_overhead_per_seq_s=1e-6).summary
+    none = simulate(**kw).summary
+    assert hidden["duration_s"] == pytest.approx(none["duration_s"], rel=1e-12)
+
+
+@pytest.mark.parametrize("host", [2e-5, 6e-5])
+def test_host_overlap_agrees_with_step_by_step(host):
+    # 60 us per sequence makes steps host-bound until contexts grow and the GPU overtakes: the
+    # closed-form decode runs must end where the GPU overtakes, as step-by-step does
+    kw = dict(BASE, num_requests=400, rate_per_s=40.0, input_len=("uniform", 100, 3000), output_len=("uniform", 50, 600),
+              max_num_seqs=128, host_overhead_per_seq_s=host, seed=5)
+    fast = simulate(**kw).summary
+    slow = simulate(**kw, step_by_step=True).summary
+    for key in ("duration_s", "mean_ttft_ms", "mean_tpot_ms", "p99_itl_ms", "energy_j"):
+        assert fast[key] == pytest.approx(slow[key], rel=5e-3), key

@@ -29,6 +29,11 @@ class SchedulerConfig(BaseModel):
     """on_demand (vLLM): blocks are taken as tokens arrive; preempt when they run out.
     full_request (TensorRT-LLM's default GUARANTEED_NO_EVICT): a request is admitted only when
     blocks for its whole prompt + output can be reserved, and is never preempted."""
+    host_overhead_per_seq_s: float = Field(default=0.0, ge=0)
+    """Host (CPU) time per sequence in a step: scheduling, sampling bookkeeping and responses in
+    Python. The host prepares the next step while the GPU runs this one (TensorRT-LLM's PyTorch
+    overlap scheduler, vLLM's async scheduling), so a step takes the longer of the two.
+    0: not modelled (a C++ runtime, or a GPU-bound engine)."""
     policy: Literal["fcfs", "priority"] = "fcfs"
     """Waiting order and preemption victim: arrival order, or (priority, arrival) with lower first."""
 

@@ -61,6 +61,7 @@ class ReplicaSim:
         self.windowed = any(w is not None for w in self.windows)
         self.max_context = replica.model.spec.max_context
         self.reserve_full = cfg.kv_reservation == "full_request"
+        self.host_per_seq = cfg.host_overhead_per_seq_s
 
     # --- admission ------------------------------------------------------------------------------
     def submit(self, req: Request) -> None:
@@ -261,12 +262,23 @@ class ReplicaSim:
                 self._join_decode(req, self.G)
 
     def _timed(self, shape: StepShape) -> tuple[float, float]:
+        """(seconds, joules) of a step: the GPU's time (TDP-capped) or the host's, the longer."""
+        seconds, joules = self._gpu_timed(shape)
+        seconds = max(seconds, self.host_per_seq * (shape.decode_count + len(shape.prefill)))
+        return seconds, joules + self._static_w * seconds
+
+    def _gpu_timed(self, shape: StepShape) -> tuple[float, float]:
+        """(seconds, dynamic joules) of a step on the chips, the TDP cap included."""
         seconds, joules = self.replica.fast_step(shape)
         dev = self.replica.device
         if dev.tdp_w is None:
             return seconds, 0.0
-        seconds = max(seconds, joules / (dev.tdp_w - dev.static_w))
-        return seconds, joules + dev.static_w * seconds
+        return max(seconds, joules / (dev.tdp_w - dev.static_w)), joules
+
+    @property
+    def _static_w(self) -> float:
+        dev = self.replica.device
+        return 0.0 if dev.tdp_w is None else dev.static_w
 
     # --- decode set -----------------------------------------------------------------------------
     def _join_decode(self, req: Request, g: int) -> None:
@@ -330,18 +342,26 @@ class ReplicaSim:
         k_max = min(k_fin, k_kv, 1 if self.step_by_step else math.inf)
         if k_max < 1:
             return False
-        t0, e0 = self._timed(StepShape(decode_count=n, decode_keys=self._decode_keys(0)))
+        g0, e0 = self._gpu_timed(StepShape(decode_count=n, decode_keys=self._decode_keys(0)))
         if k_max > 1:
-            t1, e1 = self._timed(StepShape(decode_count=n, decode_keys=self._decode_keys(k_max - 1)))
-            slope, eslope = (t1 - t0) / (k_max - 1), (e1 - e0) / (k_max - 1)
+            g1, e1 = self._gpu_timed(StepShape(decode_count=n, decode_keys=self._decode_keys(k_max - 1)))
+            slope, eslope = (g1 - g0) / (k_max - 1), (e1 - e0) / (k_max - 1)
         else:
             slope = eslope = 0.0
+        host = self.host_per_seq * n
+        t0 = g0
+        if host > g0:
+            # host-bound: each step takes the host's time until the GPU's would overtake it; the run
+            # ends there (the GPU's step time grows by `slope` a step)
+            if k_max > 1 and g1 > host:
+                k_max = math.floor((host - g0) / slope) + 1
+            t0, slope = host, 0.0
         k = k_max
         if until != math.inf:
             k = min(k, steps_to_cover(until - self.clock, t0, slope))
         k = int(k)
         duration = k * t0 + slope * k * (k - 1) / 2
-        energy = k * e0 + eslope * k * (k - 1) / 2
+        energy = k * e0 + eslope * k * (k - 1) / 2 + self._static_w * duration
         blocks = 0 if self.reserve_full else blocks_needed(self._counts, self.G, k)
         used_before = self.pool.used
         self.pool.allocate(blocks)

@@ -61,7 +61,8 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
              cv: float = 1.0, seed: int = 0, trace: str | None = None, trace_format: str | None = None,
              max_num_seqs: int = 256, max_num_batched_tokens: int = 8192, enable_chunked_prefill: bool = True,
              enable_prefix_caching: bool = False, block_size: int = 16, gpu_memory_utilization: float = 0.9,
-             policy: str = "fcfs", kv_reservation: str = "on_demand", router: str = "round_robin",
+             policy: str = "fcfs", kv_reservation: str = "on_demand", host_overhead_per_seq_s: float = 0.0,
+             router: str = "round_robin",
              disaggregate: tuple[int, int] | None = None, kv_link_bandwidth_bytes_per_s: float | None = None,
              slo_ttft_ms: float | None = None, slo_tpot_ms: float | None = None,
              step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
@@ -80,7 +81,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
         max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
         enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
         block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy,
-        kv_reservation=kv_reservation), "serving options")
+        kv_reservation=kv_reservation, host_overhead_per_seq_s=host_overhead_per_seq_s), "serving options")
     if router not in ROUTERS:
         raise Chip2ChatError(f"router {router!r} is not one of {', '.join(ROUTERS)}")
     if num_replicas < 1:

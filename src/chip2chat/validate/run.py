@@ -8,7 +8,9 @@ after the weights); its scheduler is TensorRT-LLM's default GUARANTEED_NO_EVICT 
 reserved in the KV cache, never preempted) with chunked context; the KV cache gets 90% of the
 memory left after weights (`kv_cache_free_gpu_mem_fraction`), 95% where the source says so.
 FP8 rows use FP8 weights and FP8 KV cache (ModelOpt FP8 checkpoints), FP4 rows FP4 weights and
-FP8 KV cache. Online-serving rows send 500 requests (as the source says) as a Poisson stream at
+FP8 KV cache. Rows of TensorRT-LLM's PyTorch backend (1.0) pay its Python host time per sequence
+and step (catalog/calibration/engines.yaml), overlapped with the GPU; the C++ runtime rows (0.14,
+0.17) do not. Online-serving rows send 500 requests (as the source says) as a Poisson stream at
 the offered rate and compare output throughput, mean TTFT and mean ITL. Nothing here is fitted:
 predictions come from the catalog specs and the calibration profiles only.
 """
@@ -20,6 +22,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+import yaml
+
+from chip2chat.catalog import CATALOG_DIR
 
 from chip2chat.engine.estimate import get_replica
 from chip2chat.engine.memory import memory_budget
@@ -74,6 +79,14 @@ def _ceil_to(value: float, step: int) -> int:
     return step * math.ceil(value / step)
 
 
+def _host_overhead_per_seq_s(m: Measurement) -> float:
+    """Python host time per sequence and step of the row's engine (0 for C++ runtimes)."""
+    if "pytorch" not in m.version.lower():
+        return 0.0
+    engines = yaml.safe_load((CATALOG_DIR / "calibration" / "engines.yaml").read_text())
+    return float(engines["tensorrt-llm-pytorch"]["host_overhead_per_seq_s"])
+
+
 def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
     model = replica.model
     attn = model.layers[0][1].attention
@@ -107,6 +120,8 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
     return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, attention_dp=attention_dp, weight_dtype=weight_dtype,
                 kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
+                # each attention-DP rank runs its own host loop over its own 1/dp of the sequences
+                host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp,
                 max_num_batched_tokens=max(max_tokens, max_seqs), kv_reservation="full_request",
                 input_len=m.isl, output_len=m.osl)
 
