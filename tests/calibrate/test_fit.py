@@ -103,6 +103,6 @@ def test_shipped_hopper_tile_model_is_the_fit_of_the_gemm_shape_measurements():
     assert err < 0.10
     for chip in ("h100-sxm", "h200-sxm", "gh200"):
         shipped = profile_for(chip)
-        assert (shipped.tile_m, shipped.tile_n, shipped.split_k, shipped.gemm_fixed_s) == \
-            (fitted.tile_m, fitted.tile_n, fitted.split_k, fitted.gemm_fixed_s)
+        assert (shipped.tile_m, shipped.tile_n, shipped.split_k, shipped.gemm_fixed_s, shipped.gemm_ridge_exponent) == \
+            (fitted.tile_m, fitted.tile_n, fitted.split_k, fitted.gemm_fixed_s, fitted.gemm_ridge_exponent)
     assert median_error(read_gemm_shapes(dtype="fp8"), h100, profile_for("h100-sxm"), "fp8") < 0.10

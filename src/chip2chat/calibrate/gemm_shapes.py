@@ -26,6 +26,7 @@ from chip2chat.models.dtypes import dtype_bytes
 MEASUREMENTS = CATALOG_DIR / "calibration" / "measurements" / "gemm_shapes.csv"
 TILES = (64, 128, 256)
 FIXED_US = (0, 1, 2, 3, 4, 5, 6)
+RIDGE_EXPONENTS = (None, 8.0, 6.0, 4.0, 3.0, 2.0)
 
 
 def read_gemm_shapes(path: str | Path = MEASUREMENTS, dtype: str = "bf16") -> list[tuple[int, int, int, float]]:
@@ -53,7 +54,7 @@ def median_error(rows, hw: Accelerator, profile: CalibrationProfile, dtype: str 
 
 
 def fit_tiles(rows, hw: Accelerator, profile: CalibrationProfile, dtype: str = "bf16") -> tuple[CalibrationProfile, float]:
-    """The profile with the best tile shape and fixed cost per GEMM, and its error.
+    """The profile with the best tile shape, fixed cost per GEMM and ridge exponent, and its error.
 
     Split-K stays on: the measurements hold no shape with few tiles and a long K (a decode GEMM
     sharded by TP), where libraries split K or stream K; turning it off would fit the medium
@@ -63,9 +64,11 @@ def fit_tiles(rows, hw: Accelerator, profile: CalibrationProfile, dtype: str = "
     for tile_m in TILES:
         for tile_n in TILES:
             for fixed_us in FIXED_US:
-                candidate = profile.model_copy(update={"tile_m": tile_m, "tile_n": tile_n, "split_k": True,
-                                                       "gemm_fixed_s": fixed_us * 1e-6})
-                err = median_error(rows, hw, candidate, dtype)
-                if best is None or err < best[1] - 1e-12:
-                    best = (candidate, err)
+                for exponent in RIDGE_EXPONENTS:
+                    candidate = profile.model_copy(update={"tile_m": tile_m, "tile_n": tile_n, "split_k": True,
+                                                           "gemm_fixed_s": fixed_us * 1e-6,
+                                                           "gemm_ridge_exponent": exponent})
+                    err = median_error(rows, hw, candidate, dtype)
+                    if best is None or err < best[1] - 1e-12:
+                        best = (candidate, err)
     return best

@@ -48,7 +48,7 @@ class Device:
     """Achievable rates of one chip under a calibration profile (SI units)."""
 
     __slots__ = ("hw", "profile", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw", "attention_bw",
-                 "cores", "tile_m", "tile_n", "split_k", "gemm_fixed_s", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
+                 "cores", "tile_m", "tile_n", "split_k", "gemm_fixed_s", "gemm_ridge_exponent", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
                  "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
     def __init__(self, hw: Accelerator, profile: CalibrationProfile):
@@ -71,6 +71,7 @@ class Device:
         self.tile_m, self.tile_n, self.split_k = profile.tile_m, profile.tile_n, profile.split_k
         self.launch_s = profile.launch_overhead_s
         self.gemm_fixed_s = profile.gemm_fixed_s
+        self.gemm_ridge_exponent = profile.gemm_ridge_exponent
         self.step_overhead_s = profile.step_overhead_s
         self.link_latency_s = link.latency_s if link.latency_s is not None else profile.collective_latency_s
         self.domain = link.domain

@@ -4,7 +4,7 @@ A step's operators (their FLOP, bytes, GEMM tile use, collective messages) depen
 the plan and the batch, not on the chip; only the rates do. So the step is recorded once with
 `detail=True` on a reference chip and its operators are re-costed here for arrays of chips, with
 the same formulas as `operators.py` and `collectives.py`: time = max(FLOP / rate, bytes /
-bandwidth) + launch per operator, latency + bus factor x message / link bandwidth per collective.
+bandwidth) + launch per operator (a GEMM's max softened near the ridge where the profile says so), latency + bus factor x message / link bandwidth per collective.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ def step_on(ops: list[OpRecord], hw: dict) -> tuple[np.ndarray, np.ndarray]:
         per_bytes = op.bytes / op.count
         t_m = per_bytes / (hw["attention_bw"] if op.rate == "attention" else hw["memory_bw"])
         if op.rate:
+            n = None
             if op.rate == "attention":
                 t_c = op.flops / op.count / hw["attention_rate"]
             else:
                 t_c = op.flops / op.count / (hw["gemm_rate"][op.rate] * op.util) + hw["gemm_fixed_s"]
-            t = np.maximum(t_c, t_m)
+                n = hw.get("gemm_ridge_exponent")
+            t = (t_c**n + t_m**n) ** (1.0 / n) if n else np.maximum(t_c, t_m)
             joules = joules + op.flops * hw["energy_per_flop"][op.rate]
         else:
             t = t_m

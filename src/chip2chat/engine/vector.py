@@ -49,6 +49,7 @@ def hardware_arrays(reference: Accelerator, profile: CalibrationProfile, n: int,
                             "attention": a["energy_per_flop"]["attention"]}
     a.update(tdp_w=get("tdp_w", reference.tdp_w or 0.0), capacity_bytes=get("capacity_bytes",
              reference.memory.capacity_bytes), launch_s=profile.launch_overhead_s, gemm_fixed_s=profile.gemm_fixed_s,
+             gemm_ridge_exponent=profile.gemm_ridge_exponent,
              step_overhead_s=profile.step_overhead_s, domain=link.domain,
              link_latency_s=link.latency_s if link.latency_s is not None else profile.collective_latency_s)
     return a

@@ -56,6 +56,10 @@ class CalibrationProfile(BaseModel):
         return self.kv_memory_efficiency or self.memory_efficiency * KV_READ_RATIO
     launch_overhead_s: float = Field(default=2e-6, ge=0)
     """Fixed cost per kernel (launch gap and tail) with CUDA graphs."""
+    gemm_ridge_exponent: float | None = Field(default=None, gt=1)
+    """How a GEMM near its ridge point falls short of the roofline: time = (compute^n + memory^n)^(1/n)
+    (a kernel does not overlap its loads and its math perfectly; 2^(1/n) slower where the two are
+    equal), fitted with the tile model to GEMM shape sweeps. None: max(compute, memory)."""
     gemm_fixed_s: float = Field(default=0.0, ge=0)
     """Extra fixed cost of every GEMM kernel (prologue, pipeline fill, epilogue), fitted from GEMM
     shape sweeps; 0 where none was measured."""
