@@ -80,6 +80,8 @@ def test_simulate_json_and_a_malformed_trace(tmp_path):
                    "2023-11-16 18:15:47.0000000,abc,20\n")
     _one_line_error(run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100", "--trace", str(bad),
                         "--trace-format", "azure"), 2, "line 3")
+    _one_line_error(run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100",
+                        "--host-overhead-per-seq-us", "-3"), 2, "--host-overhead-per-seq-us must be >= 0")
 
 
 def test_validate_user_csv_lists_skipped_rows(tmp_path):
