@@ -201,7 +201,7 @@ def test_every_kv_block_is_returned_after_the_run(monkeypatch, caching):
     real = simmod.summarize
     monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
     simulate(**BASE, workload=_shared_prefix_workload(n=800, output_len=1024), enable_prefix_caching=caching,
-             gpu_memory_utilization=0.23)  # about 2 GB of KV: decodes outgrow it
+             gpu_memory_utilization=0.25)  # about 2 GB of KV: decodes outgrow it
     pool = sims[0].pool
     assert pool.owned == 0 and pool.used == 0 and 0 <= pool.cached <= pool.total
     assert sims[0].stats.preemptions > 0

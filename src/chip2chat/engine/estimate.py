@@ -103,7 +103,7 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
     kv_seq = kv_bytes_per_sequence(replica, input_len + output_len)
     kv_batch = batch * kv_seq
-    needed = budget.weights_bytes + budget.activation_bytes + kv_batch
+    needed = budget.fixed_bytes + kv_batch
     max_batch = max(0, math.floor(budget.kv_capacity_bytes / kv_seq)) if kv_seq > 0 else 0
 
     prefill_s, prefill_j, prefill_bound = _prefill(replica, batch, input_len, max_num_batched_tokens)

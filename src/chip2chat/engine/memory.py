@@ -9,6 +9,14 @@ from chip2chat.models.dtypes import dtype_bytes
 from chip2chat.models.transformer import expert_params
 
 
+# Memory a serving engine never gets for weights, activations or KV on an "80 GB" GPU, measured in
+# TensorRT-LLM's memory guide (docs/source/reference/memory.md, FAQ log): CUDA reports a total of
+# 79.10 GiB (0.90 GiB below the nominal 80 GiB), and after the 6,695 MiB engine, 1,134 MiB of
+# activations and 224 MB of runtime and decoder buffers 70.48 GiB are available: another 0.76 GiB
+# went to the CUDA context and library workspaces. 1.66 GiB per chip in all.
+RUNTIME_RESERVED_BYTES = 1.66 * 2**30
+
+
 @dataclass(frozen=True)
 class MemoryBudget:
     """Bytes on one chip. `usable` is HBM capacity x gpu_memory_utilization, as vLLM reserves it."""
@@ -17,11 +25,18 @@ class MemoryBudget:
     usable_bytes: float
     weights_bytes: float
     activation_bytes: float
+    runtime_bytes: float = RUNTIME_RESERVED_BYTES
+    """Driver reservation, CUDA context and library workspaces (RUNTIME_RESERVED_BYTES)."""
+
+    @property
+    def fixed_bytes(self) -> float:
+        """Everything but the KV cache: weights, activations and the runtime's reservation."""
+        return self.weights_bytes + self.activation_bytes + self.runtime_bytes
 
     @property
     def kv_capacity_bytes(self) -> float:
         """What is left for the KV cache (negative when the weights alone do not fit)."""
-        return self.usable_bytes - self.weights_bytes - self.activation_bytes
+        return self.usable_bytes - self.fixed_bytes
 
 
 def kv_bytes_per_sequence(replica: Replica, context: int) -> float:

@@ -79,7 +79,7 @@ def estimate_many(model: str, reference: Accelerator, *, tp: int = 1, pp: int = 
     budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
     usable = hw["capacity_bytes"] * gpu_memory_utilization
     kv_seq = kv_bytes_per_sequence(replica, input_len + output_len)
-    fixed = budget.weights_bytes + budget.activation_bytes
+    fixed = budget.fixed_bytes
     devices = replica.plan.num_devices
     has_power = hw["tdp_w"] > 0
     energy_tok = np.where(has_power, (prefill_j + (output_len - 1) * decode_j) * devices / (batch * output_len), np.nan)

@@ -153,7 +153,8 @@ def _kv_blocks(replica, cfg: SchedulerConfig) -> int:
         raise Chip2ChatError(
             f"{replica.model.name} leaves no room for a KV cache on {replica.device.hw.name} with tp={replica.plan.tp} "
             f"pp={replica.plan.pp}: weights {budget.weights_bytes / gb:.1f} GB + activations "
-            f"{budget.activation_bytes / gb:.1f} GB per device vs {budget.usable_bytes / gb:.1f} GB usable")
+            f"{budget.activation_bytes / gb:.1f} GB + runtime {budget.runtime_bytes / gb:.1f} GB per device vs "
+            f"{budget.usable_bytes / gb:.1f} GB usable")
     return blocks
 
 

@@ -109,10 +109,10 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     # DP, per rank (each runs its own scheduler); ours are per step of the whole replica
     ranks = m.pp * replica.plan.dp
     max_seqs, max_tokens = max_seqs * ranks, max_tokens * ranks
-    # TRT-LLM gives the KV cache a fraction of the memory left after weights and activations;
+    # TRT-LLM gives the KV cache a fraction of the memory left after weights, activations and runtime;
     # express that as the gpu_memory_utilization our engine model takes
     budget = memory_budget(replica, 1.0, max_tokens, max_seqs)
-    fixed = budget.weights_bytes + budget.activation_bytes
+    fixed = budget.fixed_bytes
     free = budget.capacity_bytes - fixed
     if free <= 0:
         raise Chip2ChatError(f"weights do not fit: {budget.weights_bytes / 1e9:.0f} GB per device of "
