@@ -195,3 +195,30 @@ def test_attention_dp_needs_moe_with_ep_equal_to_tp(model, tp, ep, message):
 def test_attention_dp_keeps_tokens_in_equal_tokens_out(shape):
     r = estimate(hardware="h200", tp=2, ep=2, attention_dp=True, **shape)
     assert math.isclose(r.output_tokens_per_s * r.e2e_s, shape["batch"] * shape["output_len"])
+
+
+def test_busiest_expert_rank_reproduces_the_measurement_it_comes_from():
+    # TensorRT-LLM measured DeepSeek-R1 at EP 32 (8 experts per rank): busiest rank 1 + 1.564 of the mean
+    from chip2chat.engine.expert_load import busiest_rank_factor, expected_max_normal
+
+    assert busiest_rank_factor(32, 8) == pytest.approx(2.564, abs=1e-3)
+    assert expected_max_normal(2) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-4)  # E[max of 2] = 1/sqrt(pi)
+    assert busiest_rank_factor(1, 128) == 1.0
+    # more experts per rank average out; more ranks have a busier maximum; never beyond all tokens on one rank
+    assert busiest_rank_factor(8, 32) < busiest_rank_factor(8, 16) < busiest_rank_factor(8, 4)
+    assert busiest_rank_factor(4, 16) < busiest_rank_factor(8, 16) < busiest_rank_factor(16, 16)
+    assert busiest_rank_factor(2, 0.01) == 2.0
+
+
+def test_expert_gemms_run_the_busiest_ranks_tokens():
+    # Qwen3-235B-A22B, attention DP over 8 chips, 1024 tokens x top-8 = 8192 token-expert pairs: each
+    # rank's mean is 1024, the busiest (16 of 128 experts per rank) gets 1024 x busiest_rank_factor(8, 16)
+    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.expert_load import busiest_rank_factor
+    from chip2chat.engine.replica import StepShape
+
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    cost = dp.step_cost(StepShape.uniform_decode(1024, 192, dp.windows), detail=True)
+    (gate_up,) = [op for op in cost.ops if op.name == "experts_gate_up"]
+    rows = 1024 * 8 / 8 * busiest_rank_factor(8, 16)
+    assert gate_up.flops == pytest.approx(94 * 2 * rows * (2 * 1536) * 4096)

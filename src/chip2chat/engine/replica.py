@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from chip2chat.costs.collectives import collective
 from chip2chat.costs.device import Device
 from chip2chat.costs.operators import StepCost, attention, elementwise, gemm
+from chip2chat.engine.expert_load import busiest_rank_factor
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.models.config import LayerKind
 from chip2chat.models.dtypes import COMPUTE_DTYPE, dtype_bytes
@@ -230,7 +231,8 @@ class Replica:
         assignments = t_step * m.top_k
         # experts of this chip that receive at least one token (tokens routed uniformly)
         touched = experts_here * (1.0 - (1.0 - 1.0 / m.num_experts) ** assignments)
-        rows_here = assignments / ep  # token-expert pairs processed on this chip
+        # token-expert pairs on this chip: its 1/ep share, on the busiest rank (which sets the step)
+        rows_here = assignments / ep * busiest_rank_factor(ep, experts_here)
         cols = m.intermediate / (self.plan.tp // ep)
         mult = 3 if m.gated else 2
         # grouped GEMM: each touched expert streams its weights once; rows spread over them
