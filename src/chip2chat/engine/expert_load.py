@@ -16,9 +16,8 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import yaml
 
-from chip2chat.catalog import CATALOG_DIR
+from chip2chat.hardware.calibration import engine_calibration
 
 
 @lru_cache(maxsize=None)
@@ -33,7 +32,7 @@ def expected_max_normal(n: int) -> float:
 @lru_cache(maxsize=None)
 def _measured() -> tuple[float, float]:
     """(per-expert load CV, tail factor over a normal maximum) from the recorded measurement."""
-    raw = yaml.safe_load((CATALOG_DIR / "calibration" / "engines.yaml").read_text())["expert_load"]
+    raw = engine_calibration()["expert_load"]
     cv_rank = raw["rank_load_cv"]
     cv_expert = cv_rank * math.sqrt(raw["experts_per_rank"])
     tail = raw["busiest_over_mean_minus_one"] / (cv_rank * expected_max_normal(raw["ranks"]))

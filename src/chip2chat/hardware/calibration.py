@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import validated
+from chip2chat.userfiles import read_mapping
 
 
 _DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
@@ -97,6 +98,13 @@ def load_profile_file(path: str | Path) -> CalibrationProfile:
 
         raise ConfigError(str(p), "<file>", "no such file") from None
     return validated(CalibrationProfile, raw, str(p))
+
+
+@lru_cache(maxsize=None)
+def engine_calibration() -> dict:
+    """catalog/calibration/engines.yaml: serving-engine measurements (host time per sequence,
+    expert load spread), read once."""
+    return read_mapping(PROFILE_DIR / "engines.yaml", "serving-engine calibration")
 
 
 @lru_cache(maxsize=None)

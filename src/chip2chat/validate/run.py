@@ -22,13 +22,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-import yaml
-
-from chip2chat.catalog import CATALOG_DIR
 
 from chip2chat.engine.estimate import get_replica
 from chip2chat.engine.memory import memory_budget
 from chip2chat.errors import Chip2ChatError
+from chip2chat.hardware.calibration import engine_calibration
 from chip2chat.validate.data import Measurement, read_measurements, shipped_files
 from chip2chat.validate.names import match_hardware, match_model
 
@@ -83,8 +81,7 @@ def _host_overhead_per_seq_s(m: Measurement) -> float:
     """Python host time per sequence and step of the row's engine (0 for C++ runtimes)."""
     if "pytorch" not in m.version.lower():
         return 0.0
-    engines = yaml.safe_load((CATALOG_DIR / "calibration" / "engines.yaml").read_text())
-    return float(engines["tensorrt-llm-pytorch"]["host_overhead_per_seq_s"])
+    return float(engine_calibration()["tensorrt-llm-pytorch"]["host_overhead_per_seq_s"])
 
 
 def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
