@@ -103,15 +103,15 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
     t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
     t_m = nbytes / dev.memory_bw
     if dev.gemm_ridge_exponent:
-        t_c, t_m = ridge(t_c, t_m, dev.gemm_ridge_exponent)
+        t = softened_max(t_c, t_m, dev.gemm_ridge_exponent)
+        t_c, t_m = (t, t_m) if t_c >= t_m else (t_c, t)  # the bound one takes the softened time
     _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
 
 
-def ridge(t_c, t_m, exponent: float):
-    """(compute, memory) times with the bound one raised to (t_c^n + t_m^n)^(1/n): the roofline
-    softened near its ridge point (see CalibrationProfile.gemm_ridge_exponent)."""
-    t = (t_c**exponent + t_m**exponent) ** (1.0 / exponent)
-    return (t, t_m) if t_c >= t_m else (t_c, t)
+def softened_max(t_c, t_m, exponent: float):
+    """(t_c^n + t_m^n)^(1/n): max(compute, memory) softened near the roofline's ridge point (see
+    CalibrationProfile.gemm_ridge_exponent). Works on floats and numpy arrays."""
+    return (t_c**exponent + t_m**exponent) ** (1.0 / exponent)
 
 
 def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0) -> None:

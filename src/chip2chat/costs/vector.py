@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chip2chat.costs.collectives import _FACTOR
-from chip2chat.costs.operators import OpRecord
+from chip2chat.costs.operators import OpRecord, softened_max
 
 
 def step_on(ops: list[OpRecord], hw: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +34,7 @@ def step_on(ops: list[OpRecord], hw: dict) -> tuple[np.ndarray, np.ndarray]:
             else:
                 t_c = op.flops / op.count / (hw["gemm_rate"][op.rate] * op.util) + hw["gemm_fixed_s"]
                 n = hw.get("gemm_ridge_exponent")
-            t = (t_c**n + t_m**n) ** (1.0 / n) if n else np.maximum(t_c, t_m)
+            t = softened_max(t_c, t_m, n) if n else np.maximum(t_c, t_m)
             joules = joules + op.flops * hw["energy_per_flop"][op.rate]
         else:
             t = t_m
