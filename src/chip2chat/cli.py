@@ -376,19 +376,43 @@ def catalog_show(name: str = typer.Argument(..., help="An accelerator, memory or
     out.print(catalog_entry_table(name))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: bad input prints one line and exits 2 (1 when a plan does not fit).
 
-    Usage errors (an unknown option, a non-integer) are typer's own: a short message, exit 2.
+    Usage errors (an unknown option, a non-integer) are one line too, naming the option and what
+    it takes; Ctrl-C stops with exit code 130 (the shell's convention for SIGINT).
     """
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
     try:
-        app()
+        code = app(argv, prog_name="chip2chat", standalone_mode=False)
+    except NoArgsIsHelpError:
+        sys.exit(2)  # the help was printed
+    except UsageError as exc:
+        _error(exc.format_message().replace("\n", " ") + _usage_hint(exc))
+        sys.exit(2)
     except Chip2ChatError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _error(str(exc))
         sys.exit(exc.exit_code)
     except OSError as exc:  # an output or input path the user gave that cannot be used
-        err.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}", highlight=False, soft_wrap=True)
+        _error(f"{exc.filename or ''}: {exc.strerror or exc}")
         sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        _error("interrupted; finished work is kept where the command stores it")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(message: str) -> None:
+    """`error: <message>` on one line of stderr; the message is printed as written (no rich markup,
+    so '[calibrate]' keeps its brackets)."""
+    err.print("error:", style="bold red", end=" ")
+    err.print(" ".join(message.split()), markup=False, highlight=False, soft_wrap=True)
+
+
+def _usage_hint(exc) -> str:
+    words = ["chip2chat", *(exc.ctx.command_path.split()[1:] if exc.ctx is not None else [])]
+    return f" (see `{' '.join(words)} --help`)"
 
 
 if __name__ == "__main__":
