@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chip2chat.errors import Chip2ChatError, NotFoundError
+from chip2chat.errors import NotFoundError
 from chip2chat.voice import catalog
 from chip2chat.voice.pipeline import CONFIGURATIONS, device_decode_tokens_per_s, draws, turn
 from chip2chat.voice.run import build_setup, compare
@@ -35,13 +35,18 @@ def test_ttfa_is_the_sum_of_its_stages_for_a_fixed_draw(config):
 
 
 def test_asr_on_a_device_slower_than_real_time_is_reported():
-    # Parakeet needs 60 GFLOP per second of audio; the smart speaker's NPU at 30% gives 0.06 TOP/s
+    # Parakeet on the smart speaker at 10% of 0.2 TOP/s. One 200 ms streaming step, by hand:
+    # encoder max(12 GFLOP / 20 GFLOP/s, 0.591 GB int8 / (6.4 GB/s x 0.8)) + 2 ms = 602 ms, then
+    # 12.5 x 0.2 = 2.5 decoder steps of max(18 MFLOP / 20 GFLOP/s, 9 MB / 5.12 GB/s) + 2 ms = 3.76 ms
     slow = setup(device=catalog.device("smart-speaker"), npu_efficiency=0.1)
     t = turn("device-asr", catalog.network("wifi"), slow, draws(50, len(TTFT), 0))
     assert not t.real_time and "not real-time" in t.note
-    # it falls behind while the user speaks: (RTF - 1) x utterance
-    rtf = 60e9 / (slow.device.npu_ops_per_s * 0.1)
-    assert t.stages_s["asr"][0] == pytest.approx((rtf - 1) * 3.0 + slow.asr.chunk_s * rtf)
+    bw = 6.4e9 * 0.8
+    step = (12e9 / 20e9 + 2e-3) + 2.5 * (9e6 / bw + 2e-3)
+    rtf = step / 0.2
+    # it falls behind while the user speaks, (RTF - 1) x utterance, then finalises its last chunk
+    final = (12e9 / 20e9 + 2e-3) + 3 * (9e6 / bw + 2e-3)
+    assert t.stages_s["asr"][0] == pytest.approx((rtf - 1) * 3.0 + final)
 
 
 def test_on_device_decode_is_memory_bandwidth_over_weight_bytes():
@@ -65,7 +70,7 @@ def test_a_worse_network_never_lowers_ttfa(rtt_factor, rate_factor):
 
 def test_compare_rows_and_battery_share():
     df = compare(SPEC, TTFT, TPOT)
-    assert len(df) == 2 * len(CONFIGURATIONS)
+    assert len(df) == 2 * len(CONFIGURATIONS) and df["fits"].all() and set(df["status"]) <= {"ok", "not real-time"}
     assert (df["p50_ms"] <= df["p90_ms"]).all() and (df["p90_ms"] <= df["p99_ms"]).all()
     on_device = df[df["configuration"] == "on-device"].iloc[0]
     assert on_device["cloud_input_tokens"] == 0 and on_device["battery_share_per_day"] > 0
@@ -73,15 +78,11 @@ def test_compare_rows_and_battery_share():
     assert cascade["cloud_input_tokens"] == SPEC.prompt_tokens and cascade["cloud_output_tokens"] == 80
 
 
-@pytest.mark.parametrize("changes, message", [
-    (dict(device="nokia-3310"), "unknown device 'nokia-3310'"),
-    (dict(networks=["6g"]), "unknown network '6g'"),
-    (dict(on_device_model="llama-3.1-70b"), r"llama-3.1-70b in int4 needs [\d.]+ GB \(weights \+ KV cache\), "
-                                            r"the iphone-16-pro has [\d.]+ GB"),
-])
-def test_bad_voice_input_is_one_clear_error(changes, message):
-    with pytest.raises((Chip2ChatError, NotFoundError), match=message):
-        compare(SPEC.model_copy(update=changes), TTFT, TPOT)
+def test_unknown_names_fail_before_any_work():
+    for changes, message in [(dict(device="nokia-3310"), "unknown device 'nokia-3310'"),
+                             (dict(networks=["6g"]), "unknown network '6g'")]:
+        with pytest.raises(NotFoundError, match=message):
+            compare(SPEC.model_copy(update=changes))  # no LLM samples given: it would simulate if it got that far
 
 
 def test_voice_command_default_scenario(tmp_path):

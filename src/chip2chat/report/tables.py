@@ -271,16 +271,26 @@ def plan_table(result) -> Table:
 
 
 def voice_table(df, spec) -> Table:
+    """One row per configuration and network; one that cannot run says so (status 'does not fit',
+    the bytes it needs in the note) instead of times. A stage time marked * is a published
+    measurement of the model where it runs (above the roofline); the others are the roofline."""
     t = Table(title=f"Time to first audio on {spec.device}: {spec.utterance_seconds:g} s utterance, "
-                    f"{spec.response_tokens} tokens answered, cloud {spec.cloud.model} on {spec.cloud.hardware}")
+                    f"{spec.response_tokens} tokens answered, cloud {spec.cloud.model} on {spec.cloud.hardware}"
+                    f" (* = published measurement)")
     stages = [c for c in df.columns if c.endswith("_ms") and c not in ("p50_ms", "p90_ms", "p99_ms")]
-    for col in ("configuration", "network", "p50", "p90", "p99", "stages (median ms)", "device J/turn",
+    numeric = ("p50", "p90", "p99", "device J/turn", "battery/day")
+    for col in ("configuration", "network", "status", "p50", "p90", "p99", "stages (median ms)", "device J/turn",
                 "battery/day", "cloud tokens in/out", "note"):
-        t.add_column(col, justify="right" if col in ("p50", "p90", "p99", "device J/turn", "battery/day") else "left")
+        t.add_column(col, justify="right" if col in numeric else "left")
     for r in df.itertuples():
-        parts = ", ".join(f"{s.removesuffix('_ms')} {getattr(r, s):.0f}" for s in stages if getattr(r, s) > 0)
+        if not r.fits:
+            t.add_row(r.configuration, r.network, r.status, "-", "-", "-", "-", "-", "-", "-", r.note)
+            continue
+        measured = set(filter(None, (x.strip() for x in r.measured_stages.split(","))))
+        parts = ", ".join(f"{s.removesuffix('_ms')} {getattr(r, s):.0f}{'*' if s.removesuffix('_ms') in measured else ''}"
+                          for s in stages if getattr(r, s) > 0)
         battery = "-" if r.battery_share_per_day != r.battery_share_per_day else f"{r.battery_share_per_day:.2%}"
-        t.add_row(r.configuration, r.network, f"{r.p50_ms:.0f} ms", f"{r.p90_ms:.0f} ms", f"{r.p99_ms:.0f} ms", parts,
-                  f"{r.device_energy_j:.2f}", battery, f"{r.cloud_input_tokens:.0f} / {r.cloud_output_tokens:.0f}",
-                  r.note or ("" if r.real_time else "not real-time"))
+        t.add_row(r.configuration, r.network, r.status, f"{r.p50_ms:.0f} ms", f"{r.p90_ms:.0f} ms",
+                  f"{r.p99_ms:.0f} ms", parts, f"{r.device_energy_j:.2f}", battery,
+                  f"{r.cloud_input_tokens:.0f} / {r.cloud_output_tokens:.0f}", r.note)
     return t

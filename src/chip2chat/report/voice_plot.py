@@ -1,4 +1,8 @@
-"""A picture of the voice comparison: stacked stage medians per configuration and network (PNG)."""
+"""A picture of the voice comparison: stacked stage medians per configuration and network (PNG).
+
+A configuration that cannot run (its models do not fit in memory) gets no bar but a grey
+'does not fit' label at its place, so the comparison keeps every configuration in view.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,33 @@ from pathlib import Path
 
 import pandas as pd
 
+BUDGET_MS = 500  # a voice agent's usual time-to-first-audio target
+
 
 def plot_voice(df: pd.DataFrame, path: str | Path) -> Path:
     from matplotlib.figure import Figure
 
     stages = [c for c in df.columns if c.endswith("_ms") and c not in ("p50_ms", "p90_ms", "p99_ms")]
+    fits = df["fits"].astype(bool) if "fits" in df else pd.Series(True, index=df.index)
     labels = [f"{r.configuration}\n{r.network}" for r in df.itertuples()]
     fig = Figure(figsize=(max(8, 0.55 * len(df)), 5.5), layout="constrained")
     ax = fig.subplots()
+    heights = df[stages].where(fits, 0.0).fillna(0.0)
     bottom = pd.Series(0.0, index=df.index)
     for stage in stages:
-        if df[stage].sum() == 0:
+        if heights[stage].sum() == 0:
             continue
-        ax.bar(labels, df[stage], bottom=bottom, label=stage.removesuffix("_ms").replace("_", " "))
-        bottom += df[stage]
-    ax.scatter(labels, df["p99_ms"], marker="_", s=300, color="black", label="p99 (all stages)", zorder=3)
-    ax.axhline(500, color="red", linestyle="--", linewidth=1, label="500 ms voice budget")
+        ax.bar(labels, heights[stage], bottom=bottom, label=stage.removesuffix("_ms").replace("_", " "))
+        bottom += heights[stage]
+    ok = fits.to_numpy()
+    ax.scatter([lab for lab, f in zip(labels, ok) if f], df.loc[fits, "p99_ms"], marker="_", s=300, color="black",
+               label="p99 (all stages)", zorder=3)
+    top = float(df.loc[fits, "p99_ms"].max()) if ok.any() else BUDGET_MS
+    for lab, f in zip(labels, ok):
+        if not f:
+            ax.text(lab, 0.05 * max(top, BUDGET_MS), "does not fit", rotation=90, ha="center", va="bottom",
+                    fontsize=8, color="dimgray")
+    ax.axhline(BUDGET_MS, color="red", linestyle="--", linewidth=1, label=f"{BUDGET_MS} ms voice budget")
     ax.set_ylabel("time to first audio, median stages (ms)")
     ax.tick_params(axis="x", labelsize=7, rotation=90)
     ax.legend(fontsize=7, ncols=3)
