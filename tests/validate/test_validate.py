@@ -47,7 +47,7 @@ def test_malformed_csv_names_file_row_and_column(tmp_path, row, message):
 def test_missing_column_is_named(tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text(HEADER.replace("osl,", "") + GOOD)
-    with pytest.raises(ValidationDataError, match=r"line 1: missing column\(s\) osl"):
+    with pytest.raises(ValidationDataError, match=r"row 1: missing column 'osl'"):
         read_measurements(path)
 
 

@@ -152,7 +152,7 @@ def test_a_trace_of_only_failed_requests_says_how_many_failed(tmp_path):
 def test_unknown_format_and_missing_file_are_clear(tmp_path):
     with pytest.raises(Chip2ChatError, match="azure, burstgpt, mooncake"):
         read_trace(SAMPLES / "azure_sample.csv", "sharegpt")
-    with pytest.raises(TraceError, match="nope.csv: no such file"):
+    with pytest.raises(Chip2ChatError, match="nope.csv: <file>: no such file"):
         read_trace(tmp_path / "nope.csv", "azure")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from chip2chat.catalog import CATALOG_DIR
@@ -90,14 +89,8 @@ PROFILE_DIR = CATALOG_DIR / "calibration"
 
 
 def load_profile_file(path: str | Path) -> CalibrationProfile:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except FileNotFoundError:
-        from chip2chat.errors import ConfigError
-
-        raise ConfigError(str(p), "<file>", "no such file") from None
-    return validated(CalibrationProfile, raw, str(p))
+    """A profile YAML as `chip2chat calibrate` writes it; an empty file means the documented defaults."""
+    return validated(CalibrationProfile, read_mapping(path, "a calibration profile", allow_empty=True), str(path))
 
 
 @lru_cache(maxsize=None)

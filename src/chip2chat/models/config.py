@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chip2chat.errors import ConfigError
+from chip2chat.userfiles import read_text
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,20 @@ class ModelSpec:
         return sum(count for count, _ in self.layers)
 
 
+CONFIG_JSON = "a Hugging Face config.json"
+
+
 def load_config_file(path: str | Path) -> ModelSpec:
     p = Path(path)
+    text = read_text(p, CONFIG_JSON)
     try:
-        raw = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(str(p), "<file>", "no such file") from None
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(str(p), f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+        raise ConfigError(str(p), f"line {exc.lineno}", f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ConfigError(str(p), "<file>", "not valid JSON: nested too deeply") from None
     if not isinstance(raw, dict):
-        raise ConfigError(str(p), "<root>", "expected a JSON object (a Hugging Face config.json)")
+        raise ConfigError(str(p), "<root>", f"expected a JSON object ({CONFIG_JSON})")
     return parse_config(raw, name=p.stem if p.name != "config.json" else p.parent.name, source=str(p))
 
 

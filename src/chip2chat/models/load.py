@@ -14,9 +14,13 @@ INDEX = "models/index.yaml"
 
 @lru_cache(maxsize=256)
 def load_model(name: str) -> Transformer:
-    """A catalog model (id, name or alias) or a path to a Hugging Face config.json."""
+    """A catalog model (id, name or alias), a path to a Hugging Face config.json, or a model folder
+    that holds one (as a Hugging Face download does)."""
     if looks_like_path(name):
-        return Transformer(load_config_file(Path(name)))
+        path = Path(name)
+        if path.is_dir() and (path / "config.json").is_file():
+            path = path / "config.json"
+        return Transformer(load_config_file(path))
     key, entry = find_entry("model", INDEX, name)
     spec = load_config_file(CATALOG_DIR / "models" / entry["config"])
     return Transformer(spec.__class__(**{**spec.__dict__, "name": key}))

@@ -1,18 +1,20 @@
 """Published measurements to validate against: reading and checking the CSV format.
 
 The format is the shared TensorRT-LLM table's (`catalog/validation/trtllm_perf.csv`). A bad
-file stops with the file, the row (1-based line number) and the column that is wrong.
+file stops with the file, the row (1-based line number) and the column that is wrong: a short
+row, text where a number goes, a number that is not finite and positive (offered_qps alone may
+be "inf": all requests queued at once).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import Chip2ChatError
+from chip2chat.userfiles import csv_rows
 
 COLUMNS = ("table", "trtllm_version", "model", "gpu", "num_gpus", "tp", "pp", "precision", "isl", "osl",
            "offered_qps", "throughput_tok_s", "throughput_metric", "req_per_s", "mean_ttft_ms", "mean_itl_ms",
@@ -54,20 +56,16 @@ def shipped_files() -> list[Path]:
 
 def read_measurements(path: str | Path) -> list[Measurement]:
     p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ValidationDataError(f"{p}: no such file") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationDataError(f"{p}: line 1: missing column(s) {', '.join(missing)}; expected header: "
-                                  f"{','.join(COLUMNS)}")
-    rows = []
-    for i, raw in enumerate(reader, start=2):
-        rows.append(_row(p, i, raw))
+
+    def error(problem: str, line: int | None, column: str | None) -> ValidationDataError:
+        where = "" if line is None else f"row {line}: " + (f"column {column}: " if column else "")
+        return ValidationDataError(f"{p}: {where}{problem}")
+
+    rows = [_row(p, line, raw) for line, raw in
+            csv_rows(p, "a validation CSV (the columns of catalog/validation/trtllm_perf.csv)", COLUMNS,
+                     error=error)]
     if not rows:
-        raise ValidationDataError(f"{p}: no measurement rows")
+        raise ValidationDataError(f"{p}: no measurement rows (only a header)")
     return rows
 
 
@@ -77,15 +75,15 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
 
     def integer(column: str) -> int:
         try:
-            value = int(str(raw[column]).strip())
-        except (TypeError, ValueError):
+            value = int(raw[column].strip())
+        except ValueError:
             fail(column, "expected a positive integer")
         if value < 1:
             fail(column, "expected a positive integer")
         return value
 
     def number(column: str, optional: bool = False) -> float | None:
-        text = (raw.get(column) or "").strip().replace(",", "")
+        text = raw[column].strip().replace(",", "")
         if not text:
             if optional:
                 return None
@@ -94,25 +92,27 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
             value = float(text)
         except ValueError:
             fail(column, "expected a number")
+        if not math.isfinite(value):
+            fail(column, "expected a finite number")
         if not value > 0:
             fail(column, "expected a positive number")
         return value
 
-    table = (raw["table"] or "").strip()
+    table = raw["table"].strip()
     if table not in TABLES:
         fail("table", f"expected one of {', '.join(TABLES)}")
-    precision = (raw["precision"] or "").strip().upper()
+    precision = raw["precision"].strip().upper()
     if precision not in PRECISIONS:
         fail("precision", f"expected one of {', '.join(PRECISIONS)}")
-    qps_text = (raw["offered_qps"] or "").strip().lower()
-    qps = math.inf if qps_text.startswith("inf") else number("offered_qps")
+    # "inf ..." (all requests queued at once) is the one infinite value the format allows
+    qps = math.inf if raw["offered_qps"].strip().lower().startswith("inf") else number("offered_qps")
     tp, pp, num_gpus = integer("tp"), integer("pp"), integer("num_gpus")
     if tp * pp != num_gpus:
         fail("num_gpus", f"expected tp x pp = {tp * pp}")
     for column in ("model", "gpu", "source"):
-        if not (raw[column] or "").strip():
+        if not raw[column].strip():
             fail(column, "must not be empty")
-    return Measurement(file=str(p), line=line, table=table, version=(raw["trtllm_version"] or "").strip(),
+    return Measurement(file=str(p), line=line, table=table, version=raw["trtllm_version"].strip(),
                        model=raw["model"].strip(), gpu=raw["gpu"].strip(), num_gpus=num_gpus, tp=tp, pp=pp,
                        precision=precision, isl=integer("isl"), osl=integer("osl"), offered_qps=qps,
                        throughput_tok_s=number("throughput_tok_s"), req_per_s=number("req_per_s", True),

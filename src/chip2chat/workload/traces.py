@@ -21,7 +21,6 @@ that is a few seconds for the multi-million-row traces, once per run.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from chip2chat.errors import Chip2ChatError
+from chip2chat.userfiles import csv_rows, text_lines
 from chip2chat.workload.errors import TraceError
 from chip2chat.workload.workload import MOONCAKE_BLOCK_TOKENS, Workload
 
@@ -43,15 +43,12 @@ def read_trace(path: str | os.PathLike, fmt: str) -> Workload:
     """The requests of the trace at `path`, in format "azure", "burstgpt" or "mooncake"."""
     if fmt not in _READERS:
         raise Chip2ChatError(f"trace format must be one of {', '.join(_READERS)}, got {fmt!r}")
-    name = str(path)
-    if not Path(path).is_file():
-        raise TraceError(name, "no such file")
-    return _READERS[fmt](Path(path), name)
+    return _READERS[fmt](Path(path), str(path))
 
 
 def _read_azure(path: Path, name: str) -> Workload:
     stamps, inputs, outputs = [], [], []
-    for line, row in _csv_rows(path, name, required=AZURE_HEADER, header=AZURE_HEADER):
+    for line, row in _csv_rows(path, name, "azure", required=AZURE_HEADER, header=AZURE_HEADER):
         stamps.append(_datetime(row["TIMESTAMP"], name, line, "TIMESTAMP"))
         inputs.append(_count(row["ContextTokens"], name, line, "ContextTokens", minimum=1))
         outputs.append(_count(row["GeneratedTokens"], name, line, "GeneratedTokens", minimum=1))
@@ -66,7 +63,7 @@ def _read_burstgpt(path: Path, name: str) -> Workload:
     required = ("Timestamp", "Request tokens", "Response tokens")
     arrival, inputs, outputs = [], [], []
     failed = 0
-    for line, row in _csv_rows(path, name, required=required, header=BURSTGPT_HEADER):
+    for line, row in _csv_rows(path, name, "burstgpt", required=required, header=BURSTGPT_HEADER):
         timestamp = _seconds(row["Timestamp"], name, line, "Timestamp")
         request = _count(row["Request tokens"], name, line, "Request tokens", minimum=1)
         response = _count(row["Response tokens"], name, line, "Response tokens", minimum=0)
@@ -86,23 +83,24 @@ def _read_burstgpt(path: Path, name: str) -> Workload:
 
 def _read_mooncake(path: Path, name: str) -> Workload:
     arrival, inputs, outputs, hashes = [], [], [], []
-    with path.open(encoding="utf-8") as lines:
-        for line, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise TraceError(name, f"not valid JSON ({exc.msg} at column {exc.colno})", line) from None
-            if not isinstance(record, dict):
-                raise TraceError(name, f"expected a JSON object, got {type(record).__name__}", line)
-            missing = [field for field in MOONCAKE_FIELDS if field not in record]
-            if missing:
-                raise TraceError(name, f"missing (each line needs {', '.join(MOONCAKE_FIELDS)})", line, missing[0])
-            arrival.append(_json_number(record["timestamp"], name, line, "timestamp") / 1000.0)
-            inputs.append(_json_count(record["input_length"], name, line, "input_length", minimum=1))
-            outputs.append(_json_count(record["output_length"], name, line, "output_length", minimum=1))
-            hashes.append(_hash_ids(record["hash_ids"], name, line))
+    for line, text in enumerate(text_lines(path, "a trace in the mooncake format (JSON lines)"), start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TraceError(name, f"not valid JSON ({exc.msg} at column {exc.colno})", line) from None
+        except RecursionError:
+            raise TraceError(name, "not valid JSON (nested too deeply)", line) from None
+        if not isinstance(record, dict):
+            raise TraceError(name, f"expected a JSON object, got {type(record).__name__}", line)
+        missing = [field for field in MOONCAKE_FIELDS if field not in record]
+        if missing:
+            raise TraceError(name, f"missing (each line needs {', '.join(MOONCAKE_FIELDS)})", line, missing[0])
+        arrival.append(_json_number(record["timestamp"], name, line, "timestamp") / 1000.0)
+        inputs.append(_json_count(record["input_length"], name, line, "input_length", minimum=1))
+        outputs.append(_json_count(record["output_length"], name, line, "output_length", minimum=1))
+        hashes.append(_hash_ids(record["hash_ids"], name, line))
     if not arrival:
         raise TraceError(name, "no requests in the trace (empty file)")
     return _workload(arrival, inputs, outputs, hashes, f"mooncake trace {name} ({len(arrival)} requests)")
@@ -120,28 +118,13 @@ def _workload(arrival, inputs, outputs, hashes, source: str) -> Workload:
                     hash_block_size=MOONCAKE_BLOCK_TOKENS, source=source)
 
 
-def _csv_rows(path: Path, name: str, required: tuple[str, ...], header: tuple[str, ...]):
-    """(line number, {column: text}) for each non-blank data row, after checking the header."""
-    expected = ",".join(header)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        first = next((row for row in reader if any(cell.strip() for cell in row)), None)
-        if first is None:
-            raise TraceError(name, f"empty file; expected the header {expected}")
-        columns = [column.strip() for column in first]
-        missing = [column for column in required if column not in columns]
-        if missing:
-            label = "column" if len(missing) == 1 else "columns"
-            raise TraceError(name, f"missing {label} {', '.join(map(repr, missing))}; expected the header "
-                             f"{expected} (found {','.join(columns)})", line=reader.line_num)
-        where = {column: columns.index(column) for column in required}
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) < len(columns):
-                raise TraceError(name, f"expected {len(columns)} fields like the header, got {len(row)}",
-                                 line=reader.line_num)
-            yield reader.line_num, {column: row[index] for column, index in where.items()}
+def _csv_rows(path: Path, name: str, fmt: str, required: tuple[str, ...], header: tuple[str, ...]):
+    """(line number, {column: text}) for each non-blank data row, after checking the header and
+    that each row has every field (userfiles.csv_rows, with the trace's own wording)."""
+    def error(problem: str, line: int | None, column: str | None) -> TraceError:
+        return TraceError(name, problem, line, column)
+
+    return csv_rows(path, f"a trace in the {fmt} format (CSV)", required, header, error=error)
 
 
 def _count(text: str, name: str, line: int, field: str, minimum: int) -> int:
