@@ -283,17 +283,19 @@ def sweep(
     workers: int = typer.Option(1, "--workers", help="Processes for the local backend."),
     as_json: bool = typer.Option(False, "--json", help="Print the Pareto front as JSON."),
 ) -> None:
-    """Sweep chip designs (grid or random, as data); resumable; Pareto front and plot."""
-    import chip2chat.explore.chip  # noqa: F401  registers the chip evaluators
+    """Sweep chip designs (grid or random, as data); resumable; Pareto front and plot.
+
+    Exits 1 (with the first error) when every point failed."""
     from chip2chat.explore.progress import sweep_progress
     from chip2chat.explore.space import load_sweep
-    from chip2chat.explore.sweep import run_sweep
+    from chip2chat.explore.sweep import require_a_result, run_sweep
     from chip2chat.report.tables import sweep_table
 
     spec = load_sweep(spec_path)
     with sweep_progress(spec.name, console=err) as progress:
         frame = run_sweep(spec, out_dir, backend=backend, address=address, workers=workers, progress=progress)
-    frame.to_csv(f"{out_dir}/results.csv", index=False)
+        frame.to_csv(f"{out_dir}/results.csv", index=False)
+        require_a_result(frame)  # inside: an error is then the only line on stderr
     front = frame[frame["pareto"]] if "pareto" in frame else frame.iloc[0:0]
     if as_json:
         print(front.to_json(orient="records", indent=2))

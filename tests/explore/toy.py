@@ -1,4 +1,5 @@
-"""A cheap analytic evaluator for the explore tests, importable by worker processes and Ray.
+"""Cheap evaluators for the explore tests, importable by worker processes and Ray (`toy:slow` by
+module path, from a sweep YAML run by the CLI, when this folder is on PYTHONPATH).
 
 Points look like {"x": 1.0, "y": 2, "log": "/tmp/calls.txt", "fail_at": 3}: `log` (optional) gets
 one line per call, the point's key, so tests can count evaluations; `fail_at` makes x == fail_at
@@ -19,3 +20,15 @@ def toy(point: dict) -> dict:
     if point.get("fail_at") is not None and x == point["fail_at"]:
         raise ValueError(f"x = {x} is\nout of range")
     return {"cost": x * x + y, "speed": x + 2 * y, "label": f"x{x}"}
+
+
+def slow(point: dict) -> dict:
+    """Sleeps `sleep_s` (default 0.3 s), then logs its key to `log` like `toy`: a point that was
+    still running when the sweep was stopped leaves no line. For the Ctrl-C and kill tests."""
+    import time
+
+    time.sleep(point.get("sleep_s", 0.3))
+    if point.get("log"):
+        with open(point["log"], "a") as f:
+            f.write(point_key(point) + "\n")
+    return {"cost": point["x"] * point["x"]}

@@ -4,12 +4,20 @@ Both yield `(point, result, error, seconds)`: `result` is the evaluator's flat d
 it raised, and then `error` is a one-line message; the sweep goes on either way. At most a few
 points per worker are in flight at once, so a million-point sweep does not queue a million tasks
 and an interrupted one leaves little work behind.
+
+Pool workers never outlive the sweep: on Ctrl-C (the sweep gets KeyboardInterrupt, the workers
+ignore SIGINT), on an error or when the consumer stops early, the pool's processes are killed at
+once; when the sweep itself is killed (SIGKILL), each worker dies with it (Linux: the kernel's
+parent-death signal; elsewhere, and as a fallback, a thread that watches the parent).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator
@@ -53,25 +61,90 @@ def _flat_result(result) -> dict:
 
 
 def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int = 1) -> Iterator[Outcome]:
-    """In this process (workers=1), or in a process pool; `fn` must be importable by module path."""
+    """In this process (workers=1), or in a process pool; `fn` must be importable by module path.
+
+    On Ctrl-C the points that had finished are still yielded (to be stored) before
+    KeyboardInterrupt goes on; the points in progress are dropped with their workers."""
     if workers <= 1:
         for point in points:
             yield (point, *call_point(fn, point))
         return
-    pool = ProcessPoolExecutor(max_workers=workers)
     todo = iter(points)
     pending: dict = {}
+    # SIGINT stays blocked while the workers are forked, so none of them can get it before its
+    # initializer has set it to be ignored; a Ctrl-C in that moment reaches this process after
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if _main_thread() else None
+    context = multiprocessing.get_context()
+    forked = context.get_start_method() == "fork"  # else a server process is the workers' parent
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                               initargs=(os.getpid() if forked else None,))
+    finished_all = False
     try:
-        while True:
-            while len(pending) < workers * _IN_FLIGHT_PER_WORKER and (point := next(todo, None)) is not None:
-                pending[pool.submit(call_point, fn, point)] = point
-            if not pending:
-                return
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        try:
+            _submit(pool, fn, todo, pending, workers)
+        finally:
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        while pending:
+            try:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                for future in [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]:
+                    yield (pending.pop(future), *future.result())
+                raise
             for future in finished:
                 yield (pending.pop(future), *future.result())
+            _submit(pool, fn, todo, pending, workers)
+        finished_all = True
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        if not finished_all:
+            _kill_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, fn: Callable, todo: Iterator[dict], pending: dict, workers: int) -> None:
+    while len(pending) < workers * _IN_FLIGHT_PER_WORKER and (point := next(todo, None)) is not None:
+        pending[pool.submit(call_point, fn, point)] = point
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's processes: a point in progress may take minutes, and Ctrl-C must not wait
+    for it. (`_processes` is the executor's own table of workers; Python 3.14 has kill_workers().)"""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
+
+
+def _worker_start(sweep_pid: int | None) -> None:
+    """Pool initializer: ignore Ctrl-C (the sweep stops the pool) and die with the parent: the
+    sweep (`sweep_pid`, when it forked the worker) or the server process that started it, which
+    ends with the sweep."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1  # linux/prctl.h: signal sent to this process when its parent dies
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no libc prctl: the watchdog below still ends this worker
+    parent = os.getppid()
+    if sweep_pid is not None and parent != sweep_pid:
+        os._exit(1)  # the sweep died before the signal was armed
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="chip2chat-parent-watch").start()
+
+
+def _watch_parent(parent: int, every_s: float = 0.5) -> None:
+    """End this process once its parent is gone (it is then re-parented, so getppid changes)."""
+    while True:
+        time.sleep(every_s)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _import_ray():

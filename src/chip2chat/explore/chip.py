@@ -7,6 +7,8 @@ A point is a nested dict:
     economics: amortization_years, electricity_usd_per_kwh, pue (defaults below)
 "chip" costs a static batch with `estimate`; "chip_sim" serves a workload with `simulate`;
 `evaluate_chip_many` is the vectorised form of "chip" for large sweeps (the `vector` backend).
+chip2chat.explore.evaluate names these functions (EVALUATORS, CHECKS, VECTOR_EVALUATORS); this
+module registers nothing when imported.
 
 $ per million output tokens: chip2chat.silicon.economics.
 """
@@ -18,14 +20,73 @@ from functools import lru_cache
 
 import numpy as np
 
-from chip2chat.errors import Chip2ChatError
-from chip2chat.explore.evaluate import register
+from chip2chat.errors import Chip2ChatError, ConfigError
 from chip2chat.silicon.economics import economics
 
 SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
                   "weight_dtype": "fp8", "kv_dtype": "fp8"}
+SIM_SERVE_KEYS = ("rate_per_s", "num_requests", "seed")
+"""Serving settings only the "chip_sim" evaluator reads (the workload it simulates)."""
 # design fields the vector path varies as arrays; any other difference splits points into groups
 VECTOR_PATHS = ("sram", "tdp", "clock", "hbm.stacks", "scale_up.bandwidth")
+
+
+def check_chip_point(point: dict, extra_serve: tuple[str, ...] = ()) -> None:
+    """Raise a one-line ConfigError naming the first field of `point` that the "chip" evaluator
+    does not know or cannot use: a misspelt key anywhere, a design that does not validate, a
+    serving model that is not in the catalog."""
+    from chip2chat.models.load import load_model
+    from chip2chat.silicon.design import ChipDesign, design_from_dict
+    from chip2chat.silicon.economics import ECONOMICS
+
+    _known_keys(point, "", ("design", "serve", "economics"))
+    if "design" not in point:
+        raise ConfigError("sweep point", "design", "missing: the chip design (see catalog/designs/)")
+    try:
+        design_from_dict(point["design"], "design")
+    except ConfigError as exc:
+        problem = str(exc)[len(f"{exc.source}: {exc.field}: "):]
+        if problem.startswith("Extra inputs are not permitted"):
+            known = ", ".join(_fields(ChipDesign, exc.field))
+            problem = f"not a field of the chip design (a typo?); fields at that level: {known}"
+        raise ConfigError("sweep point", f"design.{exc.field}", problem) from None
+    serve = point.get("serve", {})
+    _known_keys(serve, "serve", ("model", *SERVE_DEFAULTS, *extra_serve))
+    _known_keys(point.get("economics", {}), "economics", tuple(ECONOMICS))
+    if "model" not in serve:
+        raise ConfigError("sweep point", "serve.model", "missing: which model does the chip serve?")
+    if not isinstance(serve["model"], str):
+        raise ConfigError("sweep point", "serve.model", f"expected a catalog model name or a config.json path, "
+                                                         f"got {serve['model']!r}")
+    try:
+        load_model(serve["model"])
+    except Chip2ChatError as exc:
+        raise ConfigError("sweep point", "serve.model", str(exc)) from None
+
+
+def check_chip_sim_point(point: dict) -> None:
+    """check_chip_point for the "chip_sim" evaluator, which also reads the workload keys."""
+    check_chip_point(point, SIM_SERVE_KEYS)
+
+
+def _known_keys(value, where: str, known: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError("sweep point", where or "<root>", f"expected a mapping, got {value!r}")
+    for key in value:
+        if key not in known:
+            path = f"{where}.{key}" if where else str(key)
+            raise ConfigError("sweep point", path, f"not a field here (a typo?); known: {', '.join(known)}")
+
+
+def _fields(model, path: str) -> list[str]:
+    """The field names (aliases where set) of the pydantic model that holds dotted `path`."""
+    for part in path.split(".")[:-1]:
+        by_name = {f.alias or n: f for n, f in model.model_fields.items()}
+        inner = getattr(by_name.get(part), "annotation", None)
+        if not (isinstance(inner, type) and hasattr(inner, "model_fields")):
+            break
+        model = inner
+    return [f.alias or n for n, f in model.model_fields.items()]
 
 
 def _serve(point: dict) -> dict:
@@ -45,7 +106,6 @@ def _chip(point: dict):
     return silicon, to_accelerator(design, silicon), _serve(point)
 
 
-@register("chip")
 def evaluate_chip(point: dict) -> dict:
     """Silicon + static-batch serving + economics of one design point."""
     from chip2chat.engine.estimate import estimate
@@ -67,7 +127,6 @@ def evaluate_chip(point: dict) -> dict:
             "usd_per_mtok": money["usd_per_mtok"] if ok else float("nan")}
 
 
-@register("chip_sim")
 def evaluate_chip_sim(point: dict) -> dict:
     """Silicon + a simulated workload (rate_per_s, num_requests) + economics of one design point."""
     from chip2chat.serving.simulate import simulate
@@ -141,7 +200,7 @@ def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
     bf16 = np.array([_num(x["peak_flops"]["bf16"], "FLOP/s") for x in d])
     sram = np.array([_num(x["sram"], "B") for x in d])
     tdp = np.array([_num(x["tdp"], "W") for x in d])
-    clock = np.array([_num(x.get("clock", 1.8e9), "Hz") for x in d])
+    clock = np.array([_num(x.get("clock", "1.8 GHz"), "Hz") for x in d])
     stacks = np.array([x["hbm"]["stacks"] for x in d], dtype=float)
     sites = np.array([x["hbm"].get("sites") or x["hbm"]["stacks"] for x in d], dtype=float)
     link = np.array([_num(x["scale_up"]["bandwidth"], "B/s") for x in d])
@@ -192,6 +251,3 @@ def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
     rows = [dict(zip(columns, values)) for values in zip(*(c.tolist() for c in columns.values()))]
     return [(None, f"point.design: {e}") if e else (r, None) for r, e in zip(rows, errors.tolist())]
 
-
-VECTOR_EVALUATORS = {"chip": evaluate_chip_many}
-"""Evaluators with a batch form, used by run_sweep's `vector` backend."""

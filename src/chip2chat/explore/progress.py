@@ -4,7 +4,8 @@
         run_sweep(spec, out, progress=update)
 
 The rate counts only points finished in this run, so a resumed sweep does not claim the
-points it skipped as speed.
+points it skipped as speed. The bar is left on screen (or in the log) only when the work ends
+normally: an error then stays the last and only line the command prints.
 """
 
 from __future__ import annotations
@@ -22,20 +23,28 @@ def sweep_progress(description: str = "sweep", console: Console | None = None) -
     """Yield `update(done, total)`, the `progress` callback that `run_sweep` takes."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TextColumn("eta {task.fields[eta]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task(description, total=None, rate="- pts/s", eta="-")
-        first: list[tuple[int, float]] = []  # (done, time) of the first call
+    bar = Progress(*columns, console=console, transient=True)
+    task = bar.add_task(description, total=None, rate="- pts/s", eta="-")
+    first: list[tuple[int, float]] = []  # (done, time) of the first call
 
-        def update(done: int, total: int) -> None:
-            now = time.perf_counter()
-            if not first:
-                first.append((done, now))
-            rate = rate_per_s(first[0], (done, now))
-            eta = format_seconds((total - done) / rate) if rate else "-"
-            shown = f"{rate:,.1f} pts/s" if rate else "- pts/s"
-            bar.update(task, completed=done, total=total, rate=shown, eta=eta)
+    def update(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not first:  # the bar appears with the first count, after the checks that may fail
+            first.append((done, now))
+            if bar.console.is_terminal:  # a log gets only the last state, printed below
+                bar.start()
+        rate = rate_per_s(first[0], (done, now))
+        eta = format_seconds((total - done) / rate) if rate else "-"
+        shown = f"{rate:,.1f} pts/s" if rate else "- pts/s"
+        bar.update(task, completed=done, total=total, rate=shown, eta=eta)
 
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    if first:
+        bar.console.print(bar)  # not reached when the work raised
 
 
 def rate_per_s(start: tuple[int, float], now: tuple[int, float]) -> float:

@@ -26,7 +26,7 @@ from chip2chat.errors import ConfigError, validated
 class Param(BaseModel):
     """One randomly sampled parameter: a range (`low`, `high`) or a list of `choices`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     low: float | None = None
     """Lower end of the range (inclusive)."""
@@ -47,6 +47,7 @@ class Param(BaseModel):
                 raise ValueError("give either choices or low/high, not both")
             if not self.choices:
                 raise ValueError("choices is empty; list at least one value")
+            _check_plain(self.choices, "choices")
             return self
         if self.low is None or self.high is None:
             raise ValueError("give both low and high (or choices)")
@@ -72,7 +73,7 @@ class Param(BaseModel):
 class RandomSpec(BaseModel):
     """Random samples drawn with numpy's default_rng(seed), crossed with every grid point."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     samples: int = Field(ge=1)
     """Number of random draws."""
@@ -85,7 +86,7 @@ class RandomSpec(BaseModel):
 class SweepSpec(BaseModel):
     """Many independent design points: `base` with each grid x random combination applied."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = "sweep"
     """Label of the sweep (shown in progress bars and plots)."""
@@ -100,12 +101,19 @@ class SweepSpec(BaseModel):
     objectives: dict[str, Literal["min", "max"]] = {}
     """Result columns to trade off, each minimised or maximised, for the Pareto front."""
 
+    @field_validator("base")
+    @classmethod
+    def _finite_base(cls, base: dict) -> dict:
+        _check_plain(base, "base")
+        return base
+
     @field_validator("grid")
     @classmethod
     def _grid_paths(cls, grid: dict[str, list], info: ValidationInfo) -> dict[str, list]:
         for path, values in grid.items():
             if not values:
                 raise ValueError(f"grid path {path!r} has no values; list at least one")
+            _check_plain(values, f"grid {path!r}")
         _check_paths(list(grid), info.data.get("base", {}))
         return grid
 
@@ -160,10 +168,30 @@ def set_path(point: dict, path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _check_plain(value: Any, where: str) -> None:
+    """Raise ValueError naming the first value in `value` that is not plain JSON data: a NaN or an
+    infinity (YAML's .nan, .inf: such a point cannot be costed, and NaN != NaN would break its
+    identity), a key that is not a string, a date or other YAML object (no stable JSON key)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}; sweep values must be finite numbers")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} has the key {key!r}; keys must be strings (quote it)")
+            _check_plain(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif value is not None and not isinstance(value, (str, int, float)):
+        raise ValueError(f"{where} is a {type(value).__name__} ({value!r}); use a number or a string (quote it)")
+
+
 def _check_paths(paths: list[str], base: dict) -> None:
     """Raise ValueError for repeated paths, a path nested in another, or one blocked by base."""
     seen = set()
     for path in paths:
+        if not path or any(not part for part in path.split(".")):
+            raise ValueError(f"path {path!r} has an empty part; write dotted keys like design.hbm.stacks")
         if path in seen:
             raise ValueError(f"path {path!r} is set twice (grid and random?); keep one")
         seen.add(path)

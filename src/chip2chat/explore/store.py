@@ -9,6 +9,7 @@ done: an evaluator is a pure function, so running it again would fail the same w
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Iterable
@@ -38,8 +39,16 @@ class ResultStore:
 
     def __init__(self, out_dir: str | Path):
         self.path = Path(out_dir) / "results.duckdb"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = _duckdb().connect(str(self.path))
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Chip2ChatError(f"{folder}: cannot create the sweep's results folder: {exc.strerror or exc}") from None
+        duckdb = _duckdb()
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise _open_error(folder, str(exc)) from None
         self._con.execute(_SCHEMA)
 
     def done_keys(self) -> set[str]:
@@ -92,6 +101,19 @@ class ResultStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _open_error(folder: Path, message: str) -> Chip2ChatError:
+    """DuckDB's error on opening the store as one line about the folder. Only one process may
+    write a DuckDB file: a second sweep into the same folder finds it locked."""
+    if "lock" in message.lower():
+        pid = re.search(r"PID (\d+)", message)
+        holder = f" (process {pid.group(1)})" if pid else ""
+        return Chip2ChatError(f"{folder}: in use by another sweep{holder}; wait for it to finish, or give another "
+                              "--out folder")
+    reason = re.search(r'Cannot open file "[^"]*": (.+)$', message)
+    why = reason.group(1) if reason else " ".join(message.split())
+    return Chip2ChatError(f"{folder}: cannot write the sweep's results store there ({why}); give a writable --out folder")
 
 
 def _encode(row: Row) -> tuple:

@@ -3,11 +3,13 @@
     frame = run_sweep(load_sweep("sweep.yaml"), "out/hbm", backend="ray")
 
 Kill it at any moment and run the same command again: finished points are read back from
-`<out>/results.duckdb` and never computed twice.
+`<out>/results.duckdb` and never computed twice. Before any work the evaluator's check (if it has
+one) reads the first point, so a misspelt field stops the sweep with one line naming it.
 """
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +17,7 @@ import pandas as pd
 
 from chip2chat.errors import Chip2ChatError, ConfigError
 from chip2chat.explore.backends import run_local, run_ray
-from chip2chat.explore.evaluate import get_evaluator
+from chip2chat.explore.evaluate import get_check, get_evaluator, get_vector_evaluator
 from chip2chat.explore.pareto import pareto_front, plot_pareto
 from chip2chat.explore.space import SweepSpec, point_key
 from chip2chat.explore.store import ResultStore
@@ -35,10 +37,16 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
     """
     if backend not in BACKENDS:
         raise ConfigError("--backend", "backend", f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError("--workers", "workers", f"expected a whole number of processes >= 1, got {workers!r}")
     fn = get_evaluator(spec.evaluator)
+    many = get_vector_evaluator(spec.evaluator) if backend == "vector" else None
     by_key = {}
     for point in spec.points():
         by_key.setdefault(point_key(point), point)  # two samples can land on the same point
+    check = get_check(spec.evaluator)
+    if check is not None and by_key:
+        check(next(iter(by_key.values())))
     out = Path(out_dir)
     store = ResultStore(out)
     try:
@@ -47,17 +55,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
         if progress:
             progress(len(done), len(by_key))
         if backend == "vector":
-            _run_vector(spec.evaluator, todo, store, done, len(by_key), progress)
+            _run_vector(many, todo, store, done, len(by_key), progress)
         else:
             if backend == "ray":
                 outcomes = run_ray(fn, todo, address=address, num_cpus=num_cpus)
             else:
                 outcomes = run_local(fn, todo, workers=workers)
-            for point, result, error, seconds in outcomes:
-                store.add(point_key(point), point, result, error, seconds)
-                done.add(point_key(point))
-                if progress:
-                    progress(len(done), len(by_key))
+            with closing(outcomes):  # on Ctrl-C too: the backend stops its workers at once
+                for point, result, error, seconds in outcomes:
+                    store.add(point_key(point), point, result, error, seconds)
+                    done.add(point_key(point))
+                    if progress:
+                        progress(len(done), len(by_key))
         frame = store.frame()
     finally:
         store.close()
@@ -69,16 +78,23 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
     return frame
 
 
-def _run_vector(evaluator: str, todo: list[dict], store: ResultStore, done: set, total: int, progress) -> None:
+class SweepFailed(Chip2ChatError):
+    """Every point of a sweep ended in an error: nothing to compare (exit code 1, as a plan that
+    does not fit)."""
+
+    exit_code = 1
+
+
+def require_a_result(frame: pd.DataFrame) -> None:
+    """Raise SweepFailed with the count and the first error when no point of `frame` succeeded."""
+    if len(frame) and frame["error"].notna().all():
+        raise SweepFailed(f"all {len(frame):,} points of the sweep failed; the first: {frame['error'].iloc[0]}")
+
+
+def _run_vector(many: Callable, todo: list[dict], store: ResultStore, done: set, total: int, progress) -> None:
     """Evaluate in chunks with the evaluator's numpy form; each chunk is stored in one transaction."""
     import time
 
-    from chip2chat.explore.chip import VECTOR_EVALUATORS
-
-    if evaluator not in VECTOR_EVALUATORS:
-        raise ConfigError("--backend", "backend", f"evaluator {evaluator!r} has no vectorised form; "
-                                                   f"vectorised: {', '.join(VECTOR_EVALUATORS)}; use local or ray")
-    many = VECTOR_EVALUATORS[evaluator]
     for start in range(0, len(todo), VECTOR_CHUNK):
         chunk = todo[start:start + VECTOR_CHUNK]
         began = time.perf_counter()
