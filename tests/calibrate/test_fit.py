@@ -106,3 +106,32 @@ def test_shipped_hopper_tile_model_is_the_fit_of_the_gemm_shape_measurements():
         assert (shipped.tile_m, shipped.tile_n, shipped.split_k, shipped.gemm_fixed_s, shipped.gemm_ridge_exponent) == \
             (fitted.tile_m, fitted.tile_n, fitted.split_k, fitted.gemm_fixed_s, fitted.gemm_ridge_exponent)
     assert median_error(read_gemm_shapes(dtype="fp8"), h100, profile_for("h100-sxm"), "fp8") < 0.10
+
+
+def test_fit_refuses_a_kernel_faster_than_the_peak_and_names_it():
+    # 2x the bf16 peak is wrong data (units), not a profile with gemm_efficiency 2.0
+    peak = H200.peak_flops["bf16"]
+    rows = [RawMeasurement("gemm", "bf16", "8192^3", 2 * 8192**3, 0, 1, 2 * 8192**3 / (2 * peak))]
+    with pytest.raises(Chip2ChatError, match=r"measured gemm bf16 8192\^3: gemm 8192\^3 achieves 1,978.8 TFLOP/s, "
+                                             r"more than the NVIDIA H200 SXM's bf16 peak \(989.4 TFLOP/s; "
+                                             r"efficiency 2.00\); wrong units"):
+        fit_profile(rows, H200, "test", "by hand")
+
+
+def test_copies_small_enough_for_the_cache_may_beat_hbm_but_set_nothing():
+    # a copy moving less than twice the on-chip cache (H200: 50 MB of L2, so 100 MB) may run from
+    # the cache, faster than HBM: neither an error nor a memory_efficiency
+    bw = H200.memory.bandwidth_bytes_per_s
+    rows = [RawMeasurement("memcpy", "bf16", "40MB", 0, 80e6, 1, 80e6 / (1.5 * bw)),
+            RawMeasurement("memcpy", "bf16", "1GiB", 0, 2 * 2**30, 1, 2 * 2**30 / (0.9 * bw))]
+    assert fit_profile(rows, H200, "test", "by hand").memory_efficiency == pytest.approx(0.9, abs=1e-4)
+
+
+def test_raw_rows_written_read_back_equal_and_know_their_row(tmp_path):
+    from chip2chat.calibrate.raw import write_raw
+
+    rows = read_raw(DATA / "h200_shared_microbench_raw.csv")
+    write_raw(rows, tmp_path / "again.csv")
+    again = read_raw(tmp_path / "again.csv")
+    assert again == rows
+    assert again[2].where == f"{tmp_path / 'again.csv'}: row 4"
