@@ -181,7 +181,8 @@ class _progress:
 @app.command()
 def validate(
     data: Optional[list[str]] = typer.Option(None, "--data", help="Your own CSV in the shipped format (repeatable)."),
-    as_json: bool = typer.Option(False, "--json", help="Print rows and summary as one JSON object."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print rows and summary as one JSON object (only the summary with --summary-only)."),
     rows: bool = typer.Option(True, "--rows/--summary-only", help="Print every row, or only the summaries."),
     workers: int = typer.Option(2, "--workers", help="Processes to run rows in."),
 ) -> None:
@@ -192,7 +193,9 @@ def validate(
     df = run_validate(data, workers=workers)
     summary = summarize(df)
     if as_json:
-        print(json.dumps({"rows": json.loads(df.to_json(orient="records")), "summary": summary}, indent=2))
+        payload = {"rows": json.loads(df.to_json(orient="records")), "summary": summary} if rows else \
+            {"summary": summary}
+        print(json.dumps(payload, indent=2))
         return
     for table in validation_tables(df, summary, rows=rows):
         out.print(table)

@@ -103,3 +103,44 @@ def test_rows_run_with_attention_dp_only_where_the_source_says_so():
     for m in (old, dense):
         s = _settings(m, match_model(m.model), match_hardware(m.gpu))
         assert not s["attention_dp"] and s["ep"] == 1
+
+
+def _run_cli(capsys, *args):
+    from chip2chat.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    return info.value.code, capsys.readouterr().out
+
+
+def test_summary_only_json_prints_only_the_summary(tmp_path, capsys):
+    # --summary-only used to be ignored by --json, which printed every row anyway
+    import json
+
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + GOOD.replace("LLaMA v3.1 8B", "GPT-7") * 3)  # skipped rows: no simulation to wait for
+    code, out = _run_cli(capsys, "validate", "--data", path, "--summary-only", "--json")
+    assert code == 0 and list(json.loads(out)) == ["summary"]
+    assert json.loads(out)["summary"]["skipped"] == 3
+    code, out = _run_cli(capsys, "validate", "--data", path, "--json")
+    assert code == 0 and list(json.loads(out)) == ["rows", "summary"] and len(json.loads(out)["rows"]) == 3
+
+
+def test_summary_only_tables_count_skipped_rows_by_reason(tmp_path):
+    # a summary of 500 skipped rows is one line per reason, not 500 lines
+    from chip2chat.report.tables import validation_tables
+
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + GOOD.replace("LLaMA v3.1 8B", "GPT-7") * 4 + GOOD.replace("H100 80GB HBM3", "TPU v9"))
+    df = validate([str(path)], workers=1)
+    skipped = validation_tables(df, summarize(df), rows=False)[-1]
+    assert skipped.row_count == 2 and [c.header for c in skipped.columns] == ["reason", "rows", "first file:line"]
+    assert validation_tables(df, summarize(df), rows=True)[-1].row_count == 5
+
+
+def test_a_process_pool_gives_the_same_rows_as_one_process(tmp_path):
+    # more than 20 rows with workers > 1 run in a pool (whose workers ignore Ctrl-C; see test_interrupt.py)
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER + "".join(GOOD.replace("LLaMA v3.1 8B", f"GPT-{i}") for i in range(24)))
+    pooled, single = validate([str(path)], workers=2), validate([str(path)], workers=1)
+    assert len(pooled) == 24 and pooled.equals(single)

@@ -149,7 +149,8 @@ def simulation_table(summary: dict) -> Table:
 
 
 def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
-    """Per-row predicted vs measured, then the error summaries; skipped rows with their reason."""
+    """Per-row predicted vs measured (unless `rows` is False), then the error summaries; skipped rows
+    with their reason (with `rows` False, one line per reason with its count)."""
     tables = []
     if rows:
         t = Table(title="Validation: predicted vs measured (error = predicted / measured - 1)")
@@ -176,11 +177,20 @@ def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
                       f"{o['mean_signed_error_pct']:+.1f}%")
         tables.append(t)
     if summary["skipped"]:
+        skipped = df[df["status"] == "skipped"]
         t = Table(title=f"Skipped rows: {summary['skipped']}")
-        t.add_column("file:line")
-        t.add_column("reason")
-        for r in df[df["status"] == "skipped"].itertuples():
-            t.add_row(f"{r.file}:{r.line}", r.reason)
+        if rows:
+            t.add_column("file:line")
+            t.add_column("reason")
+            for r in skipped.itertuples():
+                t.add_row(f"{r.file}:{r.line}", r.reason)
+        else:  # a summary: one line per reason, with its first row
+            t.add_column("reason")
+            t.add_column("rows", justify="right")
+            t.add_column("first file:line")
+            for reason, group in skipped.groupby("reason", sort=False):
+                first = group.iloc[0]
+                t.add_row(reason, str(len(group)), f"{first['file']}:{first['line']}")
         tables.append(t)
     return tables
 
