@@ -58,8 +58,8 @@ def _spec(samples: int, seed: int) -> SweepSpec:
                      base={"design": base, "serve": {"model": "llama-3.1-70b", **SERVE}},
                      grid={"design.hbm.stacks": [2, 4, 6, 8]},
                      random={"samples": samples, "seed": seed,
-                             "params": {"design.sram": {"low": 32e6, "high": 512e6},
-                                        "design.tdp": {"low": 700, "high": 1600}}},
+                             "params": {"design.sram": {"low": 32, "high": 512, "unit": "MB"},
+                                        "design.tdp": {"low": 700, "high": 1600, "unit": "W"}}},
                      objectives={"usd_per_mtok": "min", "joules_per_token": "min"})
 
 

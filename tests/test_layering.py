@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "chip2chat"
-ORDER = {"units": 0, "errors": 0, "userfiles": 1, "catalog": 1, "hardware": 2, "models": 3, "costs": 4,
+ORDER = {"units": 0, "errors": 0, "args": 0, "userfiles": 1, "catalog": 1, "hardware": 2, "models": 3, "costs": 4,
          "engine": 5, "workload": 6, "serving": 7, "voice": 8, "silicon": 9, "datacenter": 10, "explore": 11,
          "validate": 12, "calibrate": 12, "report": 13, "cli": 14}
 

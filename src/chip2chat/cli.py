@@ -15,6 +15,22 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan and co-design the stack behind a voice AI service.")
 catalog_app = typer.Typer(no_args_is_help=True, help="List and show the shipped catalogs.")
 app.add_typer(catalog_app, name="catalog")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from chip2chat import __version__
+
+        print(f"chip2chat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    pass
+
+
 # options shared by the commands that build a replica (model, chip, dtypes, parallel plan)
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Catalog model name or path to a config.json.")]
 HardwareOpt = Annotated[str, typer.Option("--hardware", help="Catalog accelerator name or path to a YAML spec.")]
@@ -152,6 +168,8 @@ def simulate(
         print(result.to_json())
     else:
         out.print(simulation_table(result.summary))
+    if result.summary["overload"]:
+        _warn(result.summary["overload"])
 
 
 class _progress:
@@ -272,9 +290,11 @@ def chip(
                             weight_dtype=weight_dtype, rate_per_s=request_rate, num_requests=num_requests)
     if as_json:
         print(json.dumps({"silicon": report.to_dict(), "serving": serving}, indent=2, default=float))
-        return
-    for table in chip_tables(report, serving):
-        out.print(table)
+    else:
+        for table in chip_tables(report, serving):
+            out.print(table)
+    if all("error" in row for row in serving):
+        raise DoesNotFitError(f"{model} fits none of the chips at tp={tensor_parallel_size}: {serving[0]['error']}")
 
 
 @app.command()
@@ -333,9 +353,11 @@ def plan(
     report = write_report(result, folder / "report.html")
     if as_json:
         print(result.table.to_json(orient="records", indent=2))
-        return
-    out.print(plan_table(result))
-    out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
+    else:
+        out.print(plan_table(result))
+        out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
+    if not result.table["cheapest"].any():
+        raise DoesNotFitError(f"no option meets the SLO and fits the site in any year; the notes in {report} say why")
 
 
 @app.command()
@@ -365,7 +387,9 @@ def voice(
 
 
 @catalog_app.command("list")
-def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, memory or models")) -> None:
+def catalog_list(kind: Optional[str] = typer.Argument(
+        None, help="accelerators, memory, models, sites, servers, devices, networks, speech-models, designs, "
+                   "process-nodes or scenarios (default: all)")) -> None:
     """List catalog entries."""
     from chip2chat.report.tables import catalog_tables
 
@@ -374,11 +398,12 @@ def catalog_list(kind: Optional[str] = typer.Argument(None, help="accelerators, 
 
 
 @catalog_app.command("show")
-def catalog_show(name: str = typer.Argument(..., help="An accelerator, memory or model name")) -> None:
+def catalog_show(name: str = typer.Argument(..., help="An entry's id, name or alias (e.g. h200, wifi, N3)"),
+                 kind: Optional[str] = typer.Option(None, "--kind", help="Look only in this catalog.")) -> None:
     """Show one catalog entry with its sources."""
     from chip2chat.report.tables import catalog_entry_table
 
-    out.print(catalog_entry_table(name))
+    out.print(catalog_entry_table(name, kind))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -412,6 +437,12 @@ def _error(message: str) -> None:
     """`error: <message>` on one line of stderr; the message is printed as written (no rich markup,
     so '[calibrate]' keeps its brackets)."""
     err.print("error:", style="bold red", end=" ")
+    err.print(" ".join(message.split()), markup=False, highlight=False, soft_wrap=True)
+
+
+def _warn(message: str) -> None:
+    """`warning: <message>` on one line of stderr (the command still succeeds)."""
+    err.print("warning:", style="bold yellow", end=" ")
     err.print(" ".join(message.split()), markup=False, highlight=False, soft_wrap=True)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class Chip2ChatError(ValueError):
@@ -42,11 +42,27 @@ class ConfigError(Chip2ChatError):
         self.field = field
 
 
-def validated(cls, raw: dict, source: str):
-    """`cls(**raw)` for a pydantic model, its first validation error as a one-line ConfigError
-    naming `source` and the field."""
+def within(where: str, exc: Chip2ChatError) -> Chip2ChatError:
+    """The same error (and exit code) with its message prefixed by where it happened."""
+    new = DoesNotFitError(f"{where}: {exc}") if isinstance(exc, DoesNotFitError) else Chip2ChatError(f"{where}: {exc}")
+    new.exit_code = exc.exit_code
+    return new
+
+
+class StrictModel(BaseModel):
+    """Base of the user-facing config models: an unknown field, inf or nan is an error. Read user
+    data with `validated` (one-line ConfigError naming the source and the field path)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+
+def validated(cls, raw: dict, source: str, context: dict | None = None):
+    """`cls` validated from a mapping (a pydantic model), its first validation error as a one-line
+    ConfigError naming `source` and the field."""
+    if not isinstance(raw, dict):
+        raise ConfigError(source, "<root>", f"expected a mapping of fields, got {type(raw).__name__}")
     try:
-        return cls(**raw)
+        return cls.model_validate(raw, context=context)
     except ValidationError as exc:
         raise pydantic_message(source, exc) from None
 
@@ -57,7 +73,8 @@ def pydantic_message(source: str, exc) -> ConfigError:
     path = _field_path(err.get("loc", ()))
     value = err.get("input")
     shown = "" if err.get("type") == "missing" else f" (got {value!r})"
-    return ConfigError(source, path or "<root>", f"{err.get('msg', 'invalid value')}{shown}")
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return ConfigError(source, path or "<root>", f"{message}{shown}")
 
 
 def _field_path(loc) -> str:

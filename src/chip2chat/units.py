@@ -1,6 +1,8 @@
 """Human units in catalog files, converted once to SI base units.
 
-Leaf module: imports nothing from chip2chat.
+Leaf module: imports nothing from chip2chat. The one home of unit parsing: `parse_quantity` for a
+value, `quantity` for a pydantic field (a number without its unit is an error there, and so is a
+value outside the field's plausible range).
 
 Decimal prefixes are used for bandwidth, capacity and rates, as vendors quote them
 (1 TB/s = 1e12 B/s, 1 GB = 1e9 B); binary prefixes are honoured only where written
@@ -9,6 +11,7 @@ Decimal prefixes are used for bandwidth, capacity and rates, as vendors quote th
 
 from __future__ import annotations
 
+import math
 import re
 
 _DECIMAL = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
@@ -61,15 +64,19 @@ class UnitError(ValueError):
     """A quantity string that cannot be read, with what was expected."""
 
 
-def parse_quantity(text: str | float | int, expect: str) -> float:
+def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False) -> float:
     """Parse '4.8 TB/s', '141 GB', '700 W', '989 TFLOP/s', '9.6 Gb/s', '3.9 pJ', '814 mm2'.
 
     `expect` is the SI base unit wanted ('B/s', 'B', 'FLOP/s', 'W', 'J', 's', 'Hz', 'm2').
-    A bare number is taken as already being in that base unit. Returns a float in base units.
+    A number without a unit is an error (`bandwidth: 3.35` is not 3.35 B/s) unless `bare_ok`:
+    then it is taken as already in the base unit (values computed in code). Returns a float in
+    base units.
     """
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity in {expect}, got {text!r}")
     if isinstance(text, (int, float)):
+        if not bare_ok:
+            raise UnitError(f"{text!r} has no unit; write it with one, e.g. {_example(expect)}")
         return float(text)
     match = _PATTERN.match(str(text))
     if not match:
@@ -89,6 +96,34 @@ def parse_quantity(text: str | float | int, expect: str) -> float:
     else:
         raise UnitError(f"unknown prefix {prefix!r} in {text!r}")
     return float(number) * scale * factor
+
+
+SI_CONTEXT = {"si_units": True}
+"""Pydantic validation context for values computed in code: bare numbers are SI base units."""
+
+
+def quantity(expect: str, low: float | None = None, high: float | None = None):
+    """A pydantic BeforeValidator for a dimensioned field in `expect` base units.
+
+    A string is parsed with its unit; a bare number is an error naming an example, except under
+    the SI_CONTEXT validation context (`Model.model_validate(data, context=SI_CONTEXT)`). The
+    result must be finite and, where given, within [low, high]: a plausibility range that catches
+    a wrong prefix (3.35 GB/s of HBM bandwidth) or a missing one."""
+    from pydantic import BeforeValidator
+
+    def parse(value, info):
+        if value is None:
+            return None
+        si = bool(info.context and info.context.get("si_units"))
+        x = parse_quantity(value, expect, bare_ok=si)
+        if not math.isfinite(x):
+            raise UnitError(f"{value!r} is not a finite quantity")
+        if low is not None and high is not None and not low <= x <= high:
+            raise UnitError(f"{format_si(x, expect)} is outside the plausible range {format_si(low, expect)} to "
+                            f"{format_si(high, expect)}; check the unit and its prefix")
+        return x
+
+    return BeforeValidator(parse)
 
 
 def _example(expect: str) -> str:

@@ -95,17 +95,17 @@ def test_shipped_hopper_tile_model_is_the_fit_of_the_gemm_shape_measurements():
     # calibration from published GEMM sweeps (not from validation rows): the shipped H100/H200
     # profiles carry exactly what the fit picks, and it reproduces the measurements within 10%
     from chip2chat.calibrate.gemm_shapes import fit_tiles, median_error, read_gemm_shapes
-    from chip2chat.hardware.calibration import profile_for
+    from chip2chat.hardware.calibration import load_profile
 
     h100 = load_hardware("h100")[1]
     rows = read_gemm_shapes()
-    fitted, err = fit_tiles(rows, h100, profile_for("h100-sxm"))
+    fitted, err = fit_tiles(rows, h100, load_profile("h100-sxm"))
     assert err < 0.10
     for chip in ("h100-sxm", "h200-sxm", "gh200"):
-        shipped = profile_for(chip)
+        shipped = load_profile(chip)
         assert (shipped.tile_m, shipped.tile_n, shipped.split_k, shipped.gemm_fixed_s, shipped.gemm_ridge_exponent) == \
             (fitted.tile_m, fitted.tile_n, fitted.split_k, fitted.gemm_fixed_s, fitted.gemm_ridge_exponent)
-    assert median_error(read_gemm_shapes(dtype="fp8"), h100, profile_for("h100-sxm"), "fp8") < 0.10
+    assert median_error(read_gemm_shapes(dtype="fp8"), h100, load_profile("h100-sxm"), "fp8") < 0.10
 
 
 def test_fit_refuses_a_kernel_faster_than_the_peak_and_names_it():

@@ -58,9 +58,9 @@ def test_energy_of_a_peak_gemm_equals_tdp_minus_static():
 
 def test_unmeasured_dtype_scales_the_chips_own_bf16_efficiency():
     # MI300X reaches 0.51 of bf16 peak (MAMF); its unmeasured fp8 must not jump to the 0.70 default
-    from chip2chat.hardware.calibration import profile_for
+    from chip2chat.hardware.calibration import load_profile
 
-    p = profile_for("mi300x")
+    p = load_profile("mi300x")
     assert p.gemm_peak_efficiency("fp8") == pytest.approx(p.gemm_peak_efficiency("bf16") * 0.70 / 0.75)
 
 

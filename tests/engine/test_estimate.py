@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chip2chat import estimate
@@ -38,6 +38,16 @@ def test_max_batch_is_the_fit_boundary():
     assert estimate("llama-3.1-70b", "h100", tp=4, batch=r.max_batch, input_len=2048, output_len=2048).fits
     assert not estimate("llama-3.1-70b", "h100", tp=4, batch=r.max_batch + 1, input_len=2048,
                         output_len=2048).fits
+
+
+@settings(max_examples=25)
+@given(batch=st.one_of(st.integers(1, 600), st.integers(600, 10**7)))
+def test_max_batch_does_not_depend_on_the_batch_asked_for(batch):
+    # it used to count the logits of the asked batch as fixed memory: 0 for a huge batch
+    first = estimate("llama-3.1-8b", "h200", batch=1, input_len=1024, output_len=256)
+    r = estimate("llama-3.1-8b", "h200", batch=batch, input_len=1024, output_len=256)
+    assert r.max_batch == first.max_batch > 0
+    assert r.fits == (batch <= r.max_batch)
 
 
 def test_weights_that_do_not_fit_report_zero_batch():

@@ -68,7 +68,7 @@ def test_cli_check_known_and_a_design(tmp_path):
             "--compare", "h200", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["silicon"]["unit_cost_usd"] > 0 and [r["chip"] for r in d["serving"]] == ["custom-hbm4", "h200-sxm"]
+    assert d["silicon"]["unit_cost_usd"] > 0 and [r["chip"] for r in d["serving"]] == ["custom-hbm4", "NVIDIA H200 SXM"]
 
 
 def test_cli_bad_design_is_one_line(tmp_path):

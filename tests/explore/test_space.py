@@ -85,3 +85,16 @@ def test_point_key_ignores_dict_order_but_not_values():
     assert point_key(a) == point_key(b)
     assert len(point_key(a)) == 16
     assert point_key(a) != point_key({**a, "x": 2})
+
+
+def test_a_dimensioned_random_parameter_is_written_with_its_unit():
+    # a design field needs its unit ("sram: 128" is an error), so samples carry the Param's unit
+    import numpy as np
+
+    from chip2chat.explore.space import Param
+    from chip2chat.units import parse_quantity
+
+    rng = np.random.default_rng(0)
+    value = Param(low=32, high=512, unit="MB").sample(rng)
+    assert isinstance(value, str) and value.endswith(" MB")
+    assert 32e6 <= parse_quantity(value, "B") <= 512e6

@@ -24,14 +24,14 @@ class FakePlan:
 def _row(option: str, year: int, scale: float, meets: bool, cheapest: bool, note: str) -> dict:
     chips = int(round(1000 * scale))
     chip_capex, facility_capex, electricity = 3.1e7 * scale, 1.2e7 * scale, 0.8e7 * scale
-    return dict(option=option, year=year, daily_users=1.0e6 * scale, peak_request_rate=420.5 * scale,
+    return dict(option=option, year=year, chip=option.split("-")[0], calibration="default", daily_users=1.0e6 * scale, peak_request_rate=420.5 * scale,
                 replicas=chips // 8, chips=chips, servers=chips // 8, racks=max(1, chips // 64),
                 it_mw=1.234 * scale, facility_mw=1.234 * scale * 1.3, annual_mwh=9876.0 * scale,
                 tco2=3456.0 * scale, chip_capex_usd=chip_capex, facility_capex_usd=facility_capex,
                 electricity_usd=electricity, total_cost_usd=chip_capex + facility_capex + electricity,
                 usd_per_mtok=0.123 * scale, j_per_token=0.456 / scale,
                 p99_ttft_ms=310.0 if meets else float("nan"), p99_tpot_ms=38.5 if meets else 61.0,
-                meets_slo=meets, cheapest=cheapest, note=note)
+                meets_slo=meets, deployable=True, cheapest=cheapest, note=note)
 
 
 def make_plan(with_voice: bool = True) -> FakePlan:

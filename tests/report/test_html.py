@@ -10,7 +10,7 @@ import pytest
 
 from fake_plan import FAILING_NOTE, make_plan
 
-from chip2chat.report.html import SECTIONS, TABLE_COLUMNS, write_report
+from chip2chat.report.html import SECTIONS, TABLE_COLUMNS, TEXT_COLUMNS, write_report
 
 
 class _Page(HTMLParser):
@@ -108,9 +108,9 @@ def test_table_numbers_match_the_dataframe(plan, report_path):
                               & (plan.table["year"] == int(row["attrs"]["data-year"]))].iloc[0]
         for column, (attrs, shown) in zip(columns, row["cells"], strict=True):
             value = expected[column]
-            if column in ("option", "note"):
+            if column in TEXT_COLUMNS:
                 assert shown == value
-            elif column in ("meets_slo", "cheapest"):
+            elif column in ("meets_slo", "deployable", "cheapest"):
                 assert attrs["data-value"] == str(bool(value))
             elif isinstance(value, float) and math.isnan(value):
                 assert (attrs["data-value"], shown) == ("", "—")

@@ -185,7 +185,7 @@ def test_chrome_trace_export(tmp_path):
 
 
 def test_bad_options_are_one_line_errors():
-    with pytest.raises(Chip2ChatError, match="router 'random' is not one of"):
+    with pytest.raises(Chip2ChatError, match="router must be one of .*, got 'random'"):
         simulate(**BASE, router="random", num_requests=10)
     with pytest.raises(Chip2ChatError, match="max_num_batched_tokens"):
         simulate(**BASE, max_num_seqs=512, max_num_batched_tokens=256, num_requests=10)

@@ -77,8 +77,10 @@ def test_over_the_reticle_without_enough_dies_names_the_area():
     (dict(hbm={"generation": "HBM9", "stack_height": 8, "stacks": 4}), r"hbm.generation: .*unknown HBM generation 'HBM9'; allowed: HBM2, HBM2E, HBM3, HBM3E, HBM4"),
     (dict(hbm={"generation": "HBM3E", "stack_height": 12, "stacks": 14}), r"hbm.stacks: 14 stacks need .* allowed: 1-\d+"),
     (dict(hbm={"generation": "HBM3E", "stack_height": 12, "stacks": 0}), r"hbm.stacks: Input should be greater than or equal to 1"),
-    (dict(tdp="-5 W"), r"tdp: Input should be greater than 0"),
-    (dict(sram="0 MB"), r"sram: Input should be greater than 0"),
+    (dict(tdp="-5 W"), r"tdp: -5 W is outside the plausible range 1 W to 100 kW"),
+    (dict(sram="0 MB"), r"sram: 0 B is outside the plausible range 10 kB to 1 TB"),
+    (dict(sram=128), r"sram: 128 has no unit; write it with one, e.g. '141 GB'"),
+    (dict(tdp=700), r"tdp: 700 has no unit; write it with one, e.g. '700 W'"),
     (dict(process_node="N1"), r"process_node: .*unknown process node 'N1'; allowed: N7, N5, N4, N3, N2"),
     (dict(hbm={"generation": "HBM4", "stack_height": 9, "stacks": 4}), r"hbm.stack_height: HBM4 has no 9-high stack .* allowed: 12, 16"),
 ])

@@ -8,7 +8,7 @@ energy per bit; static power is drawn all the time.
 
 from __future__ import annotations
 
-from chip2chat.hardware.calibration import CalibrationProfile
+from chip2chat.hardware.calibration import CalibrationProfile, load_profile
 from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
 
@@ -45,13 +45,17 @@ def achievable(peak_flops: dict, bandwidth, link_bandwidth, scale_out_bandwidth,
 
 
 class Device:
-    """Achievable rates of one chip under a calibration profile (SI units)."""
+    """Achievable rates of one chip under a calibration profile (SI units): the chip's own profile
+    (its `calibration` field) unless one is given."""
 
-    __slots__ = ("hw", "profile", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw", "attention_bw",
+    __slots__ = ("hw", "profile", "calibration", "gemm_rate", "compute_dtype", "attention_rate", "memory_bw", "attention_bw",
                  "cores", "tile_m", "tile_n", "split_k", "gemm_fixed_s", "gemm_ridge_exponent", "launch_s", "step_overhead_s", "link_bw", "link_latency_s",
                  "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
-    def __init__(self, hw: Accelerator, profile: CalibrationProfile):
+    def __init__(self, hw: Accelerator, profile: CalibrationProfile | None = None):
+        self.calibration = hw.calibration if profile is None else profile.name
+        """Which profile sets the efficiencies (shown beside every result)."""
+        profile = profile or load_profile(hw.calibration)
         self.hw, self.profile = hw, profile
         link = hw.scale_up
         a = achievable(hw.peak_flops, hw.memory.bandwidth_bytes_per_s, link.bandwidth_bytes_per_s,

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from chip2chat.errors import validated
+from chip2chat.errors import StrictModel, validated
+from chip2chat.hardware.spec import Accelerator, Watts
 from chip2chat.userfiles import read_mapping
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """inf and nan are no numbers a plan can use (`pue: .inf` gave infinite MW): StrictModel refuses them."""
 
 
 class DemandYear(_Strict):
@@ -47,6 +48,17 @@ class Demand(_Strict):
     """Answer tokens per LLM call; from `voice` if omitted."""
     load_curve: LoadCurve = LoadCurve()
 
+    @field_validator("years")
+    @classmethod
+    def _one_row_per_year(cls, years: list[DemandYear]) -> list[DemandYear]:
+        seen: dict[int, int] = {}
+        for i, y in enumerate(years):
+            if y.year in seen:
+                raise ValueError(f"year {y.year} is given twice (years[{seen[y.year]}] and years[{i}]); "
+                                 f"give each year once")
+            seen[y.year] = i
+        return sorted(years, key=lambda y: y.year)
+
 
 class Slo(_Strict):
     p99_ttft_ms: float = Field(gt=0)
@@ -62,14 +74,18 @@ class Service(_Strict):
 
 class FleetOption(_Strict):
     name: str
-    hardware: str | None = None
-    """A catalog accelerator (or accelerator YAML)."""
+    hardware: str | Accelerator | None = None
+    """A catalog accelerator, the path of an accelerator YAML, or the chip itself (a mapping in the
+    accelerator catalog's format, or an Accelerator from Python)."""
     design: str | None = None
     """A chip design YAML (a path, or a name in catalog/designs/), priced by the silicon model."""
     tp: int = Field(default=1, ge=1)
     pp: int = Field(default=1, ge=1)
     unit_price_usd: float | None = Field(default=None, gt=0)
     """What one accelerator costs to buy; a design's default is its modelled unit cost."""
+    tdp_w: Watts | None = Field(default=None, alias="tdp")
+    """Board power to plan with, in place of the chip's (required for a chip whose TDP is
+    unpublished: its power, racks and energy are unknown otherwise), e.g. `tdp: 1000 W`."""
     max_num_seqs: int = Field(default=256, ge=1)
     max_num_batched_tokens: int = Field(default=8192, ge=1)
 

@@ -10,17 +10,17 @@ dynamic energy / (TDP - static power).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from chip2chat import args
 from chip2chat.costs.device import Device
 from chip2chat.costs.operators import StepCost
-from chip2chat.engine.memory import kv_bytes_per_sequence, memory_budget
+from chip2chat.engine.memory import kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.engine.replica import Replica, StepShape
 from chip2chat.errors import Chip2ChatError
-from chip2chat.hardware.calibration import CalibrationProfile, profile_for
+from chip2chat.hardware.calibration import CalibrationProfile
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.dtypes import KV_DTYPES, WEIGHT_DTYPES
@@ -34,6 +34,9 @@ class Estimate:
 
     model: str
     hardware: str
+    """The chip's display name (the same whether it was given by name, object or file)."""
+    calibration: str
+    """The calibration profile that set the chip's efficiencies (see Accelerator.calibration)."""
     tp: int
     pp: int
     ep: int
@@ -85,10 +88,8 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan)."""
     for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
                         ("max_num_batched_tokens", max_num_batched_tokens)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise Chip2ChatError(f"{name} must be a positive integer, got {value!r}")
-    if not 0 < gpu_memory_utilization <= 1:
-        raise Chip2ChatError(f"gpu_memory_utilization must be in (0, 1], got {gpu_memory_utilization!r}")
+        args.positive_int(name, value)
+    args.number("gpu_memory_utilization", gpu_memory_utilization, low=0, high=1, low_open=True)
     if weight_dtype not in WEIGHT_DTYPES:
         raise Chip2ChatError(f"weight dtype {weight_dtype!r} is not one of {', '.join(WEIGHT_DTYPES)}")
     if kv_dtype not in KV_DTYPES:
@@ -104,7 +105,8 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     kv_seq = kv_bytes_per_sequence(replica, input_len + output_len)
     kv_batch = batch * kv_seq
     needed = budget.fixed_bytes + kv_batch
-    max_batch = max(0, math.floor(budget.kv_capacity_bytes / kv_seq)) if kv_seq > 0 else 0
+    max_batch = int(largest_batch(replica, budget.usable_bytes, gpu_memory_utilization, max_num_batched_tokens,
+                                  input_len + output_len))
 
     prefill_s, prefill_j, prefill_bound = _prefill(replica, batch, input_len, max_num_batched_tokens)
     mean_context = input_len + output_len // 2
@@ -114,9 +116,8 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     has_power = dev.tdp_w is not None
     power_dev = decode_j / tpot if has_power else None
     energy_tok = (prefill_j + (output_len - 1) * decode_j) * n_dev / (batch * output_len) if has_power else None
-    hw_name = hardware if isinstance(hardware, str) else hardware.name
     return Estimate(
-        model=m.name, hardware=hw_name, tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
+        model=m.name, hardware=dev.hw.name, calibration=dev.calibration, tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
         input_len=input_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         fits=needed <= budget.usable_bytes, max_batch=max_batch,
         ttft_s=prefill_s, tpot_s=tpot, e2e_s=e2e,
@@ -174,19 +175,23 @@ def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple
 def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
                 weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None,
                 attention_dp: bool = False) -> Replica:
-    """A Replica, cached for catalog names so repeated estimates cost microseconds."""
+    """A Replica of the model on the chip, costed with the chip's own calibration profile (its
+    `calibration` field) unless `profile` overrides it; cached for catalog names so repeated
+    estimates cost microseconds."""
+    args.instance("model", model, (str, Transformer), "a catalog model name, a config.json path or a Transformer")
+    args.instance("hardware", hardware, (str, Accelerator),
+                  "a catalog accelerator name, an accelerator YAML path or an Accelerator")
+    if profile is not None:
+        args.instance("profile", profile, (CalibrationProfile,), "a CalibrationProfile or None")
     if isinstance(model, str) and isinstance(hardware, str) and profile is None:
         return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp)
     m = load_model(model) if isinstance(model, str) else model
-    if isinstance(hardware, str):
-        hw_id, hw = load_hardware(hardware)
-        prof = profile or profile_for(hw_id)
-    else:
-        hw, prof = hardware, profile or profile_for("")
-    return Replica(m, Device(hw, prof), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype)
+    hw = load_hardware(hardware)[1] if isinstance(hardware, str) else hardware
+    return Replica(m, Device(hw, profile), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype)
 
 
 @lru_cache(maxsize=1024)
 def _cached_replica(model: str, hardware: str, tp: int, pp: int, ep: int, weight_dtype: str,
                     kv_dtype: str, attention_dp: bool) -> Replica:
-    return get_replica(load_model(model), hardware, tp, pp, ep, weight_dtype, kv_dtype, None, attention_dp)
+    return get_replica(load_model(model), load_hardware(hardware)[1], tp, pp, ep, weight_dtype, kv_dtype, None,
+                       attention_dp)

@@ -75,10 +75,27 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     widest_mlp = max(max(k.mlp.intermediate * max(k.mlp.top_k, 1), k.mlp.shared_intermediate)
                      for _, k in model.layers) / plan.tp
     per_token = (4 * model.hidden + 3 * widest_mlp) * ACT
-    logits = max_num_seqs * model.vocab / plan.tp * 4.0
+    logits = max_num_seqs * logits_bytes_per_sequence(replica)
     activation = max_num_batched_tokens * per_token + logits
     return MemoryBudget(capacity_bytes=capacity, usable_bytes=capacity * gpu_memory_utilization,
                         weights_bytes=weights, activation_bytes=activation)
+
+
+def logits_bytes_per_sequence(replica: Replica) -> float:
+    """fp32 logits of one sequence over this chip's share of the vocabulary (part of the activations)."""
+    return replica.model.vocab / replica.plan.tp * 4.0
+
+
+def largest_batch(replica: Replica, usable_bytes, gpu_memory_utilization: float, max_num_batched_tokens: int,
+                  context: int):
+    """The most sequences of `context` tokens that fit one chip: weights, runtime and the step's
+    activations are fixed; each sequence adds its KV cache and its logits. It does not depend on
+    the batch asked for. `usable_bytes` may be an array (chips of a vectorised sweep)."""
+    import numpy as np
+
+    budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, 0)
+    per_sequence = kv_bytes_per_sequence(replica, context) + logits_bytes_per_sequence(replica)
+    return np.maximum(0, np.floor((usable_bytes - budget.fixed_bytes) / per_sequence)).astype(int)
 
 
 def routed_expert_bytes(replica: Replica) -> float:

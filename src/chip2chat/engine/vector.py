@@ -13,9 +13,9 @@ import numpy as np
 from chip2chat.costs.device import achievable
 from chip2chat.costs.vector import step_on, throttled
 from chip2chat.engine.estimate import get_replica, prefill_steps
-from chip2chat.engine.memory import kv_bytes_per_sequence, memory_budget
+from chip2chat.engine.memory import kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import StepShape
-from chip2chat.hardware.calibration import CalibrationProfile, profile_for
+from chip2chat.hardware.calibration import CalibrationProfile, load_profile
 from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
 
@@ -60,7 +60,7 @@ def estimate_many(model: str, reference: Accelerator, *, tp: int = 1, pp: int = 
                   gpu_memory_utilization: float = 0.9, max_num_batched_tokens: int = 8192,
                   profile: CalibrationProfile | None = None, **arrays) -> dict[str, np.ndarray]:
     """`estimate`'s main outputs for n chips that differ from `reference` by the given arrays."""
-    profile = profile or profile_for("")
+    profile = profile or load_profile(reference.calibration)
     n = max((np.size(v) if not isinstance(v, dict) else max(np.size(x) for x in v.values())) for v in arrays.values()) \
         if arrays else 1
     hw = hardware_arrays(reference, profile, n, **arrays)
@@ -85,7 +85,8 @@ def estimate_many(model: str, reference: Accelerator, *, tp: int = 1, pp: int = 
     energy_tok = np.where(has_power, (prefill_j + (output_len - 1) * decode_j) * devices / (batch * output_len), np.nan)
     return {
         "fits": fixed + batch * kv_seq <= usable,
-        "max_batch": np.maximum(0, np.floor((usable - fixed) / kv_seq)).astype(int),
+        "max_batch": largest_batch(replica, usable, gpu_memory_utilization, max_num_batched_tokens,
+                                   input_len + output_len),
         "ttft_s": ttft, "tpot_s": tpot, "e2e_s": e2e,
         "output_tokens_per_s": batch * output_len / e2e,
         "output_tokens_per_s_per_device": batch * output_len / e2e / devices,

@@ -38,6 +38,9 @@ class Param(BaseModel):
     """Values to pick from uniformly; use instead of low/high."""
     integer: bool = False
     """Round range samples to whole numbers (stacks, chips, batch sizes)."""
+    unit: str | None = None
+    """Unit of low/high for a dimensioned field (e.g. MB, W, TB/s): each sample is written with it
+    ('337.7 MB'), since a dimensioned number needs its unit. None: a plain number."""
 
     @model_validator(mode="after")
     def _range_or_choices(self) -> Param:
@@ -62,12 +65,13 @@ class Param(BaseModel):
         if self.choices is not None:
             return self.choices[int(rng.integers(len(self.choices)))]
         if self.integer and not self.log:
-            return int(rng.integers(math.ceil(self.low), math.floor(self.high) + 1))
-        if self.log:
+            value = int(rng.integers(math.ceil(self.low), math.floor(self.high) + 1))
+        elif self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         else:
             value = float(rng.uniform(self.low, self.high))
-        return int(round(value)) if self.integer else value
+        value = int(round(value)) if self.integer else value
+        return value if self.unit is None else f"{value!r} {self.unit}"
 
 
 class RandomSpec(BaseModel):

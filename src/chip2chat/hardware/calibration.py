@@ -1,8 +1,9 @@
 """Calibration profile: how close a chip gets to its peaks, by operator shape.
 
-The cost model multiplies peak FLOP/s and bandwidth by these efficiencies. A chip with a
-profile in catalog/calibration/<id>.yaml uses it; any other chip uses DEFAULT, whose values are
-documented below. Profiles are fitted from microbenchmarks (calibration data), never from the
+The cost model multiplies peak FLOP/s and bandwidth by these efficiencies. A chip names its
+profile in its own `calibration` field (a profile of catalog/calibration/, 'default' for DEFAULT,
+whose values are documented below, or a profile YAML), so the chip carries its calibration to
+every caller. Profiles are fitted from microbenchmarks (calibration data), never from the
 end-to-end validation rows.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.errors import validated
+from chip2chat.errors import StrictModel, validated
 from chip2chat.userfiles import read_mapping
 
 
@@ -22,10 +23,8 @@ _DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
 KV_READ_RATIO = 1.4 / 2.8  # paged KV-cache reads over coalesced loads, H100 (see kv_memory_efficiency)
 
 
-class CalibrationProfile(BaseModel):
+class CalibrationProfile(StrictModel):
     """Efficiencies of one chip. Every field has a documented default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = "default"
     gemm_efficiency: dict[str, float] = Field(default_factory=lambda: dict(_DEFAULT_GEMM))
@@ -100,8 +99,26 @@ def engine_calibration() -> dict:
     return read_mapping(PROFILE_DIR / "engines.yaml", "serving-engine calibration")
 
 
+def profile_names() -> list[str]:
+    """Names of the shipped profiles (catalog/calibration/<name>.yaml), 'default' first."""
+    return ["default", *sorted(p.stem for p in PROFILE_DIR.glob("*.yaml") if p.stem != "engines")]
+
+
+def check_profile_name(name: str) -> str:
+    """`name` if it names a profile (shipped, 'default', or an existing profile YAML), else a
+    ValueError listing what is allowed (for the `calibration` field of a chip)."""
+    names = profile_names()
+    if name in names or (name.endswith((".yaml", ".yml")) and Path(name).is_file()):
+        return name
+    raise ValueError(f"{name!r} is not a calibration profile; allowed: {', '.join(names)}, "
+                     f"or the path of a profile YAML written by `chip2chat calibrate`")
+
+
 @lru_cache(maxsize=None)
-def profile_for(hardware_id: str) -> CalibrationProfile:
-    """The shipped profile of a catalog chip, or DEFAULT."""
-    path = PROFILE_DIR / f"{hardware_id}.yaml"
-    return load_profile_file(path) if path.exists() else DEFAULT
+def load_profile(name: str) -> CalibrationProfile:
+    """The profile a chip's `calibration` field names: 'default' (DEFAULT), a shipped profile, or a
+    path to a profile YAML."""
+    if name == "default":
+        return DEFAULT
+    shipped = PROFILE_DIR / f"{name}.yaml"
+    return load_profile_file(shipped if name in profile_names() else name)

@@ -27,8 +27,18 @@ def hardware_ids() -> list[str]:
     return list(read_yaml(CATALOG_FILE))
 
 
+def catalog_id(hw: Accelerator) -> str | None:
+    """The catalog id of the chip with this display name (a catalog chip however it was given:
+    by name, as an object, or copied into a file), or None for any other chip."""
+    return next((key for key, entry in read_yaml(CATALOG_FILE).items() if entry.get("name") == hw.name), None)
+
+
 def _from_file(path: Path) -> Accelerator:
-    return _validate(str(path), read_mapping(path, "one accelerator"))
+    raw = read_mapping(path, "one accelerator")
+    profile = raw.get("calibration")
+    if isinstance(profile, str) and profile.endswith((".yaml", ".yml")) and not Path(profile).is_absolute():
+        raw["calibration"] = str(path.parent / profile)  # a profile file beside the chip's file
+    return _validate(str(path), raw)
 
 
 def _validate(source: str, raw: dict) -> Accelerator:

@@ -8,36 +8,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from chip2chat.units import UnitError, parse_quantity
+from chip2chat.errors import StrictModel
 
-
-def _quantity(expect: str):
-    def parse(value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            return parse_quantity(value, expect)
-        except UnitError as exc:
-            raise ValueError(str(exc)) from None
-
-    return BeforeValidator(parse)
+from chip2chat.units import quantity
 
 
-Bandwidth = Annotated[float, _quantity("B/s"), Field(gt=0)]
-Bytes = Annotated[float, _quantity("B"), Field(gt=0)]
-FlopRate = Annotated[float, _quantity("FLOP/s"), Field(gt=0)]
-Watts = Annotated[float, _quantity("W"), Field(gt=0)]
-Seconds = Annotated[float, _quantity("s"), Field(ge=0)]
-Area = Annotated[float, _quantity("m2"), Field(gt=0)]
+# Dimensioned fields: a unit is required, and each value must lie in a range no real accelerator
+# leaves (so `bandwidth: 3.35` or `sram: 128` is an error, not 3.35 B/s or 128 bytes).
+Bandwidth = Annotated[float, quantity("B/s", 1e8, 1e15), Field(gt=0)]
+"""Memory or link bandwidth: 0.1 GB/s to 1 PB/s."""
+Bytes = Annotated[float, quantity("B", 1e6, 1e14), Field(gt=0)]
+"""Memory capacity: 1 MB to 100 TB."""
+SramBytes = Annotated[float, quantity("B", 1e4, 1e12), Field(gt=0)]
+"""On-chip SRAM: 10 kB to 1 TB (a wafer-scale engine has 44 GB)."""
+FlopRate = Annotated[float, quantity("FLOP/s", 1e10, 1e19), Field(gt=0)]
+"""Peak compute: 10 GFLOP/s to 10 EFLOP/s."""
+Watts = Annotated[float, quantity("W", 1.0, 1e5), Field(gt=0)]
+"""Board or package power: 1 W to 100 kW."""
+Seconds = Annotated[float, quantity("s", 0.0, 1e-2), Field(ge=0)]
+"""A link's per-collective latency: 0 to 10 ms."""
+Area = Annotated[float, quantity("m2", 1e-6, 0.1), Field(gt=0)]
+"""Die area: 1 mm2 to 0.1 m2 (a wafer)."""
+EnergyPerOp = Annotated[float, quantity("J", 1e-16, 1e-9), Field(gt=0)]
+"""Energy per FLOP or per bit: 0.1 fJ to 1 nJ."""
+
 
 COMPUTE_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
 MEMORY_KINDS = ("HBM", "HBM2", "HBM2E", "HBM3", "HBM3E", "HBM4", "HBM4E", "GDDR6", "GDDR7", "LPDDR5", "LPDDR5X")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    pass
 
 
 class Memory(_Strict):
@@ -51,10 +54,8 @@ class Memory(_Strict):
     """Peak bandwidth as the vendor quotes it."""
     stacks: int | None = Field(default=None, ge=1)
     """HBM stacks on the package (None for GDDR/LPDDR)."""
-    energy_per_bit_j: Annotated[float | None, _quantity("J")] = Field(default=None, alias="energy_per_bit")
+    energy_per_bit_j: EnergyPerOp | None = Field(default=None, alias="energy_per_bit")
     """Access energy per bit; None: taken from the memory catalog for the generation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("generation")
     @classmethod
@@ -79,8 +80,6 @@ class Interconnect(_Strict):
     scale_out_bandwidth_bytes_per_s: Bandwidth = Field(default=50e9, alias="scale_out_bandwidth")
     """Per-chip bandwidth beyond the domain, each direction (default one 400 Gb/s NIC per chip)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     @property
     def bandwidth_per_direction(self) -> float:
         return self.bandwidth_bytes_per_s / 2
@@ -102,24 +101,27 @@ class Accelerator(_Strict):
     peak_flops: dict[str, FlopRate]
     """Dense peak FLOP/s per compute dtype (no 2:4 sparsity)."""
     memory: Memory
-    sram_bytes: Bytes | None = Field(default=None, alias="sram")
+    sram_bytes: SramBytes | None = Field(default=None, alias="sram")
     """Largest on-chip SRAM cache (L2, Infinity Cache)."""
     scale_up: Interconnect
     tdp_w: Watts | None = Field(default=None, alias="tdp")
     """Board power limit; None where unpublished (power results are then not given)."""
-    energy_per_flop_j: dict[str, Annotated[float, _quantity("J"), Field(gt=0)]] | None = Field(
+    energy_per_flop_j: dict[str, EnergyPerOp] | None = Field(
         default=None, alias="energy_per_flop")
     """Dynamic energy per dense FLOP by dtype (a silicon model's node figure); None: derived from
     the TDP (the best GEMM draws the TDP)."""
-    static_power_w: Annotated[float | None, _quantity("W")] = Field(default=None, alias="static_power")
+    static_power_w: Annotated[float, quantity("W", 0.0, 1e5), Field(ge=0)] | None = Field(
+        default=None, alias="static_power")
     """Power drawn whatever the load; None: the calibration profile's share of the TDP."""
     num_cores: int | None = Field(default=None, ge=1)
     """Streaming multiprocessors / compute units, for wave quantization; None: profile default."""
+    calibration: str = "default"
+    """The calibration profile that sets this chip's achievable efficiencies: the name of a profile
+    in catalog/calibration/ (e.g. h200-sxm), 'default' (documented defaults, for a chip nobody has
+    measured), or the path of a profile YAML written by `chip2chat calibrate`."""
     sources: list[str] = Field(min_length=1)
     """Where each figure comes from."""
     notes: str = ""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("peak_flops")
     @classmethod
@@ -130,6 +132,13 @@ class Accelerator(_Strict):
         if "bf16" not in v and "fp16" not in v:
             raise ValueError("needs at least a bf16 (or fp16) figure")
         return v
+
+    @field_validator("calibration")
+    @classmethod
+    def _known_profile(cls, v: str) -> str:
+        from chip2chat.hardware.calibration import check_profile_name
+
+        return check_profile_name(v)
 
     def flops_for(self, dtype: str) -> tuple[float, str]:
         """Peak FLOP/s for a compute dtype, falling back to the nearest wider one the chip has.

@@ -32,7 +32,10 @@ def _money_m(v: float) -> str:
 TABLE_COLUMNS = (
     ("option", "option", str),
     ("year", "year", lambda v: f"{int(v)}"),
+    ("chip", "chip", str),
+    ("calibration", "calibration", str),
     ("meets_slo", "meets SLO", lambda v: "yes" if bool(v) else "no"),
+    ("deployable", "fits the site", lambda v: "yes" if bool(v) else "no"),
     ("cheapest", "cheapest", lambda v: "★" if bool(v) else ""),
     ("p99_ttft_ms", "p99 TTFT ms", lambda v: f"{v:,.1f}"),
     ("p99_tpot_ms", "p99 TPOT ms", lambda v: f"{v:,.1f}"),
@@ -54,6 +57,8 @@ TABLE_COLUMNS = (
     ("j_per_token", "J/token", lambda v: f"{v:,.3f}"),
     ("note", "note", str),
 )
+
+TEXT_COLUMNS = ("option", "chip", "calibration", "note")
 
 FIGURE_TEXT = {
     "fleet": ("Fleet size", "Accelerator chips needed each year, per option. Faint bars miss the SLO."),
@@ -91,7 +96,7 @@ def _is_missing(v) -> bool:
 
 
 def _cell(column: str, value, fmt) -> str:
-    text_column = column in ("option", "note")
+    text_column = column in TEXT_COLUMNS
     css = " ".join(c for c in (column, "text" if text_column else "") if c)
     if _is_missing(value):
         return f'<td class="{css}" data-value="">—</td>'
@@ -104,7 +109,7 @@ def table_html(table: pd.DataFrame) -> str:
     options = figures.options_in_order(table)
     order = {o: i for i, o in enumerate(options)}
     rows = table.assign(_order=table["option"].map(order)).sort_values(["_order", "year"], kind="stable")
-    head = "".join(f'<th class="{c}{" text" if c in ("option", "note") else ""}">{escape(h)}</th>'
+    head = "".join(f'<th class="{c}{" text" if c in TEXT_COLUMNS else ""}">{escape(h)}</th>'
                    for c, h, _ in TABLE_COLUMNS)
     body = []
     for _, row in rows.iterrows():
@@ -136,11 +141,13 @@ def cheapest_by_year(table: pd.DataFrame) -> dict[int, str | None]:
 
 
 def never_meeting(table: pd.DataFrame) -> dict[str, str]:
-    """Options that meet the SLO in no year, with their notes."""
+    """Options that are eligible in no year (they miss the SLO, do not fit the chip's memory, or
+    cannot be deployed at the site), with their notes."""
     out = {}
     for option in figures.options_in_order(table):
         rows = table[table["option"] == option]
-        if not rows["meets_slo"].astype(bool).any():
+        eligible = rows["meets_slo"].astype(bool) & rows.get("deployable", True)
+        if not eligible.any():
             notes = [str(n) for n in rows["note"] if not _is_missing(n) and str(n)]
             out[option] = notes[0] if notes else ""
     return out
@@ -149,7 +156,7 @@ def never_meeting(table: pd.DataFrame) -> dict[str, str]:
 def header_html(plan) -> str:
     cheapest = cheapest_by_year(plan.table)
     failing = never_meeting(plan.table)
-    failing_html = ("" if not failing else '<dt>options that never meet the SLO</dt><dd><ul id="never-meet">' + "".join(
+    failing_html = ("" if not failing else '<dt>options that never meet the SLO or do not fit the site</dt><dd><ul id="never-meet">' + "".join(
         f"<li><strong>{escape(o)}</strong>" + (f": {escape(n)}" if n else "") + "</li>" for o, n in failing.items())
         + "</ul></dd>")
     per_year = "".join(f"<li>{year}: " + (f"<strong>{escape(o)}</strong>" if o else

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from chip2chat.catalog import read_yaml
 from chip2chat.errors import NotFoundError
 from chip2chat.units import format_si
 
 
 def estimate_table(r) -> Table:
     t = Table(title=f"{r.model} on {r.num_devices}x {r.hardware}  (tp={r.tp} pp={r.pp} ep={r.ep}, "
-                    f"weights {r.weight_dtype}, KV {r.kv_dtype})", show_header=True)
+                    f"weights {r.weight_dtype}, KV {r.kv_dtype}; calibration {r.calibration})", show_header=True)
     t.add_column("metric")
     t.add_column("value", justify="right")
     gb = 1e9
@@ -83,32 +82,83 @@ def _model_rows(entries: dict) -> Table:
     return t
 
 
-_KINDS = {"accelerators": ("accelerators.yaml", _accelerator_rows), "memory": ("memory.yaml", _memory_rows),
-          "models": ("models/index.yaml", _model_rows)}
+_SPECIAL_ROWS = {"accelerators": _accelerator_rows, "memory": _memory_rows, "models": _model_rows}
+# the other catalogs list these fields of each entry (dotted for nested ones)
+_LIST_FIELDS = {
+    "sites": ("name", "country", "pue", "rack_power", "electricity_price", "grid_carbon"),
+    "servers": ("name", "chips_per_server", "max_power"),
+    "devices": ("name", "npu_ops", "memory_capacity", "memory_bandwidth", "sustained_power", "battery"),
+    "networks": ("rtt_median", "rtt_p90", "uplink", "downlink"),
+    "speech-models": ("kind", "params", "dtype", "chunk", "compute_per_audio_second"),
+    "designs": ("name", "process_node", "compute_dies", "peak_flops.bf16", "sram", "hbm", "tdp"),
+    "process-nodes": ("year", "wafer_price", "defect_density", "sram_density", "logic_density",
+                      "energy_per_flop_bf16"),
+    "scenarios": ("name", "service.model", "site.catalog", "options"),
+}
 
 
 def catalog_tables(kind: str | None) -> list[Table]:
-    if kind is not None and kind not in _KINDS:
-        raise NotFoundError("catalog", kind, list(_KINDS))
-    chosen = [kind] if kind else list(_KINDS)
-    return [_KINDS[k][1](read_yaml(_KINDS[k][0])) for k in chosen]
+    """One table per catalog (all of them when `kind` is None); an unknown kind is one line
+    listing the kinds."""
+    from chip2chat.catalog import CATALOGS, catalog_kind
+
+    kinds = list(CATALOGS) if kind is None else [catalog_kind(kind)]
+    tables = []
+    for k in kinds:
+        entries = CATALOGS[k].entries()
+        tables.append(_SPECIAL_ROWS[k](entries) if k in _SPECIAL_ROWS else _field_rows(k, entries))
+    return tables
 
 
-def catalog_entry_table(name: str) -> Table:
-    from chip2chat.catalog import find_entry
+def _field_rows(kind: str, entries: dict) -> Table:
+    from chip2chat.catalog import CATALOGS
 
-    for kind, (file, _) in _KINDS.items():
-        try:
-            key, entry = find_entry(kind, file, name)
-        except NotFoundError:
-            continue
-        t = Table(title=f"{kind}: {key}", show_header=False)
-        t.add_column("field")
-        t.add_column("value", overflow="fold")
-        _flatten(t, "", entry)
-        return t
-    known = [k for f, _ in _KINDS.values() for k in read_yaml(f)]
-    raise NotFoundError("catalog entry", name, known)
+    fields = _LIST_FIELDS[kind]
+    t = Table(title=f"{kind.capitalize().replace('-', ' ')} (catalog/{CATALOGS[kind].source})")
+    for col in ("id", *fields):
+        t.add_column(col, overflow="fold")
+    for key, entry in entries.items():
+        t.add_row(key, *(_cell(_dig(entry, f)) for f in fields))
+    return t
+
+
+def _dig(entry, path: str):
+    for part in path.split("."):
+        entry = entry.get(part) if isinstance(entry, dict) else None
+    return entry
+
+
+def _cell(value) -> str:
+    """A compact cell: a mapping as 'k v, k v', a list of options by name, at most 60 characters."""
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        text = ", ".join(f"{k} {v}" for k, v in value.items() if k not in ("sources", "notes"))
+    elif isinstance(value, list):
+        text = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    else:
+        text = str(value).strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def catalog_entry_table(name: str, kind: str | None = None) -> Table:
+    """Every field of the entry called `name` (id, display name or alias) with its sources: the
+    first catalog that has it, or the catalog `kind`. The title names the other catalogs that
+    have an entry of that name too (a design may share its name with an accelerator)."""
+    from chip2chat.catalog import CATALOGS, catalog_kind, find_everywhere
+
+    kinds = None if kind is None else [catalog_kind(kind)]
+    found = find_everywhere(name, kinds)
+    if not found:
+        known = [key for k in kinds or CATALOGS for key in CATALOGS[k].entries()]
+        raise NotFoundError("catalog entry", name, known)
+    (first_kind, key, entry), others = found[0], found[1:]
+    also = f" (also in {', '.join(k for k, _, _ in others)}: add --kind)" if others else ""
+    t = Table(title=f"{CATALOGS[first_kind].title}: {key}{also}", show_header=False)
+    t.add_column("field")
+    t.add_column("value", overflow="fold")
+    _flatten(t, "", entry)
+    return t
 
 
 def _flatten(t: Table, prefix: str, value) -> None:
@@ -124,7 +174,8 @@ def _flatten(t: Table, prefix: str, value) -> None:
 def simulation_table(summary: dict) -> Table:
     """The summary in the order of vLLM's benchmark_serving report."""
     t = Table(title=f"Serving simulation: {summary['model']} on {summary['hardware']} "
-                    f"(tp={summary['tp']}, {summary['num_replicas']} replica(s)) - {summary['workload']}")
+                    f"(tp={summary['tp']}, {summary['num_replicas']} replica(s), calibration {summary['calibration']}) - "
+                    f"{summary['workload']}")
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_row("Successful requests", f"{summary['completed']:,}")
@@ -132,6 +183,10 @@ def simulation_table(summary: dict) -> Table:
     t.add_row("Duration (s)", f"{summary['duration_s']:,.2f}")
     t.add_row("Total input / output tokens", f"{summary['total_input_tokens']:,} / {summary['total_output_tokens']:,}")
     t.add_row("Request throughput (req/s)", f"{summary['request_throughput']:,.2f}")
+    if summary["offered_rate_per_s"] == summary["offered_rate_per_s"]:  # not NaN
+        t.add_row("Offered / served rate (req/s)", f"{summary['offered_rate_per_s']:,.2f} / "
+                                                   f"{summary['served_rate_per_s']:,.2f}"
+                                                   + ("  OVERLOADED" if summary["overload"] else ""))
     t.add_row("Output token throughput (tok/s)", f"{summary['output_throughput']:,.1f}")
     t.add_row("Total token throughput (tok/s)", f"{summary['total_token_throughput']:,.1f}")
     if summary["slo_ttft_ms"] is not None or summary["slo_tpot_ms"] is not None:
@@ -260,6 +315,17 @@ def sweep_table(spec, frame, out_dir: str) -> Table:
     return t
 
 
+def _plan_cell(r) -> str:
+    """One option in one year: chips, MW and $/Mtok, or why it cannot be had."""
+    if r["chips"] != r["chips"]:  # NaN: the model does not fit the chip
+        return "does not fit the chip"
+    if not r.get("deployable", True):
+        why = "no TDP" if "no published TDP" in str(r["note"]) else "servers exceed the rack power"
+        return f"{int(r['chips']):,} chips, {why}"
+    mark = "" if r["meets_slo"] else " (misses SLO)"
+    return f"{int(r['chips']):,} chips, {r['facility_mw']:.2f} MW, ${r['usd_per_mtok']:.3f}/Mtok{mark}"
+
+
 def plan_table(result) -> Table:
     """Per year: the cheapest option meeting the SLO, and every option's chips, MW and $/Mtok."""
     t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo_ttft_ms:g} ms / TPOT {result.slo_tpot_ms:g} ms")
@@ -272,8 +338,7 @@ def plan_table(result) -> Table:
         cells = []
         for option in df["option"].unique():
             r = group[group["option"] == option].iloc[0]
-            mark = "" if r["meets_slo"] else " (misses SLO)"
-            cells.append(f"{r['chips']:,} chips, {r['facility_mw']:.2f} MW, ${r['usd_per_mtok']:.3f}/Mtok{mark}")
+            cells.append(_plan_cell(r))
         best = group[group["cheapest"]]
         cells.append(best["option"].iloc[0] if len(best) else "none")
         t.add_row(str(year), *cells)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from chip2chat.errors import StrictModel
 
 
-class SchedulerConfig(BaseModel):
+class SchedulerConfig(StrictModel):
     """How one replica batches requests (vLLM `--max-num-seqs`, `--max-num-batched-tokens`, ...)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_num_seqs: int = Field(default=256, ge=1)
     """Most sequences in one step (vLLM default 256)."""

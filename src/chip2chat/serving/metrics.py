@@ -14,6 +14,9 @@ from chip2chat.serving.request import FINISHED
 from chip2chat.serving.stats import LatencyHistogram
 
 PERCENTILES = (50, 90, 99)
+OVERLOAD_RATIO = 1.05
+"""Offered over served rate above which a run is called overloaded (Poisson noise of a 1,000-request
+run is ~3% on either rate)."""
 
 
 def _stats(name: str, values_s: np.ndarray) -> dict:
@@ -84,5 +87,38 @@ def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | No
         "energy_per_output_token_j": energy / out_tokens if out_tokens else float("nan"),
         "slo_ttft_ms": slo_ttft_ms,
         "slo_tpot_ms": slo_tpot_ms,
+        **offered_vs_served(requests),
     }
     return summary
+
+
+def offered_vs_served(requests) -> dict:
+    """Is the offered load above what the replicas can serve?
+
+    An engine that keeps up schedules each request soon after it arrives; one that cannot runs at
+    its own maximum rate while its waiting queue grows for as long as requests arrive (so its
+    latencies measure the run's length, not the system). The served rate is the offered rate less
+    the growth of the mean waiting queue from the third to the last quarter of the arrival window
+    (the first half is the fill). It is called overloaded when the offered rate is OVERLOAD_RATIO
+    above that and the growth exceeds three Poisson standard deviations of the queue (a burst of
+    arrivals is not an overload). A run whose requests all arrive at once is overloaded by design
+    and not judged."""
+    arrivals = np.sort(np.fromiter((r.arrival_s for r in requests), float))
+    scheduled = np.sort(np.fromiter((r.scheduled_s for r in requests if r.scheduled_s >= 0), float))
+    out = {"offered_rate_per_s": float("nan"), "served_rate_per_s": float("nan"), "overload": ""}
+    if arrivals.size < 100 or arrivals[-1] <= arrivals[0]:
+        return out  # too few arrivals, or all at once
+    start, end = arrivals[0], arrivals[-1]
+    grid = np.linspace(start + (end - start) / 2, end, 201)
+    waiting = np.searchsorted(arrivals, grid, side="right") - np.searchsorted(scheduled, grid, side="right")
+    third, last = waiting[:100].mean(), waiting[101:].mean()
+    growth = last - third  # over a quarter of the window
+    offered = (arrivals.size - 1) / (end - start)
+    served = offered - growth / ((end - start) / 4)
+    out.update(offered_rate_per_s=float(offered), served_rate_per_s=float(served))
+    if offered > OVERLOAD_RATIO * served and growth > 3 * np.sqrt(max(third, 1.0)):
+        out["overload"] = (f"the offered load ({offered:.3g} req/s) is {offered / served:.0%} of what the replicas "
+                           f"served ({served:.3g} req/s): the waiting queue grew from {third:.0f} to {last:.0f} "
+                           f"requests over the last half of the arrivals and keeps growing for as long as requests "
+                           f"arrive, so latencies measure the run's length; lower the request rate or add replicas")
+    return out

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chip2chat import args
 from chip2chat.engine.estimate import get_replica
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
-from chip2chat.errors import Chip2ChatError, validated
+from chip2chat.errors import Chip2ChatError, DoesNotFitError, validated
 from chip2chat.serving.cluster import ROUTERS, run_cluster
 from chip2chat.serving.config import SchedulerConfig
 from chip2chat.serving.metrics import summarize
@@ -82,10 +83,17 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
         enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
         block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy,
         kv_reservation=kv_reservation, host_overhead_per_seq_s=host_overhead_per_seq_s), "serving options")
-    if router not in ROUTERS:
-        raise Chip2ChatError(f"router {router!r} is not one of {', '.join(ROUTERS)}")
-    if num_replicas < 1:
-        raise Chip2ChatError(f"num_replicas must be a positive integer, got {num_replicas!r}")
+    args.one_of("router", router, ROUTERS)
+    args.positive_int("num_replicas", num_replicas)
+    args.positive_int("seed", seed, low=0)
+    args.number("bucket_s", bucket_s, low=0, low_open=True)
+    for name, value in (("slo_ttft_ms", slo_ttft_ms), ("slo_tpot_ms", slo_tpot_ms),
+                        ("kv_link_bandwidth_bytes_per_s", kv_link_bandwidth_bytes_per_s)):
+        args.number(name, value, low=0, low_open=True, optional=True)
+    if workload is not None:
+        args.instance("workload", workload, (Workload,), "a chip2chat.workload.Workload or None")
+    if disaggregate is not None and not (isinstance(disaggregate, (tuple, list)) and len(disaggregate) == 2):
+        raise Chip2ChatError(f"disaggregate must be (prefill replicas, decode replicas), e.g. (2, 6), got {disaggregate!r}")
     if workload is None:
         if trace is not None:
             if trace_format is None:
@@ -113,9 +121,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
         run_cluster([(r.arrival_s, r) for r in requests], sims, router, progress=progress)
         all_sims = sims
     else:
-        n_prefill, n_decode = disaggregate
-        if n_prefill < 1 or n_decode < 1:
-            raise Chip2ChatError(f"disaggregate needs at least one prefill and one decode replica, got {disaggregate}")
+        n_prefill, n_decode = (args.positive_int(f"disaggregate[{i}]", n) for i, n in enumerate(disaggregate))
         handed: list[tuple[float, Request]] = []
         link = kv_link_bandwidth_bytes_per_s or replica.device.hw.scale_up.scale_out_bandwidth_bytes_per_s * scale
         kv_per_token = replica.model.kv_bytes_per_token(kv_dtype)
@@ -133,7 +139,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1
         all_sims = prefill + decode
     summary = summarize(requests, all_sims, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
                         static_w_per_replica=replica.device.static_w * scale)
-    summary.update(model=replica.model.name, hardware=hardware if isinstance(hardware, str) else hardware.name,
+    summary.update(model=replica.model.name, hardware=replica.device.hw.name, calibration=replica.device.calibration,
                    tp=tp, pp=pp, ep=ep, attention_dp=attention_dp, num_replicas=len(all_sims), kv_blocks_per_replica=total_blocks,
                    static_power_w_per_replica=replica.device.static_w * scale,
                    block_size=block_size, workload=workload.source)
@@ -150,7 +156,7 @@ def _kv_blocks(replica, cfg: SchedulerConfig) -> int:
     blocks = math.floor(budget.kv_capacity_bytes / per_block)
     if blocks <= 0:
         gb = 1e9
-        raise Chip2ChatError(
+        raise DoesNotFitError(
             f"{replica.model.name} leaves no room for a KV cache on {replica.device.hw.name} with tp={replica.plan.tp} "
             f"pp={replica.plan.pp}: weights {budget.weights_bytes / gb:.1f} GB + activations "
             f"{budget.activation_bytes / gb:.1f} GB + runtime {budget.runtime_bytes / gb:.1f} GB per device vs "

@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from chip2chat.catalog import read_yaml
-from chip2chat.errors import validated
+from chip2chat.errors import StrictModel, validated
 from chip2chat.userfiles import read_mapping
-from chip2chat.hardware.spec import COMPUTE_DTYPES, Bandwidth, Bytes, FlopRate, Watts, _quantity
+from chip2chat.hardware.spec import COMPUTE_DTYPES, Bandwidth, FlopRate, SramBytes, Watts
+from chip2chat.units import quantity
 
-Hertz = Annotated[float, _quantity("Hz"), Field(gt=0)]
+Hertz = Annotated[float, quantity("Hz", 1e7, 1e11), Field(gt=0)]
+"""A clock: 10 MHz to 100 GHz."""
+PinRate = Annotated[float, quantity("B/s", 1e7, 1e11), Field(gt=0)]
+"""Data rate of one pin ('9.6 Gb/s' = 1.2 GB/s)."""
 
 
 def hbm_entries() -> dict[tuple[str, int], dict]:
@@ -20,9 +24,7 @@ def hbm_entries() -> dict[tuple[str, int], dict]:
     return {(e["generation"].upper(), int(e["stack_height"])): e for e in read_yaml("memory.yaml").values()}
 
 
-class HbmConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+class HbmConfig(StrictModel):
     generation: str
     """HBM generation from the memory catalog (HBM2, HBM2E, HBM3, HBM3E, HBM4)."""
     stack_height: int = Field(ge=1)
@@ -31,7 +33,7 @@ class HbmConfig(BaseModel):
     """Stacks on the package."""
     sites: int | None = Field(default=None, ge=1)
     """PHY sites on the dies, when more than the stacks fitted (GH100 has 6 sites for H100's 5)."""
-    pin_rate_bytes_per_s: Annotated[float | None, _quantity("B/s")] = Field(default=None, alias="pin_rate")
+    pin_rate_bytes_per_s: PinRate | None = Field(default=None, alias="pin_rate")
     """Data rate per pin if not the catalog entry's ('9.6 Gb/s', kept in bytes/s per pin)."""
 
     @field_validator("generation")
@@ -43,19 +45,15 @@ class HbmConfig(BaseModel):
         return v.upper()
 
 
-class ScaleUp(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+class ScaleUp(StrictModel):
     bandwidth_bytes_per_s: Bandwidth = Field(alias="bandwidth")
     """Total bidirectional scale-up bandwidth per chip."""
     domain: int = Field(default=8, ge=1)
     """Chips in one scale-up domain."""
 
 
-class ChipDesign(BaseModel):
+class ChipDesign(StrictModel):
     """A custom accelerator: process, compute, SRAM, HBM, links, power."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str
     process_node: str
@@ -66,7 +64,7 @@ class ChipDesign(BaseModel):
     """Dense peak FLOP/s per dtype; bf16 sizes the tensor units."""
     clock_hz: Hertz = Field(default=1.8e9, alias="clock")
     """Tensor clock; the catalog's tensor area per TFLOP/s is counted at 1.8 GHz."""
-    sram_bytes: Bytes = Field(alias="sram")
+    sram_bytes: SramBytes = Field(alias="sram")
     """On-chip SRAM in total (caches and shared memory)."""
     hbm: HbmConfig
     scale_up: ScaleUp
@@ -74,6 +72,10 @@ class ChipDesign(BaseModel):
     """Board power limit."""
     package: Literal["auto", "cowos-s", "cowos-l"] = "auto"
     """Interposer technology; auto picks the smallest that holds the dies and stacks."""
+    calibration: str = "default"
+    """Calibration profile the design is costed with: 'default' (the documented efficiencies for a
+    chip nobody has measured), a shipped profile whose kernels it is expected to match (e.g. b200),
+    or a profile YAML; the results say which."""
     overrides: dict[str, str | float | int] = {}
     """Silicon catalog coefficients to replace, by dotted path (e.g. process_nodes.N3.wafer_price)."""
 
@@ -86,6 +88,13 @@ class ChipDesign(BaseModel):
         if "bf16" not in v:
             raise ValueError("needs a bf16 figure (it sizes the tensor units)")
         return v
+
+    @field_validator("calibration")
+    @classmethod
+    def _profile(cls, v: str) -> str:
+        from chip2chat.hardware.calibration import check_profile_name
+
+        return check_profile_name(v)
 
     @field_validator("process_node")
     @classmethod

@@ -22,7 +22,7 @@ from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.silicon.catalog import SiliconCatalog, load_catalog
 from chip2chat.silicon.design import ChipDesign, hbm_entries
-from chip2chat.units import parse_quantity
+from chip2chat.units import SI_CONTEXT, parse_quantity
 
 WAFER_DIAMETER_M = 0.300
 
@@ -167,7 +167,7 @@ def to_accelerator(design: ChipDesign, report: SiliconReport) -> Accelerator:
     """The design as the cost model's Accelerator, with its node's energy per FLOP."""
     node_e = load_catalog(design.overrides).nodes[design.process_node].energy_per_flop_bf16_j
     bf16 = design.peak_flops["bf16"]
-    return Accelerator(
+    return Accelerator.model_validate(dict(
         name=design.name, vendor="custom", process_node=design.process_node, compute_dies=design.compute_dies,
         die_area=report.die_area_m2, peak_flops=dict(design.peak_flops),
         memory={"generation": design.hbm.generation, "stacks": design.hbm.stacks,
@@ -176,5 +176,6 @@ def to_accelerator(design: ChipDesign, report: SiliconReport) -> Accelerator:
         scale_up={"bandwidth": design.scale_up.bandwidth_bytes_per_s, "domain": design.scale_up.domain},
         tdp=design.tdp_w,
         energy_per_flop={d: node_e * bf16 / p for d, p in design.peak_flops.items()},
-        static_power=report.static_power_w,
-        sources=[f"chip2chat silicon model of design {design.name!r} (catalog/silicon.yaml coefficients)"])
+        static_power=report.static_power_w, calibration=design.calibration,
+        sources=[f"chip2chat silicon model of design {design.name!r} (catalog/silicon.yaml coefficients)"]),
+        context=SI_CONTEXT)
