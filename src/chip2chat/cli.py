@@ -136,8 +136,10 @@ def simulate(
     from chip2chat.report.tables import simulation_table
     from chip2chat.serving.simulate import simulate as run_simulate
 
-    def lengths(mean: int, cv: float):
-        return mean if cv <= 0 else ("lognormal", mean, cv)
+    def lengths(mean: int, cv: float, option: str):
+        if not cv >= 0:  # negative or nan
+            raise Chip2ChatError(f"{option} must be >= 0 (0: every request has the same length), got {cv:g}")
+        return mean if cv == 0 else ("lognormal", mean, cv)
 
     if host_overhead_per_seq_us < 0:
         raise Chip2ChatError(f"--host-overhead-per-seq-us must be >= 0 (microseconds), got {host_overhead_per_seq_us:g}")
@@ -152,8 +154,8 @@ def simulate(
         result = run_simulate(
             model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size,
             attention_dp=attention_dp, num_replicas=num_replicas, weight_dtype=weight_dtype, kv_dtype=kv_dtype, rate_per_s=request_rate,
-            num_requests=num_requests, input_len=lengths(input_len, input_len_cv),
-            output_len=lengths(output_len, output_len_cv), arrival=arrival, cv=burstiness, seed=seed,
+            num_requests=num_requests, input_len=lengths(input_len, input_len_cv, "--input-len-cv"),
+            output_len=lengths(output_len, output_len_cv, "--output-len-cv"), arrival=arrival, cv=burstiness, seed=seed,
             trace=trace, trace_format=trace_format, max_num_seqs=max_num_seqs,
             max_num_batched_tokens=max_num_batched_tokens, enable_chunked_prefill=enable_chunked_prefill,
             enable_prefix_caching=enable_prefix_caching, block_size=block_size,
@@ -430,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, typer.Abort):
         _error("interrupted; finished work is kept where the command stores it")
         sys.exit(130)
+    if code == 130:  # typer turns a KeyboardInterrupt inside a command into Exit(130)
+        _error("interrupted; finished work is kept where the command stores it")
     sys.exit(code if isinstance(code, int) else 0)
 
 

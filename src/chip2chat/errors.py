@@ -11,9 +11,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class Chip2ChatError(ValueError):
-    """Bad input from the user. The CLI prints `error: <message>` and exits with `exit_code`."""
+    """Bad input from the user. The CLI prints `error: <message>` and exits with `exit_code`.
+    The message is always one line (a newline in a user's field name or value becomes a space)."""
 
     exit_code = 2
+
+    def __init__(self, message: str = ""):
+        super().__init__(" ".join(str(message).split()))
 
 
 class DoesNotFitError(Chip2ChatError):

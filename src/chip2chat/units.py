@@ -64,26 +64,27 @@ class UnitError(ValueError):
     """A quantity string that cannot be read, with what was expected."""
 
 
-def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False) -> float:
+def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False, example: str | None = None) -> float:
     """Parse '4.8 TB/s', '141 GB', '700 W', '989 TFLOP/s', '9.6 Gb/s', '3.9 pJ', '814 mm2'.
 
     `expect` is the SI base unit wanted ('B/s', 'B', 'FLOP/s', 'W', 'J', 's', 'Hz', 'm2').
     A number without a unit is an error (`bandwidth: 3.35` is not 3.35 B/s) unless `bare_ok`:
     then it is taken as already in the base unit (values computed in code). Returns a float in
-    base units.
+    base units. `example` replaces the generic example in the error messages ('500 ms').
     """
+    shown = f"'{example}'" if example else _example(expect)
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity in {expect}, got {text!r}")
     if isinstance(text, (int, float)):
         if not bare_ok:
-            raise UnitError(f"{text!r} has no unit; write it with one, e.g. {_example(expect)}")
+            raise UnitError(f"{text!r} has no unit; write it with one, e.g. {shown}")
         return float(text)
     match = _PATTERN.match(str(text))
     if not match:
-        raise UnitError(f"cannot read {text!r} as a quantity in {expect} (e.g. {_example(expect)})")
+        raise UnitError(f"cannot read {text!r} as a quantity in {expect} (e.g. {shown})")
     number, prefix, unit = match.groups()
     if _BASE[unit] != expect:
-        raise UnitError(f"{text!r} is in {unit}, expected a quantity in {expect} (e.g. {_example(expect)})")
+        raise UnitError(f"{text!r} is in {unit}, expected a quantity in {expect} (e.g. {shown})")
     kind, factor = _UNITS[unit]
     if prefix in _BINARY and kind == "big":
         scale = _BINARY[prefix]
@@ -102,7 +103,7 @@ SI_CONTEXT = {"si_units": True}
 """Pydantic validation context for values computed in code: bare numbers are SI base units."""
 
 
-def quantity(expect: str, low: float | None = None, high: float | None = None):
+def quantity(expect: str, low: float | None = None, high: float | None = None, example: str | None = None):
     """A pydantic BeforeValidator for a dimensioned field in `expect` base units.
 
     A string is parsed with its unit; a bare number is an error naming an example, except under
@@ -115,7 +116,7 @@ def quantity(expect: str, low: float | None = None, high: float | None = None):
         if value is None:
             return None
         si = bool(info.context and info.context.get("si_units"))
-        x = parse_quantity(value, expect, bare_ok=si)
+        x = parse_quantity(value, expect, bare_ok=si, example=example)
         if not math.isfinite(x):
             raise UnitError(f"{value!r} is not a finite quantity")
         if low is not None and high is not None and not low <= x <= high:

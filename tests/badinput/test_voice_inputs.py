@@ -36,11 +36,11 @@ def run_voice(cli, tmp_path, text: str):
     ("response_tokens: 80.5", ["response_tokens", "integer"]),
     ("system_prompt_tokens: '600'", ["system_prompt_tokens", "integer"]),
     ("history_tokens: true", ["history_tokens", "integer"]),
-    ("end_of_speech_silence: 500", ["end_of_speech_silence", "needs a unit", "end_of_speech_silence: 500 ms"]),
-    ("playout_buffer: 40", ["playout_buffer", "needs a unit", "playout_buffer: 40 ms"]),
-    ("playout_buffer: forty ms", ["playout_buffer", "cannot read it as a duration", "'forty ms'", "40 ms"]),
+    ("end_of_speech_silence: 500", ["end_of_speech_silence", "has no unit", "e.g. '500 ms'"]),
+    ("playout_buffer: 40", ["playout_buffer", "has no unit", "e.g. '40 ms'"]),
+    ("playout_buffer: forty ms", ["playout_buffer", "cannot read 'forty ms'", "40 ms"]),
     ("end_of_speech_silence: 2 min", ["end_of_speech_silence", "cannot read"]),
-    ("end_of_speech_silence: 30 s", ["end_of_speech_silence", "between 0 s and 10 s"]),
+    ("end_of_speech_silence: 30 s", ["end_of_speech_silence", "outside the plausible range 0 s to 10 s"]),
     ("on_device_weight_dtype: int3", ["on_device_weight_dtype", "'int3' is not one of", "int4"]),
     ("cloud: {tp: 0}", ["cloud.tp", "greater than or equal to 1"]),
     ("microphone: on", ["microphone", "Extra inputs are not permitted"]),
@@ -79,4 +79,4 @@ def test_api_unknown_names_are_not_found_errors_even_without_validation():
         with pytest.raises(NotFoundError, match=text):
             compare(VoiceSpec(draws=100).model_copy(update=update))
 
-    api_error(voice_from_dict, "end_of_speech_silence", "needs a unit", raw={"end_of_speech_silence": 0.5})
+    api_error(voice_from_dict, "end_of_speech_silence", "has no unit", raw={"end_of_speech_silence": 0.5})

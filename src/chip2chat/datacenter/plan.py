@@ -188,9 +188,8 @@ def _voice(scenario: Scenario, table: pd.DataFrame, caps: dict) -> pd.DataFrame 
     import numpy as np
 
     from chip2chat.voice.run import compare
-    from chip2chat.voice.scenario import voice_from_dict
 
-    spec = voice_from_dict(scenario.voice, "scenario voice")
+    spec = scenario.voice
     cheapest = table[table["cheapest"]]
     if not caps:
         return None  # no option could serve the model: no cloud latencies to draw from

@@ -6,6 +6,7 @@ Every field is typed and documented; a bad file names the field path (e.g.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from chip2chat.errors import StrictModel, validated
 from chip2chat.hardware.spec import Accelerator, Watts
 from chip2chat.userfiles import read_mapping
+from chip2chat.voice.scenario import VoiceSpec
 
 
 class _Strict(StrictModel):
@@ -115,6 +117,24 @@ class Site(_Strict):
     """Rack space: four 8-GPU HGX/DGX servers (8-10U each) per rack, as NVIDIA's DGX SuperPOD
     reference architecture places them; power may allow fewer."""
 
+    @model_validator(mode="after")
+    def _known_or_complete(self) -> "Site":
+        """A catalog site that exists, or every figure given (checked with the file, not later)."""
+        from chip2chat.datacenter.site import SITE_FIELDS, catalog_sites
+
+        if self.catalog is not None:
+            known = list(catalog_sites())
+            if self.catalog not in known:
+                close = difflib.get_close_matches(self.catalog, known, n=1)
+                raise ValueError(f"unknown site {self.catalog!r}{f' (closest: {close[0]})' if close else ''}; "
+                                 f"catalog sites: {', '.join(known)}")
+            return self
+        missing = [name for name in SITE_FIELDS if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{missing[0]} is missing: give it, or start from a catalog site (catalog: "
+                             f"{next(iter(catalog_sites()))})")
+        return self
+
 
 class Sizing(_Strict):
     requests_per_point: int = Field(default=1500, ge=100)
@@ -132,8 +152,8 @@ class Scenario(_Strict):
     options: list[FleetOption] = Field(min_length=1)
     site: Site
     sizing: Sizing = Sizing()
-    voice: dict | None = None
-    """Optional voice pipeline (chip2chat.voice.scenario.VoiceSpec): it sets the tokens per turn the
+    voice: VoiceSpec | None = None
+    """Optional voice pipeline (checked with the rest of the file): it sets the tokens per turn the
     demand omits, and the report gains time to first audio per configuration and network."""
 
     @model_validator(mode="after")
@@ -147,9 +167,7 @@ class Scenario(_Strict):
         """(input, output) tokens of one LLM call: the demand's, else the voice turn's."""
         if self.demand.input_tokens_per_turn is not None and self.demand.output_tokens_per_turn is not None:
             return self.demand.input_tokens_per_turn, self.demand.output_tokens_per_turn
-        from chip2chat.voice.scenario import voice_from_dict
-
-        v = voice_from_dict(self.voice, "scenario voice")
+        v = self.voice
         return (self.demand.input_tokens_per_turn or v.prompt_tokens,
                 self.demand.output_tokens_per_turn or v.response_tokens)
 

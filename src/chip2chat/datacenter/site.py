@@ -26,6 +26,16 @@ class SiteParams:
     servers_per_rack_max: int
 
 
+SITE_FIELDS = ("pue", "rack_power_kw", "electricity_usd_per_mwh", "grid_carbon_g_per_kwh", "facility_capex_usd_per_mw",
+               "facility_amortization_years", "chip_amortization_years", "server_overhead")
+"""Scenario site fields a site without a catalog entry must give."""
+
+
+def catalog_sites() -> dict:
+    """catalog/sites.yaml's sites by id (the file also holds server figures, which are not sites)."""
+    return {k: v for k, v in read_yaml("sites.yaml").items() if k != "servers" and isinstance(v, dict)}
+
+
 def _num(entry, field: str, site: str) -> float:
     if isinstance(entry, dict):
         entry = entry.get("value")
@@ -43,7 +53,7 @@ def resolve_site(site) -> SiteParams:
     base: dict = {}
     name = "custom site"
     if site.catalog is not None:
-        sites = {k: v for k, v in read_yaml("sites.yaml").items() if k != "servers" and isinstance(v, dict)}
+        sites = catalog_sites()
         if site.catalog not in sites:
             raise NotFoundError("site", site.catalog, list(sites))
         entry, name = sites[site.catalog], site.catalog

@@ -52,7 +52,7 @@ class Memory(_Strict):
     """Total capacity as the vendor quotes it (decimal GB unless written GiB)."""
     bandwidth_bytes_per_s: Bandwidth = Field(alias="bandwidth")
     """Peak bandwidth as the vendor quotes it."""
-    stacks: int | None = Field(default=None, ge=1)
+    stacks: int | None = Field(default=None, ge=1, le=64)
     """HBM stacks on the package (None for GDDR/LPDDR)."""
     energy_per_bit_j: EnergyPerOp | None = Field(default=None, alias="energy_per_bit")
     """Access energy per bit; None: taken from the memory catalog for the generation."""
@@ -71,7 +71,7 @@ class Interconnect(_Strict):
 
     bandwidth_bytes_per_s: Bandwidth = Field(alias="bandwidth")
     """Total bidirectional bandwidth per chip as vendors quote it; each direction gets half."""
-    domain: int = Field(default=8, ge=1)
+    domain: int = Field(default=8, ge=1, le=100_000)
     """Chips in one scale-up domain (8 on an HGX board, 72 in an NVL72 rack)."""
     link: str = ""
     """Name of the link technology, for display."""
@@ -95,7 +95,7 @@ class Accelerator(_Strict):
     """Other names people write for it (matched forgivingly)."""
     launch_year: int | None = Field(default=None, ge=2000, le=2100)
     process_node: str = ""
-    compute_dies: int = Field(default=1, ge=1)
+    compute_dies: int = Field(default=1, ge=1, le=64)
     die_area_m2: Area | None = Field(default=None, alias="die_area")
     """Area of one compute die."""
     peak_flops: dict[str, FlopRate]

@@ -12,6 +12,7 @@ import math
 from html import escape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.io as pio
 
@@ -125,10 +126,18 @@ def voice_table_html(voice: pd.DataFrame) -> str:
     columns = list(voice.columns)
     head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(v if isinstance(v, str) else f'{v:,.0f}')}</td>"
-                         if not _is_missing(v) else "<td>—</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(_voice_cell(v))}</td>" if not _is_missing(v) else "<td>—</td>"
+                         for v in row) + "</tr>"
         for row in voice[columns].itertuples(index=False))
     return f'<div class="scroll"><table id="voice-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _voice_cell(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    return f"{v:,.0f}"
 
 
 def cheapest_by_year(table: pd.DataFrame) -> dict[int, str | None]:

@@ -284,14 +284,15 @@ def chip_tables(report, serving: list[dict]) -> list[Table]:
     ):
         a.add_row(item, value)
     b = Table(title="Serving next to catalog chips (static batch; simulated workload percentiles)")
-    for col in ("chip", "unit cost", "tokens/s/chip", "tokens/J", "$/Mtok", "TPOT", "TTFT p50/p99", "TPOT p50/p99"):
-        b.add_column(col, justify="left" if col == "chip" else "right")
+    for col in ("chip", "calibration", "unit cost", "tokens/s/chip", "tokens/J", "$/Mtok", "TPOT", "TTFT p50/p99",
+                "TPOT p50/p99"):
+        b.add_column(col, justify="left" if col in ("chip", "calibration") else "right")
     for r in serving:
         if "error" in r:
-            b.add_row(r["chip"], "-", r["error"], "", "", "", "", "")
+            b.add_row(r["chip"], r["calibration"], "-", r["error"], "", "", "", "", "")
             continue
         cost = "n/a" if r["unit_cost_usd"] is None else f"${r['unit_cost_usd']:,.0f}"
-        b.add_row(r["chip"], cost, f"{r['tokens_per_s_per_chip']:,.0f}",
+        b.add_row(r["chip"], r["calibration"], cost, f"{r['tokens_per_s_per_chip']:,.0f}",
                   "-" if r["tokens_per_joule"] is None else f"{r['tokens_per_joule']:.2f}",
                   "n/a" if r["usd_per_mtok"] is None else f"{r['usd_per_mtok']:.4f}", f"{r['tpot_ms']:.1f} ms",
                   f"{r['median_ttft_ms']:.0f} / {r['p99_ttft_ms']:.0f} ms",

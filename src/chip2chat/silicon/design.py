@@ -27,11 +27,11 @@ def hbm_entries() -> dict[tuple[str, int], dict]:
 class HbmConfig(StrictModel):
     generation: str
     """HBM generation from the memory catalog (HBM2, HBM2E, HBM3, HBM3E, HBM4)."""
-    stack_height: int = Field(ge=1)
+    stack_height: int = Field(ge=1, le=32)
     """Dies per stack (8, 12, 16): with the generation, picks the memory catalog entry."""
-    stacks: int = Field(ge=1)
+    stacks: int = Field(ge=1, le=64)
     """Stacks on the package."""
-    sites: int | None = Field(default=None, ge=1)
+    sites: int | None = Field(default=None, ge=1, le=64)
     """PHY sites on the dies, when more than the stacks fitted (GH100 has 6 sites for H100's 5)."""
     pin_rate_bytes_per_s: PinRate | None = Field(default=None, alias="pin_rate")
     """Data rate per pin if not the catalog entry's ('9.6 Gb/s', kept in bytes/s per pin)."""
@@ -48,7 +48,7 @@ class HbmConfig(StrictModel):
 class ScaleUp(StrictModel):
     bandwidth_bytes_per_s: Bandwidth = Field(alias="bandwidth")
     """Total bidirectional scale-up bandwidth per chip."""
-    domain: int = Field(default=8, ge=1)
+    domain: int = Field(default=8, ge=1, le=100_000)
     """Chips in one scale-up domain."""
 
 
@@ -58,7 +58,7 @@ class ChipDesign(StrictModel):
     name: str
     process_node: str
     """A node of catalog/silicon.yaml (N7, N5, N4, N3, N2)."""
-    compute_dies: int = Field(default=1, ge=1)
+    compute_dies: int = Field(default=1, ge=1, le=64)
     """Compute dies on the package (a design beyond the reticle limit needs several)."""
     peak_flops: dict[str, FlopRate]
     """Dense peak FLOP/s per dtype; bf16 sizes the tensor units."""

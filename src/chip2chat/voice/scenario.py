@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from chip2chat.errors import ConfigError, validated
+from chip2chat.errors import ConfigError, StrictModel, validated
 from chip2chat.models.dtypes import KV_DTYPES, WEIGHT_DTYPES
-from chip2chat.units import UnitError, parse_quantity
+from chip2chat.units import quantity
 from chip2chat.userfiles import read_mapping
 from chip2chat.voice import catalog
 
@@ -19,10 +19,8 @@ MAX_DRAWS = 1_000_000
 Count = Annotated[int, Field(strict=True)]  # a whole number as written (no 3.5, no true, no "600")
 
 
-class _Spec(BaseModel):
+class _Spec(StrictModel):
     """No unknown field, no inf or nan in any float. Read user data with `voice_from_dict`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CloudLlm(_Spec):
@@ -67,19 +65,14 @@ class VoiceSpec(_Spec):
     response_tokens: Count = Field(default=80, ge=1, le=100_000)
     turns_per_day: float = Field(default=12, gt=0, le=100_000)
     npu_efficiency: float = Field(default=0.3, gt=0, le=1)
-    end_of_speech_silence: float | None = None
-    """Silence the endpointer waits for before the turn is over, with its unit ('500 ms');
+    end_of_speech_silence: Annotated[float, quantity("s", 0.0, 10.0, example="500 ms")] | None = None
+    """Silence the endpointer waits for before the turn is over, with its unit ('500 ms'), 0 to 10 s;
     default: catalog/voice.yaml pipeline_defaults. Held in seconds once read."""
-    playout_buffer: float | None = None
-    """Audio the player buffers before it starts, with its unit ('40 ms'); default: the catalog's."""
+    playout_buffer: Annotated[float, quantity("s", 0.0, 10.0, example="40 ms")] | None = None
+    """Audio the player buffers before it starts, with its unit ('40 ms'), 0 to 10 s; default: the catalog's."""
     draws: Count = Field(default=10_000, ge=100, le=MAX_DRAWS)
     """Monte Carlo draws per configuration and network."""
     seed: Count = 0
-
-    @field_validator("end_of_speech_silence", "playout_buffer", mode="before")
-    @classmethod
-    def _duration(cls, v, info):
-        return None if v is None else _seconds(v, info.field_name, "500 ms" if "silence" in info.field_name else "40 ms")
 
     @field_validator("device")
     @classmethod
@@ -116,19 +109,6 @@ class VoiceSpec(_Spec):
     def prompt_tokens(self) -> int:
         """What the cloud LLM reads each turn: system prompt + conversation so far + the user's words."""
         return self.system_prompt_tokens + self.history_tokens + self.user_tokens
-
-
-def _seconds(value, field: str, example: str) -> float:
-    """A duration written with its unit ('500 ms', '0.5 s'), in seconds, from 0 to 10 s."""
-    if isinstance(value, (bool, int, float)):
-        raise ValueError(f"needs a unit, e.g. {field}: {example} (a bare number is not read as seconds)")
-    try:
-        seconds = parse_quantity(str(value), "s")
-    except UnitError:
-        raise ValueError(f"cannot read it as a duration; write it with its unit, e.g. {field}: {example}") from None
-    if not 0 <= seconds <= 10:
-        raise ValueError(f"must be between 0 s and 10 s, e.g. {field}: {example}")
-    return seconds
 
 
 def _known(name: str, kind: str, known: list[str]) -> str:
