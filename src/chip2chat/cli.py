@@ -365,22 +365,21 @@ def plan(
 @app.command()
 def voice(
     spec_path: Optional[str] = typer.Argument(None, help="A voice YAML (default: the shipped voice assistant's)."),
-    out_path: str = typer.Option("out/voice.png", "--plot", help="Where the stage plot goes."),
+    out_path: str = typer.Option("out/voice.png", "--plot",
+                                 help="Where the stage plot goes (.png, .svg, .pdf, ...; a folder: FOLDER/voice.png)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Time to first audio per configuration and network: stages, p50/p90/p99, device energy."""
-    from pathlib import Path
-
     from chip2chat.catalog import CATALOG_DIR
     from chip2chat.report.tables import voice_table
-    from chip2chat.report.voice_plot import plot_voice
+    from chip2chat.report.voice_plot import plot_path, plot_voice
     from chip2chat.voice.run import compare
     from chip2chat.voice.scenario import load_voice
 
     spec = load_voice(spec_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml")
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # before the work
+    where = plot_path(out_path)  # before the work: a bad path or format fails at once
     df = compare(spec)
-    plot = plot_voice(df, out_path)
+    plot = plot_voice(df, where)
     if as_json:
         print(df.to_json(orient="records", indent=2))
         return

@@ -80,3 +80,13 @@ def test_api_unknown_names_are_not_found_errors_even_without_validation():
             compare(VoiceSpec(draws=100).model_copy(update=update))
 
     api_error(voice_from_dict, "end_of_speech_silence", "has no unit", raw={"end_of_speech_silence": 0.5})
+
+
+def test_plot_with_an_unknown_image_format_fails_before_the_work(cli, tmp_path):
+    assert_bad(cli("voice", "--plot", tmp_path / "stages.bmpx"), 2, "--plot", ".bmpx is not an image format", ".png")
+
+
+def test_plot_into_a_folder_writes_voice_png_there_and_says_so(cli, tmp_path):
+    result = cli("voice", "--plot", tmp_path)
+    assert result.code == 0 and (tmp_path / "voice.png").is_file()
+    assert f"plot: {(tmp_path / 'voice.png').resolve()}" in " ".join(result.out.split())

@@ -13,6 +13,24 @@ import pandas as pd
 BUDGET_MS = 500  # a voice agent's usual time-to-first-audio target
 
 
+def plot_path(path: str | Path) -> Path:
+    """Where the plot will go: `path`, or `path`/voice.png for a folder; its folder is created and its
+    extension must be a format matplotlib writes (a one-line error otherwise, before any work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from chip2chat.errors import ConfigError
+
+    out = Path(path)
+    if out.is_dir() or str(path).endswith(("/", "\\")):
+        out = out / "voice.png"
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if out.suffix.lower().lstrip(".") not in formats:
+        raise ConfigError("--plot", str(path), f"{out.suffix or 'no extension'} is not an image format; use one of "
+                          f"{', '.join('.' + f for f in sorted(formats))}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def plot_voice(df: pd.DataFrame, path: str | Path) -> Path:
     from matplotlib.figure import Figure
 
