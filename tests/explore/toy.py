@@ -23,11 +23,15 @@ def toy(point: dict) -> dict:
 
 
 def slow(point: dict) -> dict:
-    """Sleeps `sleep_s` (default 0.3 s), then logs its key to `log` like `toy`: a point that was
-    still running when the sweep was stopped leaves no line. For the Ctrl-C and kill tests."""
+    """Sleeps `sleep_s` (default 0.3 s), or `long_sleep_s` from x = `long_from` on unless the
+    environment sets TOY_NO_LONG_SLEEP; then logs its key to `log` like `toy`. A point still
+    running when the sweep was stopped leaves no line. For the Ctrl-C and kill tests: the long
+    points show whether a stop waits for the points in progress."""
+    import os
     import time
 
-    time.sleep(point.get("sleep_s", 0.3))
+    long = point["x"] >= point.get("long_from", float("inf")) and not os.environ.get("TOY_NO_LONG_SLEEP")
+    time.sleep(point.get("long_sleep_s", 30.0) if long else point.get("sleep_s", 0.3))
     if point.get("log"):
         with open(point["log"], "a") as f:
             f.write(point_key(point) + "\n")
