@@ -95,7 +95,8 @@ class SweepSpec(BaseModel):
     name: str = "sweep"
     """Label of the sweep (shown in progress bars and plots)."""
     evaluator: str = "chip"
-    """Name of the function in chip2chat.explore.evaluate.EVALUATORS that maps a point to results."""
+    """A name in chip2chat.explore.evaluate.EVALUATORS ("chip", "chip_sim"), or a function given as
+    "module:function" (importable by the worker processes), that maps a point to results."""
     base: dict
     """The base point (nested dict); every point is a deep copy of it with some paths set."""
     grid: dict[str, list] = {}
