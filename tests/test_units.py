@@ -14,6 +14,16 @@ from chip2chat.units import UnitError, format_si, parse_quantity
     ("9.6 Gb/s", "B/s", 1.2e9),           # bits -> bytes
     ("814 mm2", "m2", 814e-6),
     ("2 us", "s", 2e-6),
+    ("12.7 MUSD/MW", "USD/MW", 12.7e6),   # the site catalog: the prefix belongs to the dollars
+    ("80.6 USD/MWh", "USD/MWh", 80.6),
+    ("367 g/kWh", "g/kWh", 367.0),
+    ("20 years", "year", 20.0),
+    ("132 kW", "W", 132e3),
+    ("0.47 MB/mm2", "B/m2", 0.47e12),      # the silicon catalog
+    ("0.1 /cm2", "1/m2", 1e3),
+    ("3 %", "1", 0.03),
+    ("0.021 um2", "m2", 0.021e-12),
+    ("9300 USD", "USD", 9300.0),
 ])
 def test_parse_quantity_converts_to_si(text, expect, value):
     assert parse_quantity(text, expect) == pytest.approx(value)
@@ -48,6 +58,15 @@ def test_hardware_fields_need_units_and_plausible_values(tmp_path):
     with pytest.raises(ConfigError, match=r"memory.capacity: .*outside the plausible range"):
         load(capacity="141 kB")
     assert load(bandwidth="3.35 TB/s")[1].memory.bandwidth_bytes_per_s == 3.35e12
+
+
+def test_a_design_override_without_its_unit_is_an_error():
+    from chip2chat.errors import ConfigError
+    from chip2chat.silicon.catalog import load_catalog
+
+    assert load_catalog({"process_nodes.N3.wafer_price": "25000 USD"}).nodes["N3"].wafer_price_usd == 25000
+    with pytest.raises(ConfigError, match=r"process_nodes.N3.wafer_price: 25000 has no unit; write it with one, e.g. '1 USD'"):
+        load_catalog({"process_nodes.N3.wafer_price": 25000})
 
 
 def test_wrong_dimension_names_the_expected_unit():

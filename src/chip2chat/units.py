@@ -18,46 +18,47 @@ _DECIMAL = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e1
 _SMALL = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}
 
-# unit name -> (allowed prefix table, factor to the SI base of that quantity)
-_UNITS: dict[str, tuple[str, float]] = {
-    "B/s": ("big", 1.0),
-    "b/s": ("big", 0.125),  # bits per second -> bytes per second
-    "Bps": ("big", 1.0),
-    "B": ("big", 1.0),
-    "b": ("big", 0.125),
-    "bit": ("big", 0.125),
-    "FLOP/s": ("big", 1.0),
-    "FLOPS": ("big", 1.0),
-    "FLOP": ("big", 1.0),
-    "OP/s": ("big", 1.0),
-    "OPS": ("big", 1.0),
-    "W": ("big", 1.0),
-    "Wh": ("big", 3600.0),  # watt-hours -> joules
-    "J": ("small", 1.0),
-    "s": ("small", 1.0),
-    "Hz": ("big", 1.0),
-    "m2": ("small2", 1.0),
+MM2 = 1e-6  # m2 per mm2
+
+# unit as written -> (prefixes it takes, factor to its base unit, base unit). Physical quantities
+# go to SI; catalog figures that the code keeps in their own units (prices per MWh, carbon per
+# kWh, years) have those as their base. This is the one table of units in chip2chat.
+_UNITS: dict[str, tuple[str, float, str]] = {
+    "B/s": ("big", 1.0, "B/s"),
+    "b/s": ("big", 0.125, "B/s"),  # bits per second -> bytes per second
+    "Bps": ("big", 1.0, "B/s"),
+    "B": ("big", 1.0, "B"),
+    "b": ("big", 0.125, "B"),
+    "bit": ("big", 0.125, "B"),
+    "FLOP/s": ("big", 1.0, "FLOP/s"),
+    "FLOPS": ("big", 1.0, "FLOP/s"),
+    "FLOP": ("big", 1.0, "FLOP"),
+    "OP/s": ("big", 1.0, "FLOP/s"),
+    "OPS": ("big", 1.0, "FLOP/s"),
+    "W": ("big", 1.0, "W"),
+    "Wh": ("big", 3600.0, "J"),  # watt-hours -> joules
+    "J": ("small", 1.0, "J"),
+    "s": ("small", 1.0, "s"),
+    "Hz": ("big", 1.0, "Hz"),
+    "m2": ("small2", 1.0, "m2"),
+    "m": ("small", 1.0, "m"),
+    "%": ("none", 0.01, "1"),
+    "/cm2": ("none", 1e4, "1/m2"),  # defect density
+    "MTr/mm2": ("none", 1e6 / MM2, "1/m2"),  # transistors per area
+    "MB/mm2": ("none", 1e6 / MM2, "B/m2"),  # SRAM density
+    "USD": ("big", 1.0, "USD"),
+    "USD/GB": ("none", 1e-9, "USD/B"),
+    "USD/mm2": ("none", 1 / MM2, "USD/m2"),
+    "USD/MW": ("big", 1.0, "USD/MW"),  # '12.7 MUSD/MW': the prefix belongs to the dollars
+    "USD/MWh": ("none", 1.0, "USD/MWh"),
+    "g/kWh": ("none", 1.0, "g/kWh"),
+    "years": ("none", 1.0, "year"),
+    "year": ("none", 1.0, "year"),
 }
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _PATTERN = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ]*?)({'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))})\s*$")
-
-# What each quantity is called in error messages, and its base unit.
-QUANTITIES = {
-    "bandwidth": "B/s",
-    "bytes": "B",
-    "flops": "FLOP/s",
-    "work": "FLOP",
-    "power": "W",
-    "energy": "J",
-    "time": "s",
-    "frequency": "Hz",
-    "area": "m2",
-    "bitrate": "b/s",
-}
-_BASE = {"B/s": "B/s", "b/s": "B/s", "Bps": "B/s", "B": "B", "b": "B", "bit": "B", "FLOP/s": "FLOP/s", "FLOP": "FLOP",
-         "FLOPS": "FLOP/s", "OP/s": "FLOP/s", "OPS": "FLOP/s", "W": "W", "Wh": "J", "J": "J", "s": "s",
-         "Hz": "Hz", "m2": "m2"}
+_SMALL2 = {"": 1.0, "m": 1e-6, "c": 1e-4, "u": 1e-12, "µ": 1e-12}
 
 
 class UnitError(ValueError):
@@ -67,7 +68,8 @@ class UnitError(ValueError):
 def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False, example: str | None = None) -> float:
     """Parse '4.8 TB/s', '141 GB', '700 W', '989 TFLOP/s', '9.6 Gb/s', '3.9 pJ', '814 mm2'.
 
-    `expect` is the SI base unit wanted ('B/s', 'B', 'FLOP/s', 'W', 'J', 's', 'Hz', 'm2').
+    `expect` is the base unit wanted ('B/s', 'B', 'FLOP/s', 'W', 'J', 's', 'Hz', 'm2', 'm', 'USD',
+    'USD/B', 'USD/m2', 'B/m2', '1/m2', 'USD/MW', 'USD/MWh', 'g/kWh', 'year', '1' for a fraction in %).
     A number without a unit is an error (`bandwidth: 3.35` is not 3.35 B/s) unless `bare_ok`:
     then it is taken as already in the base unit (values computed in code). Returns a float in
     base units. `example` replaces the generic example in the error messages ('500 ms').
@@ -83,20 +85,30 @@ def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False, 
     if not match:
         raise UnitError(f"cannot read {text!r} as a quantity in {expect} (e.g. {shown})")
     number, prefix, unit = match.groups()
-    if _BASE[unit] != expect:
+    kind, factor, base = _UNITS[unit]
+    if base != expect:
         raise UnitError(f"{text!r} is in {unit}, expected a quantity in {expect} (e.g. {shown})")
-    kind, factor = _UNITS[unit]
     if prefix in _BINARY and kind == "big":
         scale = _BINARY[prefix]
     elif kind == "big" and prefix in _DECIMAL:
         scale = _DECIMAL[prefix]
     elif kind == "small" and prefix in _SMALL:
         scale = _SMALL[prefix]
-    elif kind == "small2" and prefix in ("", "m", "c"):
-        scale = {"": 1.0, "m": 1e-6, "c": 1e-4}[prefix]
+    elif kind == "small2" and prefix in _SMALL2:
+        scale = _SMALL2[prefix]
+    elif kind == "none" and prefix == "":
+        scale = 1.0
     else:
         raise UnitError(f"unknown prefix {prefix!r} in {text!r}")
     return float(number) * scale * factor
+
+
+def unit_base(unit: str) -> str:
+    """The base unit a written unit converts to: unit_base('mm2') == 'm2', unit_base('MUSD/MW') == 'USD/MW'."""
+    match = _PATTERN.match(f"1 {unit}")
+    if not match:
+        raise UnitError(f"unknown unit {unit!r}")
+    return _UNITS[match.group(3)][2]
 
 
 SI_CONTEXT = {"si_units": True}

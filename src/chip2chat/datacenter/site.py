@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from chip2chat.catalog import read_yaml
 from chip2chat.errors import ConfigError, NotFoundError
-
-_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)")
+from chip2chat.units import UnitError, parse_quantity
 
 
 @dataclass(frozen=True)
@@ -36,16 +34,26 @@ def catalog_sites() -> dict:
     return {k: v for k, v in read_yaml("sites.yaml").items() if k != "servers" and isinstance(v, dict)}
 
 
-def _num(entry, field: str, site: str) -> float:
+# SiteParams field <- (catalog key, its base unit; '' for a plain number)
+_CATALOG_FIELDS = {"pue": ("pue", ""), "rack_power_w": ("rack_power", "W"),
+                   "electricity_usd_per_mwh": ("electricity_price", "USD/MWh"),
+                   "grid_carbon_g_per_kwh": ("grid_carbon", "g/kWh"), "facility_capex_usd_per_mw": ("facility_capex", "USD/MW"),
+                   "facility_amortization_years": ("facility_amortization", "year"),
+                   "chip_amortization_years": ("chip_amortization", "year"), "server_overhead": ("server_overhead", "")}
+
+
+def _num(entry, unit: str, where: str) -> float:
+    """A catalog site figure in `unit` (units.py parses it), or a plain number where unit is ''."""
     if isinstance(entry, dict):
         entry = entry.get("value")
-    if isinstance(entry, (int, float)) and not isinstance(entry, bool):
+    try:
+        if unit:
+            return parse_quantity(entry, unit)
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+            raise UnitError(f"expected a plain number, got {entry!r}")
         return float(entry)
-    m = _NUMBER.match(str(entry))
-    if not m:
-        raise ConfigError("catalog sites.yaml", f"{site}.{field}", f"expected a number, got {entry!r}")
-    value = float(m.group(1))
-    return value * 1e6 if "MUSD" in str(entry) else value * 1e3 if re.search(r"\bkW\b", str(entry)) else value
+    except UnitError as exc:
+        raise ConfigError("catalog sites.yaml", where, str(exc)) from None
 
 
 def resolve_site(site) -> SiteParams:
@@ -57,16 +65,7 @@ def resolve_site(site) -> SiteParams:
         if site.catalog not in sites:
             raise NotFoundError("site", site.catalog, list(sites))
         entry, name = sites[site.catalog], site.catalog
-        base = {
-            "pue": _num(entry["pue"], "pue", name),
-            "rack_power_w": _num(entry["rack_power"], "rack_power", name),
-            "electricity_usd_per_mwh": _num(entry["electricity_price"], "electricity_price", name),
-            "grid_carbon_g_per_kwh": _num(entry["grid_carbon"], "grid_carbon", name),
-            "facility_capex_usd_per_mw": _num(entry["facility_capex"], "facility_capex", name),
-            "facility_amortization_years": _num(entry["facility_amortization"], "facility_amortization", name),
-            "chip_amortization_years": _num(entry["chip_amortization"], "chip_amortization", name),
-            "server_overhead": _num(entry["server_overhead"], "server_overhead", name),
-        }
+        base = {name: _num(entry[key], unit, f"{site.catalog}.{key}") for name, (key, unit) in _CATALOG_FIELDS.items()}
     given = {"pue": site.pue, "rack_power_w": site.rack_power_kw and site.rack_power_kw * 1e3,
              "electricity_usd_per_mwh": site.electricity_usd_per_mwh, "grid_carbon_g_per_kwh": site.grid_carbon_g_per_kwh,
              "facility_capex_usd_per_mw": site.facility_capex_usd_per_mw,

@@ -7,31 +7,27 @@ path (e.g. `process_nodes.N3.wafer_price: 25000 USD`).
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 
 from chip2chat.catalog import read_yaml
 from chip2chat.errors import ConfigError
+from chip2chat.units import UnitError, parse_quantity, unit_base
 
 FILE = "silicon.yaml"
-MM2 = 1e-6  # m2 per mm2
-
-# unit suffix -> factor to SI (m2, m, USD, USD/B, B/m2, m2 per FLOP/s, J, per m2, fraction)
-_UNITS = {"mm2": MM2, "mm": 1e-3, "USD": 1.0, "USD/GB": 1e-9, "USD/mm2": 1 / MM2, "MB/mm2": 1e6 / MM2,
-          "pJ": 1e-12, "/cm2": 1e4, "%": 0.01, "um2": 1e-12, "MTr/mm2": 1e6 / MM2, "": 1.0}
-_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
-
-
 def value(entry, unit: str, where: str) -> float:
-    """A catalog figure in SI: `entry` is '0.41 mm2', a number, or a mapping with `value`."""
+    """A catalog figure in its base unit (SI for physical quantities): `entry` is '0.41 mm2' (any
+    unit of the same quantity), or a mapping with `value`; `unit` is the unit the catalog writes it
+    in ('' for a plain number). A number without its unit is an error."""
     if isinstance(entry, dict):
         entry = entry.get("value")
-    if isinstance(entry, (int, float)) and not isinstance(entry, bool):
-        return float(entry) * _UNITS[unit]
-    match = _NUMBER.match(str(entry))
-    if not match or match.group(2) != unit:
-        raise ConfigError(f"catalog {FILE}", where, f"expected a number in {unit or 'plain units'}, got {entry!r}")
-    return float(match.group(1)) * _UNITS[unit]
+    try:
+        if unit == "":
+            if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+                raise UnitError(f"expected a plain number, got {entry!r}")
+            return float(entry)
+        return parse_quantity(entry, unit_base(unit), example=f"1 {unit}")
+    except UnitError as exc:
+        raise ConfigError(f"catalog {FILE}", where, str(exc)) from None
 
 
 @dataclass(frozen=True)
