@@ -278,7 +278,7 @@ def chip(
     from chip2chat.report.tables import chip_tables, known_chips_table
     from chip2chat.silicon.compare import compare_chips
     from chip2chat.silicon.design import load_design
-    from chip2chat.silicon.known import check_known as run_check
+    from chip2chat.validate.silicon import check_known as run_check
     from chip2chat.silicon.model import evaluate
 
     if check_known or design_path is None:

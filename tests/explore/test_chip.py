@@ -10,7 +10,7 @@ import yaml
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.explore.chip import evaluate_chip, evaluate_chip_many
-from chip2chat.silicon.economics import SECONDS_PER_YEAR, economics
+from chip2chat.datacenter.economics import SECONDS_PER_YEAR, economics
 from chip2chat.explore.space import SweepSpec
 
 DESIGN = yaml.safe_load((CATALOG_DIR / "designs" / "hbm4-custom.yaml").read_text())

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from chip2chat.errors import ConfigError
 from chip2chat.silicon.catalog import load_catalog
 from chip2chat.silicon.design import design_from_dict
-from chip2chat.silicon.known import check_known
+from chip2chat.validate.silicon import check_known
 from chip2chat.silicon.model import dies_per_wafer, evaluate, murphy_yield, to_accelerator
 
 BASE = dict(name="t", process_node="N3", compute_dies=1, peak_flops={"bf16": "1000 TFLOP/s", "fp8": "2000 TFLOP/s"},

@@ -10,7 +10,7 @@ A point is a nested dict:
 chip2chat.explore.evaluate names these functions (EVALUATORS, CHECKS, VECTOR_EVALUATORS); this
 module registers nothing when imported.
 
-$ per million output tokens: chip2chat.silicon.economics.
+$ per million output tokens: chip2chat.datacenter.economics.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from chip2chat.errors import Chip2ChatError, ConfigError
-from chip2chat.silicon.economics import economics
+from chip2chat.datacenter.economics import economics
 
 SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
                   "weight_dtype": "fp8", "kv_dtype": "fp8"}
@@ -37,7 +37,7 @@ def check_chip_point(point: dict, extra_serve: tuple[str, ...] = ()) -> None:
     serving model that is not in the catalog."""
     from chip2chat.models.load import load_model
     from chip2chat.silicon.design import ChipDesign, design_from_dict
-    from chip2chat.silicon.economics import ECONOMICS
+    from chip2chat.datacenter.economics import ECONOMICS
 
     _known_keys(point, "", ("design", "serve", "economics"))
     if "design" not in point:

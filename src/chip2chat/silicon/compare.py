@@ -11,7 +11,7 @@ from __future__ import annotations
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.engine.estimate import estimate
 from chip2chat.errors import ConfigError, DoesNotFitError
-from chip2chat.silicon.economics import economics
+from chip2chat.datacenter.economics import economics
 from chip2chat.hardware.load import catalog_id, load_hardware
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.serving.simulate import simulate

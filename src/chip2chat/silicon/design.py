@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from chip2chat.catalog import read_yaml
 from chip2chat.errors import StrictModel, validated
@@ -72,6 +72,10 @@ class ChipDesign(StrictModel):
     """Board power limit."""
     package: Literal["auto", "cowos-s", "cowos-l"] = "auto"
     """Interposer technology; auto picks the smallest that holds the dies and stacks."""
+    chip: str | None = None
+    """The catalog accelerator this design models (e.g. h100-sxm), to check the silicon model on a
+    real chip: its published dense peak FLOP/s, TDP and scale-up link (accelerators.yaml, the one
+    home of chip facts) fill those fields when the design leaves them out."""
     calibration: str = "default"
     """Calibration profile the design is costed with: 'default' (the documented efficiencies for a
     chip nobody has measured), a shipped profile whose kernels it is expected to match (e.g. b200),
@@ -88,6 +92,18 @@ class ChipDesign(StrictModel):
         if "bf16" not in v:
             raise ValueError("needs a bf16 figure (it sizes the tensor units)")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _facts_of_the_chip(cls, data):
+        if not isinstance(data, dict) or not data.get("chip"):
+            return data
+        from chip2chat.catalog import find_entry
+
+        _, entry = find_entry("hardware", "accelerators.yaml", str(data["chip"]))
+        facts = {"peak_flops": entry.get("peak_flops"), "tdp": entry.get("tdp"),
+                 "scale_up": {k: entry["scale_up"][k] for k in ("bandwidth", "domain") if k in entry.get("scale_up", {})}}
+        return {**{k: v for k, v in facts.items() if v}, **data}
 
     @field_validator("calibration")
     @classmethod

@@ -1,21 +1,34 @@
-"""Check the silicon model on real chips: derived vs published die area and power."""
+"""Check the silicon model on real chips: derived vs published die area and power.
+
+Every design in catalog/designs/ that names its catalog `chip` is modelled and compared with that
+chip's published die area (one compute die) and TDP from accelerators.yaml, where chip facts live."""
 
 from __future__ import annotations
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import ConfigError
+from chip2chat.hardware.load import load_hardware
 from chip2chat.silicon.design import load_design
 from chip2chat.silicon.model import evaluate
 
 DESIGNS = CATALOG_DIR / "designs"
-# published die area (one compute die) and TDP: catalog/silicon.yaml known_chips (cited there)
-PUBLISHED = {"h100-sxm": (814e-6, 700.0), "h200-sxm": (814e-6, 700.0), "mi300x": (None, 750.0)}
+
+
+def known_designs() -> list:
+    """(catalog chip id, its Accelerator, the design modelling it), in file order."""
+    out = []
+    for path in sorted(DESIGNS.glob("*.yaml")):
+        design = load_design(path)
+        if design.chip:
+            chip_id, hw = load_hardware(design.chip)
+            out.append((chip_id, hw, design))
+    return out
 
 
 def check_known() -> list[dict]:
     rows = []
-    for chip, (area, tdp) in PUBLISHED.items():
-        design = load_design(DESIGNS / f"{chip}.yaml")
+    for chip, hw, design in known_designs():
+        area, tdp = (hw.die_area_m2 if hw.compute_dies == design.compute_dies else None), hw.tdp_w
         row = {"chip": chip, "published_die_area_mm2": area and area / 1e-6, "published_tdp_w": tdp}
         try:
             r = evaluate(design)
