@@ -73,14 +73,15 @@ def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int =
     pending: dict = {}
     # SIGINT stays blocked while the workers are forked, so none of them can get it before its
     # initializer has set it to be ignored; a Ctrl-C in that moment reaches this process after
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if _main_thread() else None
+    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if can_block else None
     context = multiprocessing.get_context()
     forked = context.get_start_method() == "fork"  # else a server process is the workers' parent
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
-                               initargs=(os.getpid() if forked else None,))
-    finished_all = False
+    pool, finished_all = None, False
     try:
         try:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                                       initargs=(os.getpid() if forked else None,))
             _submit(pool, fn, todo, pending, workers)
         finally:
             if blocked is not None:
@@ -97,18 +98,15 @@ def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int =
             _submit(pool, fn, todo, pending, workers)
         finished_all = True
     finally:
-        if not finished_all:
-            _kill_workers(pool)
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            if not finished_all:
+                _kill_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _submit(pool: ProcessPoolExecutor, fn: Callable, todo: Iterator[dict], pending: dict, workers: int) -> None:
     while len(pending) < workers * _IN_FLIGHT_PER_WORKER and (point := next(todo, None)) is not None:
         pending[pool.submit(call_point, fn, point)] = point
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
@@ -124,7 +122,8 @@ def _worker_start(sweep_pid: int | None) -> None:
     sweep (`sweep_pid`, when it forked the worker) or the server process that started it, which
     ends with the sweep."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         try:
             import ctypes
