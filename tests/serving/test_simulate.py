@@ -13,6 +13,16 @@ from chip2chat.workload import Workload
 BASE = dict(model="llama-3.1-8b", hardware="h100")
 
 
+def _replicas_of_the_next_run(monkeypatch) -> list:
+    """The ReplicaSims of the next `simulate` call, to look at what they recorded."""
+    from chip2chat.serving import simulate as simmod
+
+    sims = []
+    real = simmod.run_cluster
+    monkeypatch.setattr(simmod, "run_cluster", lambda *a, **kw: sims.extend(real(*a, **kw)) or sims)
+    return sims
+
+
 def test_low_load_ttft_equals_single_request_prefill_from_estimate():
     # requests 1000 s apart never overlap: each one is prefilled alone, exactly as `estimate` does it
     sim = simulate(**BASE, rate_per_s=0.001, num_requests=20, input_len=1024, output_len=64, seed=3)
@@ -25,11 +35,7 @@ def test_every_token_is_accounted_for_even_with_preemptions(monkeypatch):
     # forward-pass tokens = prompts + (outputs - 1) + KV recomputed after preemption (a recompute also
     # re-prefills the last generated token, which then is not decoded); prefix hits count as done.
     # Output tokens = those emitted by the steps that complete a prefill + those decoded.
-    from chip2chat.serving import simulate as simmod
-
-    sims = []
-    real = simmod.summarize
-    monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
+    sims = _replicas_of_the_next_run(monkeypatch)
     sim = simulate(**BASE, rate_per_s=30, num_requests=600, input_len=("uniform", 50, 3000),
                    output_len=("uniform", 1, 500), seed=1, gpu_memory_utilization=0.3)
     df = sim.requests
@@ -195,14 +201,10 @@ def test_bad_options_are_one_line_errors():
 def test_every_kv_block_is_returned_after_the_run(monkeypatch, caching):
     # preemptions and prefix caching move blocks between requests, the cache and the free list;
     # at the end nothing may still be held by a request
-    from chip2chat.serving import simulate as simmod
-
-    sims = []
-    real = simmod.summarize
-    monkeypatch.setattr(simmod, "summarize", lambda requests, s, **kw: (sims.extend(s), real(requests, s, **kw))[1])
+    sims = _replicas_of_the_next_run(monkeypatch)
     simulate(**BASE, workload=_shared_prefix_workload(n=800, output_len=1024), enable_prefix_caching=caching,
              gpu_memory_utilization=0.25)  # about 2 GB of KV: decodes outgrow it
-    pool = sims[0].pool
+    pool = sims[0].scheduler.pool
     assert pool.owned == 0 and pool.used == 0 and 0 <= pool.cached <= pool.total
     assert sims[0].stats.preemptions > 0
 

@@ -12,37 +12,23 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from chip2chat.engine.replica import Replica
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig
 from chip2chat.serving.replica_sim import ReplicaSim
 from chip2chat.serving.request import Request
-
-ROUTERS = ("round_robin", "least_outstanding_tokens", "prefix_affinity")
-
-
-def make_router(name: str) -> Callable[[Request, list[ReplicaSim], int], ReplicaSim]:
-    def round_robin(req: Request, replicas: list[ReplicaSim], i: int) -> ReplicaSim:
-        return replicas[i % len(replicas)]
-
-    def least_outstanding(req: Request, replicas: list[ReplicaSim], i: int) -> ReplicaSim:
-        return min(replicas, key=lambda r: (r.outstanding_tokens, r.index))
-
-    def prefix_affinity(req: Request, replicas: list[ReplicaSim], i: int) -> ReplicaSim:
-        """Same first prompt block -> same replica (its prefix cache is warm), else least loaded."""
-        if req.hashes:
-            return replicas[hash(req.hashes[0]) % len(replicas)]
-        return least_outstanding(req, replicas, i)
-
-    return {"round_robin": round_robin, "least_outstanding_tokens": least_outstanding,
-            "prefix_affinity": prefix_affinity}[name]
+from chip2chat.serving.routers import ROUTERS, STATELESS
+from chip2chat.serving.scheduler import SCHEDULERS
+from chip2chat.serving.stats import ReplicaStats
 
 
-def run_cluster(events: list[tuple[float, Request]], replicas: list[ReplicaSim], router: str,
-                prefilled: bool = False, progress: Callable[[int], None] | None = None) -> None:
+def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], router: str, prefilled: bool = False,
+          progress: Callable[[int], None] | None = None) -> None:
     """Route requests at their times (sorted) to `replicas` and run everything to completion.
 
     `prefilled`: the requests arrive with their prompt's KV computed (disaggregated decode pool).
     """
-    choose = make_router(router)
-    needs_state = router != "round_robin" and len(replicas) > 1
+    choose = ROUTERS[router]
+    needs_state = router not in STATELESS and len(replicas) > 1
     for i, (t, req) in enumerate(events):
         if needs_state:
             for r in replicas:
@@ -57,3 +43,45 @@ def run_cluster(events: list[tuple[float, Request]], replicas: list[ReplicaSim],
         r.advance_to(math.inf)
     if progress is not None:
         progress(len(events))
+
+
+def run_cluster(requests: list[Request], replica: Replica, scheduling: SchedulerConfig, cluster: ClusterConfig,
+                total_blocks: int, hash_block_size: int, *, bucket_s: float = 1.0, record_trace: bool = False,
+                step_by_step: bool = False, progress: Callable[[int], None] | None = None) -> list[ReplicaSim]:
+    """Serve `requests` (in arrival order) on the cluster; the replicas, with what they recorded."""
+    chips = replica.plan.num_devices
+
+    def make(n: int, offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
+        sims = []
+        for i in range(n):
+            stats = ReplicaStats(bucket_s=bucket_s, trace=[] if record_trace else None)
+            scheduler = SCHEDULERS[scheduling.scheduler](
+                scheduling, total_blocks, hash_block_size, replica.model.spec.max_context, replica.windows, stats,
+                prefill_only=on_prefilled is not None)
+            sims.append(ReplicaSim(offset + i, replica, scheduler, stats, scheduling.host_overhead_per_seq_s,
+                                   step_by_step=step_by_step, on_prefilled=on_prefilled, energy_scale=chips))
+        return sims
+
+    arrivals = [(r.arrival_s, r) for r in requests]
+    if cluster.disaggregate is None:
+        sims = make(cluster.num_replicas)
+        route(arrivals, sims, cluster.router, progress=progress)
+        return sims
+    n_prefill, n_decode = cluster.disaggregate
+    handed: list[tuple[float, Request]] = []
+    link = (cluster.kv_link_bandwidth_bytes_per_s
+            or replica.device.hw.scale_up.scale_out_bandwidth_bytes_per_s * chips)
+    kv_per_token = replica.model.kv_bytes_per_token(replica.kv_dtype)
+    latency = replica.device.link_latency_s
+
+    def on_prefilled(req: Request, t: float) -> None:
+        handed.append((t + latency + req.input_len * kv_per_token / link, req))
+
+    prefill = make(n_prefill, on_prefilled=on_prefilled)
+    route(arrivals, prefill, cluster.router, progress=progress)
+    handed.sort(key=lambda e: (e[0], e[1].id))
+    decode = make(n_decode, offset=n_prefill)
+    # the decode pool has no prefix cache to be affine to
+    route(handed, decode, cluster.router if cluster.router != "prefix_affinity" else "least_outstanding_tokens",
+          prefilled=True)
+    return prefill + decode

@@ -1,21 +1,38 @@
-"""Serving-engine knobs, named and defaulted as vLLM names them."""
+"""The serving simulation's settings as values, each default here and nowhere else.
+
+`SchedulerConfig`: how one replica batches (named and defaulted as vLLM names them).
+`ClusterConfig`: how many replicas, the router, and prefill/decode disaggregation.
+`Slo`: the latency objectives that goodput and capacity sizing are judged by.
+(The replica's parallel plan is `chip2chat.engine.plan.ParallelPlan`; the requests are a
+`chip2chat.workload.Workload`.)
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from dataclasses import dataclass
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from chip2chat.errors import StrictModel
+from chip2chat import args
+from chip2chat.errors import Chip2ChatError, StrictModel
+from chip2chat.serving.routers import ROUTERS
+from chip2chat.serving.scheduler import SCHEDULERS
+from chip2chat.serving.waiting import POLICIES
 
 
 class SchedulerConfig(StrictModel):
     """How one replica batches requests (vLLM `--max-num-seqs`, `--max-num-batched-tokens`, ...)."""
 
+    scheduler: str = "vllm"
+    """Which engine's scheduler (a name in `serving.scheduler.SCHEDULERS`): vllm (KV blocks taken
+    as tokens arrive, preemption when they run out) or trtllm-guaranteed-no-evict (TensorRT-LLM's
+    default: a request is admitted only when blocks for its whole prompt + output can be reserved,
+    and is never preempted)."""
     max_num_seqs: int = Field(default=256, ge=1)
     """Most sequences in one step (vLLM default 256)."""
     max_num_batched_tokens: int = Field(default=8192, ge=1)
-    """Token budget of one step: decode tokens plus prefill tokens."""
+    """Token budget of one step: decode tokens plus prefill tokens (vLLM's V1 default for serving)."""
     enable_chunked_prefill: bool = True
     """On (vLLM V1): decodes first, then prompts fill the remaining budget, split if needed.
     Off (vLLM V0): a step either prefills whole prompts (taking priority) or decodes."""
@@ -25,17 +42,23 @@ class SchedulerConfig(StrictModel):
     """Tokens per KV block (vLLM default 16)."""
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     """Fraction of HBM the engine may use for weights, activations and KV cache."""
-    kv_reservation: Literal["on_demand", "full_request"] = "on_demand"
-    """on_demand (vLLM): blocks are taken as tokens arrive; preempt when they run out.
-    full_request (TensorRT-LLM's default GUARANTEED_NO_EVICT): a request is admitted only when
-    blocks for its whole prompt + output can be reserved, and is never preempted."""
     host_overhead_per_seq_s: float = Field(default=0.0, ge=0)
     """Host (CPU) time per sequence in a step: scheduling, sampling bookkeeping and responses in
     Python. The host prepares the next step while the GPU runs this one (TensorRT-LLM's PyTorch
     overlap scheduler, vLLM's async scheduling), so a step takes the longer of the two.
     0: not modelled (a C++ runtime, or a GPU-bound engine)."""
-    policy: Literal["fcfs", "priority"] = "fcfs"
-    """Waiting order and preemption victim: arrival order, or (priority, arrival) with lower first."""
+    policy: str = "fcfs"
+    """Waiting order and preemption victim (a name in `serving.waiting.POLICIES`): fcfs (arrival
+    order) or priority ((priority, arrival) with lower first)."""
+
+    @field_validator("scheduler", "policy")
+    @classmethod
+    def _known_name(cls, value: str, info) -> str:
+        names = list(SCHEDULERS if info.field_name == "scheduler" else POLICIES)
+        if value not in names:
+            quoted = [repr(n) for n in names]
+            raise ValueError(f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}")
+        return value
 
     @model_validator(mode="after")
     def _budget_holds_the_decodes(self) -> "SchedulerConfig":
@@ -43,3 +66,49 @@ class SchedulerConfig(StrictModel):
             raise ValueError(f"max_num_batched_tokens ({self.max_num_batched_tokens}) must be >= max_num_seqs "
                              f"({self.max_num_seqs}) so that every running sequence can decode in one step")
         return self
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Replicas behind a router, or disaggregated prefill and decode pools."""
+
+    num_replicas: int = 1
+    """Data-parallel replicas behind the router (without `disaggregate`)."""
+    router: str = "round_robin"
+    """How arrivals pick a replica: a name in `serving.routers.ROUTERS`."""
+    disaggregate: tuple[int, int] | None = None
+    """(P, D): P prefill-only replicas hand each prompt's KV to D decode replicas."""
+    kv_link_bandwidth_bytes_per_s: float | None = None
+    """Bandwidth of the KV hand-over per replica; None: the chips' scale-out bandwidth, one NIC a chip."""
+
+    def __post_init__(self) -> None:
+        args.positive_int("num_replicas", self.num_replicas)
+        args.one_of("router", self.router, tuple(ROUTERS))
+        args.number("kv_link_bandwidth_bytes_per_s", self.kv_link_bandwidth_bytes_per_s, low=0, low_open=True,
+                    optional=True)
+        if self.disaggregate is not None:
+            pools = self.disaggregate
+            if not (isinstance(pools, (tuple, list)) and len(pools) == 2):
+                raise Chip2ChatError(f"disaggregate must be (prefill replicas, decode replicas), e.g. (2, 6), "
+                                     f"got {pools!r}")
+            object.__setattr__(self, "disaggregate", tuple(args.positive_int(f"disaggregate[{i}]", n)
+                                                           for i, n in enumerate(pools)))
+
+
+@dataclass(frozen=True)
+class Slo:
+    """Latency objectives in milliseconds (None: no objective). A run meets them when its p99 TTFT
+    and p99 TPOT are within (`met_by`, how capacity is sized); goodput counts the requests whose own
+    TTFT and TPOT are within (vLLM benchmark_serving's --goodput)."""
+
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            args.number(f"slo_{f.name}", getattr(self, f.name), low=0, low_open=True, optional=True)
+
+    def met_by(self, summary: dict) -> bool:
+        """The run's p99 TTFT and p99 TPOT are within the objectives."""
+        return ((self.ttft_ms is None or summary["p99_ttft_ms"] <= self.ttft_ms)
+                and (self.tpot_ms is None or summary["p99_tpot_ms"] <= self.tpot_ms))

@@ -9,11 +9,15 @@ Goodput counts the completed requests that meet every given SLO, per second.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from chip2chat.serving.request import FINISHED
+from chip2chat.serving.config import Slo
+from chip2chat.serving.request import FINISHED, REJECTED, Request
 from chip2chat.serving.stats import LatencyHistogram
 
 PERCENTILES = (50, 90, 99)
+REQUEST_COLUMNS = ("id", "replica", "status", "arrival_s", "scheduled_s", "first_token_s", "finish_s", "input_len",
+                   "output_len", "preemptions", "reason")
 OVERLOAD_RATIO = 1.05
 """Offered over served rate above which a run is called overloaded (Poisson noise of a 1,000-request
 run is ~3% on either rate)."""
@@ -29,30 +33,35 @@ def _stats(name: str, values_s: np.ndarray) -> dict:
     return out
 
 
-def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | None,
-              static_w_per_replica: float) -> dict:
-    done = [r for r in requests if r.status == FINISHED]
-    arrival = np.fromiter((r.arrival_s for r in done), float, len(done))
-    first = np.fromiter((r.first_token_s for r in done), float, len(done))
-    finish = np.fromiter((r.finish_s for r in done), float, len(done))
-    n_in = np.fromiter((r.input_len for r in done), float, len(done))
-    n_out = np.fromiter((r.output_len for r in done), float, len(done))
-    ttft, e2e = first - arrival, finish - arrival
-    multi = n_out > 1
-    tpot = (finish[multi] - first[multi]) / (n_out[multi] - 1)
-    start = min((r.arrival_s for r in requests), default=0.0)
-    end = float(finish.max()) if len(done) else start
+def request_table(requests: list[Request]) -> pd.DataFrame:
+    """One row per request, with its TTFT, TPOT and E2E (NaN unless finished; TPOT also NaN for a
+    one-token output). The one place these latencies are computed."""
+    df = pd.DataFrame({name: [getattr(r, name) for r in requests] for name in REQUEST_COLUMNS})
+    done = df["status"] == FINISHED
+    df["ttft_s"] = np.where(done, df["first_token_s"] - df["arrival_s"], np.nan)
+    df["e2e_s"] = np.where(done, df["finish_s"] - df["arrival_s"], np.nan)
+    df["tpot_s"] = np.where(done & (df["output_len"] > 1),
+                            (df["finish_s"] - df["first_token_s"]) / (df["output_len"] - 1).clip(lower=1), np.nan)
+    return df
+
+
+def summarize(table: pd.DataFrame, sims, slo: Slo, static_w_per_replica: float) -> dict:
+    """The run's metrics from its request table and what the replicas recorded."""
+    done = table[table["status"] == FINISHED]
+    ttft, e2e, tpot_or_nan = (done[c].to_numpy() for c in ("ttft_s", "e2e_s", "tpot_s"))
+    tpot = tpot_or_nan[~np.isnan(tpot_or_nan)]
+    n_in, n_out = done["input_len"].to_numpy(dtype=float), done["output_len"].to_numpy(dtype=float)
+    start = float(table["arrival_s"].min()) if len(table) else 0.0
+    end = float(done["finish_s"].max()) if len(done) else start
     duration = max(end - start, 1e-12)
     itl = LatencyHistogram()
     for s in sims:
         itl.merge(s.stats.itl)
     ok = np.ones(len(done), dtype=bool)
-    if slo_ttft_ms is not None:
-        ok &= ttft * 1e3 <= slo_ttft_ms
-    if slo_tpot_ms is not None:
-        tpot_all = np.zeros(len(done))
-        tpot_all[multi] = tpot
-        ok &= tpot_all * 1e3 <= slo_tpot_ms
+    if slo.ttft_ms is not None:
+        ok &= ttft * 1e3 <= slo.ttft_ms
+    if slo.tpot_ms is not None:  # a one-token output has no TPOT to miss
+        ok &= np.isnan(tpot_or_nan) | (tpot_or_nan * 1e3 <= slo.tpot_ms)
     busy = sum(s.stats.busy_s for s in sims)
     energy = sum(s.stats.energy_j for s in sims) + static_w_per_replica * max(0.0, len(sims) * duration - busy)
     kv_u = sum(u for s in sims for u, _ in s.stats.kv_time.values())
@@ -60,7 +69,7 @@ def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | No
     out_tokens = float(n_out.sum())
     summary = {
         "completed": len(done),
-        "rejected": sum(len(s.stats.rejected) for s in sims),
+        "rejected": int((table["status"] == REJECTED).sum()),
         "duration_s": duration,
         "total_input_tokens": int(n_in.sum()),
         "total_output_tokens": int(out_tokens),
@@ -85,14 +94,14 @@ def summarize(requests, sims, slo_ttft_ms: float | None, slo_tpot_ms: float | No
         "busy_fraction": busy / (len(sims) * duration) if sims else 0.0,
         "energy_j": energy,
         "energy_per_output_token_j": energy / out_tokens if out_tokens else float("nan"),
-        "slo_ttft_ms": slo_ttft_ms,
-        "slo_tpot_ms": slo_tpot_ms,
-        **offered_vs_served(requests),
+        "slo_ttft_ms": slo.ttft_ms,
+        "slo_tpot_ms": slo.tpot_ms,
+        **offered_vs_served(table["arrival_s"].to_numpy(), table["scheduled_s"].to_numpy()),
     }
     return summary
 
 
-def offered_vs_served(requests) -> dict:
+def offered_vs_served(arrival_s: np.ndarray, scheduled_s: np.ndarray) -> dict:
     """Is the offered load above what the replicas can serve?
 
     An engine that keeps up schedules each request soon after it arrives; one that cannot runs at
@@ -103,8 +112,8 @@ def offered_vs_served(requests) -> dict:
     above that and the growth exceeds three Poisson standard deviations of the queue (a burst of
     arrivals is not an overload). A run whose requests all arrive at once is overloaded by design
     and not judged."""
-    arrivals = np.sort(np.fromiter((r.arrival_s for r in requests), float))
-    scheduled = np.sort(np.fromiter((r.scheduled_s for r in requests if r.scheduled_s >= 0), float))
+    arrivals = np.sort(arrival_s)
+    scheduled = np.sort(scheduled_s[scheduled_s >= 0])  # -1: never scheduled
     out = {"offered_rate_per_s": float("nan"), "served_rate_per_s": float("nan"), "overload": ""}
     if arrivals.size < 100 or arrivals[-1] <= arrivals[0]:
         return out  # too few arrivals, or all at once

@@ -1,4 +1,7 @@
-"""A request's lifecycle inside the simulator, and its derived metrics (vidur-style properties)."""
+"""A request's lifecycle inside the simulator: its progress and timestamps.
+
+Latencies derived from the timestamps (TTFT, TPOT, E2E) are computed for all requests at once, in
+metrics.request_table (a million requests are columns, not a million property calls)."""
 
 from __future__ import annotations
 
@@ -35,18 +38,3 @@ class Request:
     dec_out0: int = 0
     dec_seq: int = 0  # identifies the request's live entry in the finish heap
     in_decode: bool = False
-
-    @property
-    def ttft_s(self) -> float:
-        return self.first_token_s - self.arrival_s
-
-    @property
-    def e2e_s(self) -> float:
-        return self.finish_s - self.arrival_s
-
-    @property
-    def tpot_s(self) -> float:
-        """Mean time per output token after the first (vLLM's TPOT); 0 for one-token outputs."""
-        if self.output_len <= 1:
-            return 0.0
-        return (self.finish_s - self.first_token_s) / (self.output_len - 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -17,14 +18,14 @@ import pandas as pd
 from chip2chat import args
 from chip2chat.engine.estimate import get_replica
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
-from chip2chat.errors import Chip2ChatError, DoesNotFitError, validated
-from chip2chat.serving.cluster import ROUTERS, run_cluster
-from chip2chat.serving.config import SchedulerConfig
-from chip2chat.serving.metrics import summarize
-from chip2chat.serving.replica_sim import ReplicaSim
+from chip2chat.engine.plan import ParallelPlan
+from chip2chat.errors import DoesNotFitError
+from chip2chat.serving.cluster import run_cluster
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
+from chip2chat.serving.metrics import request_table, summarize
+from chip2chat.serving.options import settings
 from chip2chat.serving.request import Request
-from chip2chat.serving.stats import ReplicaStats
-from chip2chat.workload import Workload, read_trace, synthetic
+from chip2chat.workload import Workload
 
 
 @dataclass
@@ -54,98 +55,45 @@ class SimulationResult:
             json.dump({"traceEvents": events, "displayTimeUnit": "ms"}, f)
 
 
-def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, tp: int = 1, pp: int = 1, ep: int = 1,
-             attention_dp: bool = False,
-             num_replicas: int = 1, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-             workload: Workload | None = None, rate_per_s: float | None = 10.0, num_requests: int = 1000,
-             input_len: int | tuple = 1024, output_len: int | tuple = 256, arrival: str = "poisson",
-             cv: float = 1.0, seed: int = 0, trace: str | None = None, trace_format: str | None = None,
-             max_num_seqs: int = 256, max_num_batched_tokens: int = 8192, enable_chunked_prefill: bool = True,
-             enable_prefix_caching: bool = False, block_size: int = 16, gpu_memory_utilization: float = 0.9,
-             policy: str = "fcfs", kv_reservation: str = "on_demand", host_overhead_per_seq_s: float = 0.0,
-             router: str = "round_robin",
-             disaggregate: tuple[int, int] | None = None, kv_link_bandwidth_bytes_per_s: float | None = None,
-             slo_ttft_ms: float | None = None, slo_tpot_ms: float | None = None,
+def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: ParallelPlan | None = None,
+             scheduling: SchedulerConfig | None = None, cluster: ClusterConfig | None = None, slo: Slo | None = None,
+             workload: Workload | None = None, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
-             progress=None) -> SimulationResult:
+             progress: Callable[[int], None] | None = None, **keywords) -> SimulationResult:
     """Simulate serving a workload. Same arguments and seed, same result.
 
-    The workload is `workload`, else the trace file, else a synthetic one (`num_requests` at
-    `rate_per_s` with `arrival` in poisson / gamma (burstiness `cv`) / daily / all_at_once, and
-    lengths that are ints or ("uniform", lo, hi) / ("lognormal", mean, cv)).
-    `disaggregate=(P, D)`: P prefill-only replicas hand each prompt's KV to D decode replicas
-    over a link of `kv_link_bandwidth_bytes_per_s` per replica (default: the chips' scale-out
-    bandwidth, one NIC per chip).
-    `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
+    The settings are values: the replica's parallel `plan`, its `scheduling` (SchedulerConfig: the
+    batching knobs and which engine's scheduler), the `cluster` (ClusterConfig: replicas, router,
+    prefill/decode disaggregation), the `slo` that goodput counts against, and the `workload`.
+    Each may instead be given by its fields as keywords (serving/options.py), e.g.
+    `simulate("llama-3.1-8b", "h100", tp=2, max_num_seqs=128, rate_per_s=20, num_requests=10_000)`:
+    plan: tp, pp, ep, attention_dp; scheduling: the SchedulerConfig fields (and kv_reservation,
+    the older spelling of scheduler); cluster: num_replicas, router, disaggregate,
+    kv_link_bandwidth_bytes_per_s; slo: slo_ttft_ms, slo_tpot_ms; workload: a trace file (trace,
+    trace_format) or a synthetic one (`num_requests` at `rate_per_s` with `arrival` in poisson /
+    gamma (burstiness `cv`) / daily / all_at_once, lengths that are ints or ("uniform", lo, hi) /
+    ("lognormal", mean, cv), and `seed`).
+    `step_by_step`: no closed-form decode runs (for checking); `record_trace`: keep every step for
+    `write_chrome_trace`; `bucket_s`: time bucket of the KV utilization table.
     """
-    cfg = validated(SchedulerConfig, dict(
-        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
-        enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
-        block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy,
-        kv_reservation=kv_reservation, host_overhead_per_seq_s=host_overhead_per_seq_s), "serving options")
-    args.one_of("router", router, ROUTERS)
-    args.positive_int("num_replicas", num_replicas)
-    args.positive_int("seed", seed, low=0)
+    plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
-    for name, value in (("slo_ttft_ms", slo_ttft_ms), ("slo_tpot_ms", slo_tpot_ms),
-                        ("kv_link_bandwidth_bytes_per_s", kv_link_bandwidth_bytes_per_s)):
-        args.number(name, value, low=0, low_open=True, optional=True)
-    if workload is not None:
-        args.instance("workload", workload, (Workload,), "a chip2chat.workload.Workload or None")
-    if disaggregate is not None and not (isinstance(disaggregate, (tuple, list)) and len(disaggregate) == 2):
-        raise Chip2ChatError(f"disaggregate must be (prefill replicas, decode replicas), e.g. (2, 6), got {disaggregate!r}")
-    if workload is None:
-        if trace is not None:
-            if trace_format is None:
-                raise Chip2ChatError("a trace needs its format: trace_format azure, burstgpt or mooncake")
-            workload = read_trace(trace, trace_format)
-        else:
-            workload = synthetic(num_requests, rate_per_s, input_len=input_len, output_len=output_len,
-                                 arrival=arrival, cv=cv, seed=seed)
-    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp=attention_dp)
-    total_blocks = _kv_blocks(replica, cfg)
+    replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
+                          attention_dp=plan.attention_dp)
+    total_blocks = _kv_blocks(replica, scheduling)
     requests = _requests(workload)
-    scale = replica.plan.num_devices
-
-    def make(n: int, role: str = "both", offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
-        sims = []
-        for i in range(n):
-            stats = ReplicaStats(bucket_s=bucket_s, trace=[] if record_trace else None)
-            sims.append(ReplicaSim(offset + i, replica, cfg, total_blocks, workload.hash_block_size, stats,
-                                   step_by_step=step_by_step, role=role, on_prefilled=on_prefilled,
-                                   energy_scale=scale))
-        return sims
-
-    if disaggregate is None:
-        sims = make(num_replicas)
-        run_cluster([(r.arrival_s, r) for r in requests], sims, router, progress=progress)
-        all_sims = sims
-    else:
-        n_prefill, n_decode = (args.positive_int(f"disaggregate[{i}]", n) for i, n in enumerate(disaggregate))
-        handed: list[tuple[float, Request]] = []
-        link = kv_link_bandwidth_bytes_per_s or replica.device.hw.scale_up.scale_out_bandwidth_bytes_per_s * scale
-        kv_per_token = replica.model.kv_bytes_per_token(kv_dtype)
-        latency = replica.device.link_latency_s
-
-        def on_prefilled(req: Request, t: float) -> None:
-            handed.append((t + latency + req.input_len * kv_per_token / link, req))
-
-        prefill = make(n_prefill, role="prefill", on_prefilled=on_prefilled)
-        run_cluster([(r.arrival_s, r) for r in requests], prefill, router, progress=progress)
-        handed.sort(key=lambda e: (e[0], e[1].id))
-        decode = make(n_decode, offset=n_prefill)
-        run_cluster(handed, decode, router if router != "prefix_affinity" else "least_outstanding_tokens",
-                    prefilled=True)
-        all_sims = prefill + decode
-    summary = summarize(requests, all_sims, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
-                        static_w_per_replica=replica.device.static_w * scale)
+    sims = run_cluster(requests, replica, scheduling, cluster, total_blocks, workload.hash_block_size,
+                       bucket_s=bucket_s, record_trace=record_trace, step_by_step=step_by_step, progress=progress)
+    table = request_table(requests)
+    static_w = replica.device.static_w * plan.num_devices
+    summary = summarize(table, sims, slo, static_w_per_replica=static_w)
     summary.update(model=replica.model.name, hardware=replica.device.hw.name, calibration=replica.device.calibration,
-                   tp=tp, pp=pp, ep=ep, attention_dp=attention_dp, num_replicas=len(all_sims), kv_blocks_per_replica=total_blocks,
-                   static_power_w_per_replica=replica.device.static_w * scale,
-                   block_size=block_size, workload=workload.source)
-    kv = [(b * bucket_s, s.index, u / t) for s in all_sims for b, (u, t) in sorted(s.stats.kv_time.items()) if t > 0]
-    steps = [(s.index, *row) for s in all_sims for row in (s.stats.trace or [])]
-    return SimulationResult(summary=summary, requests=_frame(requests),
+                   tp=plan.tp, pp=plan.pp, ep=plan.ep, attention_dp=plan.attention_dp, num_replicas=len(sims),
+                   kv_blocks_per_replica=total_blocks, static_power_w_per_replica=static_w,
+                   block_size=scheduling.block_size, workload=workload.source)
+    kv = [(b * bucket_s, s.index, u / t) for s in sims for b, (u, t) in sorted(s.stats.kv_time.items()) if t > 0]
+    steps = [(s.index, *row) for s in sims for row in (s.stats.trace or [])]
+    return SimulationResult(summary=summary, requests=table,
                             kv_utilization=pd.DataFrame(kv, columns=["time_s", "replica", "utilization"]),
                             chrome_trace=steps)
 
@@ -169,26 +117,3 @@ def _requests(w: Workload) -> list[Request]:
     hashes = w.prefix_hashes if w.prefix_hashes is not None else [None] * len(w)
     return [Request(i, a, n_in, n_out, p, h) for i, (a, n_in, n_out, p, h) in
             enumerate(zip(w.arrival_s.tolist(), w.input_len.tolist(), w.output_len.tolist(), prio.tolist(), hashes))]
-
-
-def _frame(requests: list[Request]) -> pd.DataFrame:
-    cols = {
-        "id": [r.id for r in requests],
-        "replica": [r.replica for r in requests],
-        "status": [r.status for r in requests],
-        "arrival_s": [r.arrival_s for r in requests],
-        "scheduled_s": [r.scheduled_s for r in requests],
-        "first_token_s": [r.first_token_s for r in requests],
-        "finish_s": [r.finish_s for r in requests],
-        "input_len": [r.input_len for r in requests],
-        "output_len": [r.output_len for r in requests],
-        "preemptions": [r.preemptions for r in requests],
-        "reason": [r.reason for r in requests],
-    }
-    df = pd.DataFrame(cols)
-    done = df["status"] == "finished"
-    df["ttft_s"] = np.where(done, df["first_token_s"] - df["arrival_s"], np.nan)
-    df["e2e_s"] = np.where(done, df["finish_s"] - df["arrival_s"], np.nan)
-    df["tpot_s"] = np.where(done & (df["output_len"] > 1),
-                            (df["finish_s"] - df["first_token_s"]) / (df["output_len"] - 1).clip(lower=1), np.nan)
-    return df
