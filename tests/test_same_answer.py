@@ -86,7 +86,7 @@ def test_plan_is_the_same_by_name_object_and_file(chip, tmp_path):
 
 
 def test_chip_compare_is_the_same_by_name_object_and_file(tmp_path):
-    from chip2chat.silicon.compare import compare_chips
+    from chip2chat.explore.compare import compare_chips
     from chip2chat.silicon.design import load_design
     from chip2chat.silicon.model import evaluate
     from chip2chat.catalog import CATALOG_DIR

@@ -15,7 +15,7 @@ plan, voice, chip and sweep take a path to a YAML file, a catalog name (catalog/
 catalog/designs), a mapping of the same fields, or the validated object itself (Scenario,
 VoiceSpec, ChipDesign, SweepSpec). A wrongly typed argument is a one-line Chip2ChatError naming
 the argument and what it takes. They wrap the stages' own functions (datacenter.plan.plan,
-voice.run.compare, silicon.compare.compare_chips, explore.sweep.run_sweep,
+voice.run.compare, explore.compare.compare_chips, explore.sweep.run_sweep,
 validate.run.validate), imported on call. `voice` and `validate` are also subpackages: the
 subpackage is callable as the function (see `_callable_package`).
 """
@@ -86,7 +86,7 @@ def chip(design: Any, *, model: str | os.PathLike = "llama-3.1-70b", compare: An
     """A custom chip (a design YAML, a catalog design name, a mapping or a ChipDesign): its silicon,
     and `model` served on it and on each catalog chip of `compare`, at a static batch and under
     a simulated workload of `rate_per_s` requests/s."""
-    from chip2chat.silicon.compare import compare_chips
+    from chip2chat.explore.compare import compare_chips
     from chip2chat.silicon.design import ChipDesign, design_from_dict, load_design
     from chip2chat.silicon.model import evaluate
 

@@ -276,7 +276,7 @@ def chip(
 ) -> None:
     """A custom chip: area, yield, cost, power, and how it serves a model next to catalog chips."""
     from chip2chat.report.tables import chip_tables, known_chips_table
-    from chip2chat.silicon.compare import compare_chips
+    from chip2chat.explore.compare import compare_chips
     from chip2chat.silicon.design import load_design
     from chip2chat.validate.silicon import check_known as run_check
     from chip2chat.silicon.model import evaluate
