@@ -22,7 +22,6 @@ subpackage is callable as the function (see `_callable_package`).
 
 from __future__ import annotations
 
-import math
 import os
 import types
 from dataclasses import dataclass
@@ -32,9 +31,11 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from chip2chat import args
 from chip2chat.engine.estimate import Estimate, estimate
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.load import load_hardware
+from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.load import load_model
 from chip2chat.serving.simulate import SimulationResult, simulate
 
@@ -93,16 +94,17 @@ def chip(design: Any, *, model: str | os.PathLike = "llama-3.1-70b", compare: An
     chosen = _spec("design", design, ChipDesign, load_design, "designs", from_dict=design_from_dict)
     _path_like("model", model, "a catalog model name or a path to a config.json")
     if isinstance(compare, str):
-        compare = [c for c in compare.split(",") if c.strip()]
-    if not isinstance(compare, (list, tuple)) or not all(isinstance(c, str) for c in compare):
-        raise _wrong("compare", compare, "a list of catalog chip names, e.g. ['h200', 'b200']")
-    settings = {"tp": _count("tp", tp), "batch": _count("batch", batch), "input_len": _count("input_len", input_len),
-                "output_len": _count("output_len", output_len), "num_requests": _count("num_requests", num_requests),
-                "rate_per_s": _positive("rate_per_s", rate_per_s)}
+        compare = [c.strip() for c in compare.split(",") if c.strip()]
+    if not isinstance(compare, (list, tuple)) or not all(isinstance(c, (str, Accelerator)) for c in compare):
+        raise _wrong("compare", compare, "a list of catalog chip names, YAML paths or Accelerators, e.g. ['h200', 'b200']")
+    settings = {name: args.positive_int(name, value) for name, value in
+                (("tp", tp), ("batch", batch), ("input_len", input_len), ("output_len", output_len),
+                 ("num_requests", num_requests))}
+    settings["rate_per_s"] = args.number("rate_per_s", rate_per_s, low=0, low_open=True)
     if not isinstance(weight_dtype, str):
         raise _wrong("weight_dtype", weight_dtype, "a dtype name: bf16, fp8, int8, fp4 or int4")
     report = evaluate(chosen)
-    rows = compare_chips(chosen, report, [c.strip() for c in compare], model=str(model),
+    rows = compare_chips(chosen, report, list(compare), model=str(model),
                          weight_dtype=weight_dtype, **settings)
     return ChipResult(silicon=report, serving=pd.DataFrame(rows))
 
@@ -123,8 +125,8 @@ def sweep(spec: Any, out_dir: str | os.PathLike = "out/sweep", *, backend: str =
     if address is not None and not isinstance(address, str):
         raise _wrong("address", address, "a Ray cluster address such as 'ray://head:10001', or None")
     if num_cpus is not None:
-        _count("num_cpus", num_cpus)
-    return run_sweep(chosen, out_dir, backend=backend, address=address, workers=_count("workers", workers),
+        args.positive_int("num_cpus", num_cpus)
+    return run_sweep(chosen, out_dir, backend=backend, address=address, workers=args.positive_int("workers", workers),
                      num_cpus=num_cpus, progress=progress)
 
 
@@ -138,7 +140,7 @@ def validate(paths: Any = None, *, workers: int = 2) -> pd.DataFrame:
     if paths is not None and (not isinstance(paths, (list, tuple))
                               or not all(isinstance(p, (str, os.PathLike)) for p in paths)):
         raise _wrong("paths", paths, "None (the shipped rows), a CSV path or a list of CSV paths")
-    return run_validate(None if paths is None else [str(p) for p in paths], workers=_count("workers", workers))
+    return run_validate(None if paths is None else [str(p) for p in paths], workers=args.positive_int("workers", workers))
 
 
 def _callable_package(package: types.ModuleType, fn: Callable) -> types.ModuleType:
@@ -179,22 +181,10 @@ def _path_like(argument: str, value: Any, allowed: str) -> None:
         raise _wrong(argument, value, allowed)
 
 
-def _count(argument: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _wrong(argument, value, "a whole number >= 1")
-    return value
-
-
-def _positive(argument: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise _wrong(argument, value, "a finite number > 0")
-    return float(value)
-
-
 def _wrong(argument: str, value: Any, allowed: str) -> Chip2ChatError:
     shown = " ".join(repr(value).split())
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    return Chip2ChatError(f"{argument}: expected {allowed}, got {type(value).__name__} {shown}")
+    return Chip2ChatError(f"{argument} must be {allowed}, got {type(value).__name__} {shown}")
 
 
 # the functions first: importing a subpackage rebinds its name here to the module
