@@ -85,8 +85,6 @@ class ReplicaStats:
     prefix_hit_tokens: int = 0
     recomputed_tokens: int = 0  # KV thrown away by preemption, to be computed again
     prefill_emitted_tokens: int = 0  # output tokens produced by the step that completes a prefill
-    finished: list = field(default_factory=list)
-    rejected: list = field(default_factory=list)
     kv_time: dict = field(default_factory=dict)  # bucket -> (sum of util x seconds, seconds)
     in_system_s: float = 0.0  # integral over time of requests running or waiting (Little's L x T)
     waiting_s: float = 0.0  # integral over time of requests waiting
