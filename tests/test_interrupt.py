@@ -15,8 +15,9 @@ import sys
 import time
 
 import pytest
+from processes import HAS_PROC, default_sigint, descendants, running, wait_until
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads child processes from /proc")
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="reads child processes from /proc")
 
 HEADER = ("table,trtllm_version,model,gpu,num_gpus,tp,pp,precision,isl,osl,offered_qps,throughput_tok_s,"
           "throughput_metric,req_per_s,mean_ttft_ms,mean_itl_ms,total_token_tput_tok_s,source\n")
@@ -46,49 +47,13 @@ def _start(*args: str, slow_rows: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, *command, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, start_new_session=True,
-        # a runner that ignores SIGINT (nohup, a background job) would pass that on; Python only
-        # turns SIGINT into KeyboardInterrupt when it starts with the default action
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie waiting to be reaped."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_until(condition, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+        preexec_fn=default_sigint)
 
 
 def _interrupt(proc: subprocess.Popen, whole_group: bool) -> tuple[float, str, set[int]]:
     """SIGINT now; (seconds until it exited, its stderr, the processes it had started)."""
     assert proc.poll() is None, f"finished before the interrupt: {proc.stderr.read()}"
-    children = _descendants(proc.pid)
+    children = descendants(proc.pid)
     start = time.monotonic()
     if whole_group:
         os.killpg(proc.pid, signal.SIGINT)
@@ -108,8 +73,8 @@ def _assert_stopped_cleanly(proc: subprocess.Popen, seconds: float, err: str, ch
     assert seconds < STOP_WITHIN_S
     assert "Traceback" not in err, err
     # the pool's workers (and anything else it started) are gone, not orphaned to finish their rows
-    assert _wait_until(lambda: not any(_running(pid) for pid in children), 2.0), \
-        f"left running: {[pid for pid in children if _running(pid)]}"
+    assert wait_until(lambda: not any(running(pid) for pid in children), 2.0), \
+        f"left running: {[pid for pid in children if running(pid)]}"
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) <= 1, f"more than one line on stderr: {err!r}"
     if not lines:
@@ -126,7 +91,7 @@ def busy_validate(tmp_path, request):
     proc = _start("validate", "--data", str(data), "--workers", "2", slow_rows=request.param == "slow rows")
     try:
         # busy: both pool workers started and at work on their first rows
-        assert _wait_until(lambda: len(_descendants(proc.pid)) >= 2 or proc.poll() is not None, 20.0)
+        assert wait_until(lambda: len(descendants(proc.pid)) >= 2 or proc.poll() is not None, 20.0)
         time.sleep(1.5)
         yield proc
     finally:

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from processes import HAS_PROC, default_sigint, descendants, running, wait_until
 
 from chip2chat.explore.space import SweepSpec, point_key
 from chip2chat.explore.store import ResultStore
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads child processes from /proc")
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="reads child processes from /proc")
 
 TOY = Path(__file__).parent / "explore"
 STOP_WITHIN_S = 5.0
@@ -45,47 +46,12 @@ def _start(tmp_path: Path, short_points: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "chip2chat.cli", "sweep", str(spec), "--workers", "2", "--out", str(tmp_path / "out")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
-        # a runner that ignores SIGINT (a background job) would pass that on to the sweep
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=default_sigint)
 
 
 def _logged(tmp_path: Path) -> list[str]:
     log = tmp_path / "calls.txt"
     return log.read_text().split() if log.exists() else []
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a killed worker whose new parent has not reaped it is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_until(condition, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture
@@ -94,10 +60,10 @@ def busy_sweep(tmp_path):
     ones; the keys of the points finished (logged) before it is handed over."""
     proc = _start(tmp_path)
     try:
-        assert _wait_until(lambda: len(_logged(tmp_path)) >= 4 or proc.poll() is not None, 30.0)
+        assert wait_until(lambda: len(_logged(tmp_path)) >= 4 or proc.poll() is not None, 30.0)
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.3)  # the results of the logged points reach the sweep and are stored
-        yield proc, set(_logged(tmp_path)), _descendants(proc.pid)
+        yield proc, set(_logged(tmp_path)), descendants(proc.pid)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -116,8 +82,8 @@ def _stop(proc: subprocess.Popen, how) -> float:
 
 def _assert_no_process_left(children: set[int]) -> None:
     assert len(children) >= 2, "the points did not run in a pool"
-    assert _wait_until(lambda: not any(_running(pid) for pid in children), STOP_WITHIN_S), \
-        f"left running: {[pid for pid in children if _running(pid)]}"
+    assert wait_until(lambda: not any(running(pid) for pid in children), STOP_WITHIN_S), \
+        f"left running: {[pid for pid in children if running(pid)]}"
 
 
 def _assert_resumes_each_missing_point_once(tmp_path: Path, finished_before: set[str]) -> None:
