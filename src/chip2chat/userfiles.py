@@ -8,6 +8,7 @@ bytes stop with `<file>: <where>: <problem>; expected <what>` and never a traceb
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -76,6 +77,17 @@ def csv_rows(path: str | Path, what: str, required: Sequence[str], header: Seque
     p = Path(path)
     fail = error or _row_error(p)
     return _rows(text_lines(p, what), p, tuple(required), tuple(header or required), fail)
+
+
+def number_cell(text: str) -> float:
+    """A CSV cell as a finite number ('1,234.5' allowed); ValueError saying what is wrong otherwise."""
+    try:
+        value = float(text.strip().replace(",", ""))
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
 
 
 def _rows(lines: Iterator[str], p: Path, required: tuple[str, ...], header: tuple[str, ...],

@@ -13,12 +13,11 @@ with no measurements at all. Whether the numbers are plausible for the chip is t
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chip2chat.errors import ConfigError
-from chip2chat.userfiles import csv_rows
+from chip2chat.userfiles import csv_rows, number_cell
 
 KINDS = ("gemm", "memcpy", "attention_prefill", "attention_decode", "all_reduce")
 FIELDS = ("kind", "dtype", "shape", "flops", "bytes", "ranks", "seconds")
@@ -69,16 +68,12 @@ def _row(p: Path, line: int, raw: dict[str, str]) -> RawMeasurement:
         raise ConfigError(str(p), f"row {line}: column {column}", f"{problem}, got {raw[column]!r}")
 
     def number(column: str, default: float | None = None) -> float:
-        text = raw[column].strip()
-        if not text and default is not None:
+        if not raw[column].strip() and default is not None:
             return default
         try:
-            value = float(text)
-        except ValueError:
-            fail(column, "expected a number")
-        if not math.isfinite(value):
-            fail(column, "expected a finite number")
-        return value
+            return number_cell(raw[column])
+        except ValueError as exc:
+            fail(column, str(exc))
 
     kind = raw["kind"].strip()
     if kind not in KINDS:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import Chip2ChatError
-from chip2chat.userfiles import csv_rows
+from chip2chat.userfiles import csv_rows, number_cell
 
 COLUMNS = ("table", "trtllm_version", "model", "gpu", "num_gpus", "tp", "pp", "precision", "isl", "osl",
            "offered_qps", "throughput_tok_s", "throughput_metric", "req_per_s", "mean_ttft_ms", "mean_itl_ms",
@@ -83,17 +83,12 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         return value
 
     def number(column: str, optional: bool = False) -> float | None:
-        text = raw[column].strip().replace(",", "")
-        if not text:
-            if optional:
-                return None
-            fail(column, "expected a number")
+        if not raw[column].strip() and optional:
+            return None
         try:
-            value = float(text)
-        except ValueError:
-            fail(column, "expected a number")
-        if not math.isfinite(value):
-            fail(column, "expected a finite number")
+            value = number_cell(raw[column])
+        except ValueError as exc:
+            fail(column, str(exc))
         if not value > 0:
             fail(column, "expected a positive number")
         return value
