@@ -92,56 +92,63 @@ def estimate(
 def simulate(
     model: ModelOpt,
     hardware: HardwareOpt,
-    tensor_parallel_size: TensorParallelOpt = 1,
-    pipeline_parallel_size: PipelineParallelOpt = 1,
-    expert_parallel_size: ExpertParallelOpt = 1,
-    attention_dp: AttentionDpOpt = False,
-    num_replicas: int = typer.Option(1, "--num-replicas", help="Data-parallel replicas behind the router."),
-    request_rate: float = typer.Option(10.0, "--request-rate", help="Mean arrivals per second (synthetic)."),
-    num_requests: int = typer.Option(1000, "--num-requests"),
-    arrival: str = typer.Option("poisson", "--arrival", help="poisson, gamma, daily or all_at_once"),
-    burstiness: float = typer.Option(1.0, "--burstiness", help="Coefficient of variation of gamma inter-arrivals."),
-    input_len: int = typer.Option(1024, "--input-len"),
-    output_len: int = typer.Option(256, "--output-len"),
+    tensor_parallel_size: TensorParallelOpt = None,
+    pipeline_parallel_size: PipelineParallelOpt = None,
+    expert_parallel_size: ExpertParallelOpt = None,
+    attention_dp: AttentionDpOpt = None,
+    num_replicas: Optional[int] = typer.Option(None, "--num-replicas", help="Data-parallel replicas behind the router."),
+    request_rate: Optional[float] = typer.Option(None, "--request-rate", help="Mean arrivals per second (synthetic)."),
+    num_requests: Optional[int] = typer.Option(None, "--num-requests", help="Requests of the synthetic workload."),
+    arrival: Optional[str] = typer.Option(None, "--arrival", help="poisson, gamma, daily or all_at_once"),
+    burstiness: Optional[float] = typer.Option(None, "--burstiness",
+                                               help="Coefficient of variation of gamma inter-arrivals."),
+    input_len: Optional[int] = typer.Option(None, "--input-len", help="Prompt tokens (the mean with --input-len-cv)."),
+    output_len: Optional[int] = typer.Option(None, "--output-len",
+                                             help="Generated tokens (the mean with --output-len-cv)."),
     input_len_cv: float = typer.Option(0.0, "--input-len-cv", help="0: constant; >0: lognormal with this CV."),
     output_len_cv: float = typer.Option(0.0, "--output-len-cv", help="0: constant; >0: lognormal with this CV."),
     trace: Optional[str] = typer.Option(None, "--trace", help="Replay a trace file instead."),
     trace_format: Optional[str] = typer.Option(None, "--trace-format", help="azure, burstgpt or mooncake"),
-    weight_dtype: WeightDtypeOpt = "bf16",
-    kv_dtype: KvDtypeOpt = "bf16",
-    max_num_seqs: int = typer.Option(256, "--max-num-seqs"),
-    max_num_batched_tokens: int = typer.Option(8192, "--max-num-batched-tokens"),
-    enable_chunked_prefill: bool = typer.Option(True, "--enable-chunked-prefill/--no-enable-chunked-prefill"),
-    enable_prefix_caching: bool = typer.Option(False, "--enable-prefix-caching/--no-enable-prefix-caching"),
-    block_size: int = typer.Option(16, "--block-size"),
-    gpu_memory_utilization: float = typer.Option(0.9, "--gpu-memory-utilization"),
-    policy: str = typer.Option("fcfs", "--scheduling-policy", help="fcfs or priority"),
-    host_overhead_per_seq_us: float = typer.Option(
-        0.0, "--host-overhead-per-seq-us",
+    weight_dtype: WeightDtypeOpt = None,
+    kv_dtype: KvDtypeOpt = None,
+    max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="Most sequences in one step."),
+    max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens",
+                                                         help="Token budget of one step (decodes + prompt chunks)."),
+    enable_chunked_prefill: Optional[bool] = typer.Option(None, "--enable-chunked-prefill/--no-enable-chunked-prefill"),
+    enable_prefix_caching: Optional[bool] = typer.Option(None, "--enable-prefix-caching/--no-enable-prefix-caching"),
+    block_size: Optional[int] = typer.Option(None, "--block-size", help="Tokens per KV block."),
+    gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization"),
+    policy: Optional[str] = typer.Option(None, "--scheduling-policy", help="fcfs or priority"),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="vllm, or trtllm-guaranteed-no-evict (whole requests reserved in the KV cache)."),
+    host_overhead_per_seq_us: Optional[float] = typer.Option(
+        None, "--host-overhead-per-seq-us",
         help="Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer "
              "of the two (TensorRT-LLM's PyTorch backend measured 29.4 us). 0: not modelled."),
-    router: str = typer.Option("round_robin", "--router",
-                               help="round_robin, least_outstanding_tokens or prefix_affinity"),
+    router: Optional[str] = typer.Option(None, "--router",
+                                         help="round_robin, least_outstanding_tokens or prefix_affinity"),
     disaggregate: Optional[str] = typer.Option(None, "--disaggregate",
                                                help="P:D prefill and decode replicas, e.g. 2:6"),
     slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms"),
     slo_tpot_ms: Optional[float] = typer.Option(None, "--slo-tpot-ms"),
-    seed: int = typer.Option(0, "--seed"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
     step_by_step: bool = typer.Option(False, "--step-by-step", help="No event skipping (for checking)."),
     requests_csv: Optional[str] = typer.Option(None, "--requests-csv", help="Write the per-request table."),
     chrome_trace: Optional[str] = typer.Option(None, "--chrome-trace", help="Write the schedule as a Chrome trace."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
-    """Simulate serving over time: continuous batching, KV cache, preemption, routing; vLLM metrics."""
+    """Simulate serving over time: continuous batching, KV cache, preemption, routing; vLLM metrics.
+    An option not given takes the Python API's default (SchedulerConfig, ClusterConfig, synthetic)."""
     from chip2chat.report.tables import simulation_table
     from chip2chat.serving.simulate import simulate as run_simulate
+    from chip2chat.workload.synthetic import INPUT_LEN, OUTPUT_LEN
 
-    def lengths(mean: int, cv: float, option: str):
+    def lengths(mean: int | None, default: int, cv: float, option: str):
         if not cv >= 0:  # negative or nan
             raise Chip2ChatError(f"{option} must be >= 0 (0: every request has the same length), got {cv:g}")
-        return mean if cv == 0 else ("lognormal", mean, cv)
+        return mean if cv == 0 else ("lognormal", default if mean is None else mean, cv)
 
-    if host_overhead_per_seq_us < 0:
+    if host_overhead_per_seq_us is not None and host_overhead_per_seq_us < 0:
         raise Chip2ChatError(f"--host-overhead-per-seq-us must be >= 0 (microseconds), got {host_overhead_per_seq_us:g}")
     pd_split = None
     if disaggregate is not None:
@@ -150,18 +157,20 @@ def simulate(
         except ValueError:
             raise Chip2ChatError(f"--disaggregate expects P:D (e.g. 2:6), got {disaggregate!r}") from None
         pd_split = (p_count, d_count)
-    with _progress(num_requests if trace is None else 0) as advance:
-        result = run_simulate(
-            model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size,
-            attention_dp=attention_dp, num_replicas=num_replicas, weight_dtype=weight_dtype, kv_dtype=kv_dtype, rate_per_s=request_rate,
-            num_requests=num_requests, input_len=lengths(input_len, input_len_cv, "--input-len-cv"),
-            output_len=lengths(output_len, output_len_cv, "--output-len-cv"), arrival=arrival, cv=burstiness, seed=seed,
-            trace=trace, trace_format=trace_format, max_num_seqs=max_num_seqs,
-            max_num_batched_tokens=max_num_batched_tokens, enable_chunked_prefill=enable_chunked_prefill,
-            enable_prefix_caching=enable_prefix_caching, block_size=block_size,
-            gpu_memory_utilization=gpu_memory_utilization, policy=policy,
-            host_overhead_per_seq_s=host_overhead_per_seq_us * 1e-6, router=router, disaggregate=pd_split, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
-            step_by_step=step_by_step, record_trace=chrome_trace is not None, progress=advance)
+    given = dict(
+        tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size, attention_dp=attention_dp,
+        weight_dtype=weight_dtype, kv_dtype=kv_dtype, num_replicas=num_replicas, router=router, disaggregate=pd_split,
+        rate_per_s=request_rate, num_requests=num_requests, arrival=arrival, cv=burstiness, seed=seed,
+        input_len=lengths(input_len, INPUT_LEN, input_len_cv, "--input-len-cv"),
+        output_len=lengths(output_len, OUTPUT_LEN, output_len_cv, "--output-len-cv"), trace=trace,
+        trace_format=trace_format, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
+        enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
+        block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy, scheduler=scheduler,
+        host_overhead_per_seq_s=None if host_overhead_per_seq_us is None else host_overhead_per_seq_us * 1e-6,
+        slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
+    with _progress((num_requests or 0) if trace is None else 0) as advance:
+        result = run_simulate(model, hardware, step_by_step=step_by_step, record_trace=chrome_trace is not None,
+                              progress=advance, **{k: v for k, v in given.items() if v is not None})
     if requests_csv:
         result.requests.to_csv(requests_csv, index=False)
     if chrome_trace:

@@ -4,7 +4,8 @@ The replica's maximum throughput comes from a run with every request queued at o
 Poisson stream is simulated at a fixed geometric grid of loads (3% to 100% of that maximum)
 and the largest load whose p99 TTFT and p99 TPOT both meet the SLO is the replica's capacity.
 Using the same grid for every SLO makes capacity monotone in the SLO: a tighter SLO can only
-remove loads from the feasible set, so it never needs fewer replicas.
+remove loads from the feasible set, so it never needs fewer replicas. The simulations are given
+the SLO, so their goodput counts against it too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chip2chat.engine.plan import ParallelPlan
+from chip2chat.serving.config import SchedulerConfig, Slo
 from chip2chat.serving.simulate import simulate
+from chip2chat.workload import synthetic
 
 
 @dataclass(frozen=True)
@@ -35,32 +39,34 @@ class ReplicaCapacity:
     note: str = ""
 
 
-def replica_capacity(model: str, hardware, *, tp: int, pp: int, weight_dtype: str, kv_dtype: str, input_len: int,
-                     output_len: int, slo_ttft_ms: float, slo_tpot_ms: float, max_num_seqs: int = 256,
-                     max_num_batched_tokens: int = 8192, requests: int = 1500, grid_points: int = 14,
-                     seed: int = 0) -> ReplicaCapacity:
-    kw = dict(tp=tp, pp=pp, weight_dtype=weight_dtype, kv_dtype=kv_dtype, input_len=input_len, output_len=output_len,
-              max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, num_requests=requests, seed=seed)
-    full = simulate(model, hardware, arrival="all_at_once", rate_per_s=1.0, **kw)
-    max_rate = full.summary["request_throughput"]
+def replica_capacity(model: str, hardware, *, plan: ParallelPlan, weight_dtype: str, kv_dtype: str, input_len: int,
+                     output_len: int, slo: Slo, scheduling: SchedulerConfig | None = None, requests: int = 1500,
+                     grid_points: int = 14, seed: int = 0) -> ReplicaCapacity:
+    """Capacity of one replica (`plan` on `hardware`) at the SLO, for requests of the given lengths."""
+    def run(arrival: str, rate_per_s: float):
+        workload = synthetic(requests, rate_per_s, input_len=input_len, output_len=output_len, arrival=arrival,
+                             seed=seed)
+        return simulate(model, hardware, plan=plan, scheduling=scheduling, slo=slo, workload=workload,
+                        weight_dtype=weight_dtype, kv_dtype=kv_dtype)
+
+    max_rate = run("all_at_once", 1.0).summary["request_throughput"]
     best = lightest = None
     for rate in max_rate * np.geomspace(0.03, 1.0, grid_points):
-        sim = simulate(model, hardware, rate_per_s=float(rate), **kw)
-        s = sim.summary
+        sim = run("poisson", float(rate))
         lightest = lightest or (rate, sim)
-        if s["p99_ttft_ms"] <= slo_ttft_ms and s["p99_tpot_ms"] <= slo_tpot_ms:
+        if slo.met_by(sim.summary):
             best = (rate, sim)
     rate, sim = best or lightest
     s = sim.summary
-    devices = tp * pp
     static = s["static_power_w_per_replica"]
     tokens = s["total_output_tokens"]
     dynamic = max(0.0, s["energy_j"] - static * s["duration_s"]) / tokens if tokens else 0.0
     note = "" if best else (f"cannot meet the SLO: at the lightest load tested ({rate:.3g} req/s per replica) p99 "
                             f"TTFT is {s['p99_ttft_ms']:.0f} ms and p99 TPOT {s['p99_tpot_ms']:.1f} ms "
-                            f"(SLO {slo_ttft_ms:g} / {slo_tpot_ms:g} ms)")
+                            f"(SLO {slo.ttft_ms:g} / {slo.tpot_ms:g} ms)")
     done = sim.requests[sim.requests["status"] == "finished"]
-    return ReplicaCapacity(devices=devices, max_rate_per_s=max_rate, slo_rate_per_s=float(rate) if best else None,
-                           p99_ttft_ms=s["p99_ttft_ms"], p99_tpot_ms=s["p99_tpot_ms"], static_power_w=static,
-                           dynamic_j_per_output_token=dynamic, ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),
+    return ReplicaCapacity(devices=plan.num_devices, max_rate_per_s=max_rate,
+                           slo_rate_per_s=float(rate) if best else None, p99_ttft_ms=s["p99_ttft_ms"],
+                           p99_tpot_ms=s["p99_tpot_ms"], static_power_w=static, dynamic_j_per_output_token=dynamic,
+                           ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),
                            tpot_ms=(done["tpot_s"].dropna() * 1e3).round(3).tolist(), note=note)

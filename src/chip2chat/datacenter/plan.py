@@ -21,9 +21,11 @@ from chip2chat.catalog import CATALOG_DIR
 from chip2chat.datacenter.capacity import ReplicaCapacity, replica_capacity
 from chip2chat.datacenter.scenario import FleetOption, Scenario
 from chip2chat.datacenter.site import SiteParams, resolve_site
-from chip2chat.errors import Chip2ChatError, DoesNotFitError, within
+from chip2chat.engine.plan import ParallelPlan
+from chip2chat.errors import Chip2ChatError, DoesNotFitError, validated, within
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
+from chip2chat.serving.config import SchedulerConfig, Slo
 from chip2chat.silicon.design import load_design
 from chip2chat.silicon.model import evaluate, to_accelerator
 
@@ -66,11 +68,14 @@ def resolve_chip(option: FleetOption):
 def option_capacity(scenario: Scenario, option: FleetOption, hw) -> ReplicaCapacity:
     svc, sz = scenario.service, scenario.sizing
     input_len, output_len = scenario.tokens_per_turn()
-    return replica_capacity(svc.model, hw, tp=option.tp, pp=option.pp, weight_dtype=svc.weight_dtype,
-                            kv_dtype=svc.kv_dtype, input_len=input_len, output_len=output_len,
-                            slo_ttft_ms=svc.slo.p99_ttft_ms, slo_tpot_ms=svc.slo.p99_tpot_ms,
-                            max_num_seqs=option.max_num_seqs, max_num_batched_tokens=option.max_num_batched_tokens,
-                            requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
+    scheduling = validated(SchedulerConfig, dict(max_num_seqs=option.max_num_seqs,
+                                                 max_num_batched_tokens=option.max_num_batched_tokens),
+                           "serving options")
+    return replica_capacity(svc.model, hw, plan=ParallelPlan(tp=option.tp, pp=option.pp),
+                            weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, input_len=input_len,
+                            output_len=output_len, slo=Slo(ttft_ms=svc.slo.p99_ttft_ms, tpot_ms=svc.slo.p99_tpot_ms),
+                            scheduling=scheduling, requests=sz.requests_per_point, grid_points=sz.grid_points,
+                            seed=sz.seed)
 
 
 def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:

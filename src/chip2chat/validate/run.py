@@ -120,7 +120,7 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
                 kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
                 # each attention-DP rank runs its own host loop over its own 1/dp of the sequences
                 host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp,
-                max_num_batched_tokens=max(max_tokens, max_seqs), kv_reservation="full_request",
+                max_num_batched_tokens=max(max_tokens, max_seqs), scheduler="trtllm-guaranteed-no-evict",
                 input_len=m.isl, output_len=m.osl)
 
 

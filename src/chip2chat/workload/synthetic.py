@@ -20,9 +20,11 @@ LengthSpec = int | tuple
 ("lognormal", mean, cv) or ("lognormal", mean, cv, max_len)."""
 
 ARRIVALS = ("poisson", "gamma", "daily", "all_at_once")
+INPUT_LEN, OUTPUT_LEN = 1024, 256
+"""Default lengths: vLLM's benchmark shape, 1024 tokens in and 256 out."""
 
 
-def synthetic(n: int, rate_per_s: float, input_len: LengthSpec = 1024, output_len: LengthSpec = 256,
+def synthetic(n: int, rate_per_s: float, input_len: LengthSpec = INPUT_LEN, output_len: LengthSpec = OUTPUT_LEN,
               arrival: str = "poisson", cv: float = 1.0, seed: int = 0, peak_to_mean: float = 2.0,
               priority: np.ndarray | None = None) -> Workload:
     """n requests at `rate_per_s` on average.
@@ -30,7 +32,7 @@ def synthetic(n: int, rate_per_s: float, input_len: LengthSpec = 1024, output_le
     arrival: "poisson"; "gamma" (gaps with coefficient of variation `cv`); "daily" (a 24 h curve with
     the given `peak_to_mean`, see `daily_curve_arrivals`); "all_at_once" (every request at t = 0, for
     max-throughput benchmarks; `rate_per_s` is then not used).
-    input_len / output_len: see `LengthSpec`; defaults are vLLM's benchmark shape, 1024 in / 256 out.
+    input_len / output_len: see `LengthSpec`; defaults INPUT_LEN / OUTPUT_LEN.
     """
     n = check_count("n", n)
     if arrival not in ARRIVALS:
