@@ -182,6 +182,17 @@ def test_disaggregated_prefill_and_decode():
     assert extra > 0.2
 
 
+def test_decode_replicas_take_the_kv_and_compute_no_prompt(monkeypatch):
+    # a request arriving with its KV joins the decode set before the step's decodes and decodes in it:
+    # nothing is prefilled again on the decode side, and every KV block taken is given back
+    sims = _replicas_of_the_next_run(monkeypatch)
+    sim = simulate(**BASE, rate_per_s=30, num_requests=600, input_len=1024, output_len=256, disaggregate=(1, 3))
+    prefill, *decode = sims
+    assert sim.summary["preemptions"] == 0 and (sim.requests["status"] == "finished").all()
+    assert prefill.stats.decode_tokens == 0 and all(s.stats.prefill_tokens == 0 for s in decode)
+    assert all(s.scheduler.pool.owned == 0 for s in sims)
+
+
 def test_chrome_trace_export(tmp_path):
     sim = simulate(**BASE, rate_per_s=5, num_requests=50, record_trace=True)
     path = tmp_path / "trace.json"

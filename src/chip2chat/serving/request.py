@@ -24,7 +24,7 @@ class Request:
     # progress
     num_computed: int = 0  # tokens whose KV is in the cache (prompt and generated)
     num_output: int = 0  # tokens generated so far
-    prefill_target: int = 0  # tokens to have in the KV before the next token can be produced
+    prefill_target: int = 0  # tokens to have in the KV before the next token (0: KV arrives from a prefill replica)
     shared_blocks: int = 0  # KV blocks borrowed from the prefix cache
     cached_hashes: int = 0  # leading hash blocks found in the prefix cache at admission
     preemptions: int = 0

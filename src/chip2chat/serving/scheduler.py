@@ -119,7 +119,7 @@ class Scheduler:
         computed, prompt chunk, new blocks), or None when it cannot. A request whose KV came from a
         prefill replica computes nothing (chunk 0) and takes the blocks of all its tokens."""
         pool = self.pool
-        if req.prefill_target == 0 and req.num_output:
+        if not req.prefill_target:
             computed = req.input_len + req.num_output - 1
             blocks = pool.blocks_for(self.reserved_tokens(req, computed))
             return (0, computed, 0, blocks) if blocks <= pool.available else None
@@ -144,32 +144,45 @@ class Scheduler:
         return self._admission(self.waiting.peek(), budget) is not None
 
     def _admit(self, out: SchedulerOutput, budget: int, now: float) -> None:
-        pool, waiting, decode = self.pool, self.waiting, self.decode
+        """Start prompts from the head of the queue while budget, max_num_seqs and KV blocks allow."""
+        pool, waiting = self.pool, self.waiting
         while waiting and budget > 0 and len(self.running) < self.max_num_seqs:
             req = waiting.peek()
-            admission = self._admission(req, budget)
+            admission = self._admission(req, budget) if req.prefill_target else None
             if admission is None:
-                return
+                return  # a request whose KV arrives whole waits for the start of the next step
             hit, computed, chunk, blocks = admission
             waiting.take()
             if hit:  # pin before allocating, so that eviction cannot take the prefix we reuse
                 pool.pin(req.hashes, hit)
             pool.allocate(blocks)
-            req.num_computed = computed
+            req.num_computed, req.shared_blocks, req.cached_hashes = computed, hit * pool.blocks_per_hash, hit
             req.status = RUNNING
-            self.running.append(req)
-            if not chunk:  # its KV came from a prefill replica: it joins the decode set
-                decode.join(req)
-                continue
-            req.shared_blocks, req.cached_hashes = hit * pool.blocks_per_hash, hit
             if req.scheduled_s < 0:
                 req.scheduled_s = now
             self.stats.prefix_hit_tokens += computed
             self.processed_tokens += computed
+            self.running.append(req)
             self.prefilling.append(req)
             out.prefill.append((req, chunk))
             out.prefill_tokens += chunk
             budget -= chunk
+
+    def _admit_prefilled(self) -> None:
+        """Requests at the head of the queue whose KV came whole from a prefill replica join the
+        decode set (no token to compute, no budget), before the step's decodes: they decode in it."""
+        waiting = self.waiting
+        while waiting and not waiting.peek().prefill_target and len(self.running) < self.max_num_seqs:
+            req = waiting.peek()
+            admission = self._admission(req, 0)
+            if admission is None:
+                return
+            waiting.take()
+            self.pool.allocate(admission[3])
+            req.num_computed = admission[1]
+            req.status = RUNNING
+            self.running.append(req)
+            self.decode.join(req)
 
     # --- one step --------------------------------------------------------------------------------
     def schedule(self, now: float) -> SchedulerOutput:
@@ -181,6 +194,7 @@ class Scheduler:
         out.prefill_tokens = out.num_decodes = 0
         pool, decode = self.pool, self.decode
         budget = self.token_budget
+        self._admit_prefilled()
         if not self.chunked and self.can_admit():
             self._admit(out, budget, now)  # vLLM V0: a prefill-only step
             return out
@@ -206,8 +220,6 @@ class Scheduler:
                 out.prefill_tokens += chunk
                 budget -= chunk
             self._admit(out, budget, now)
-        if out.num_decodes:  # requests admitted with their KV from a prefill replica decode in this step too
-            out.num_decodes = len(decode.members)
         if not out.prefill and not out.num_decodes:
             if not self.running:
                 raise RuntimeError("scheduler stalled with no running request")  # guarded by add_request
