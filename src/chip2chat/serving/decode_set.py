@@ -71,7 +71,11 @@ class DecodeSet:
     def blocks_needed(self, k: int) -> int:
         return blocks_needed(self._counts, self.step, k)
 
-    def steps_until_blocks_run_out(self, available: int) -> float:
+    def steps_until_blocks_run_out(self, available: int, horizon: float = math.inf) -> float:
+        """Steps whose new blocks `available` blocks provide; `horizon` when they last that long at
+        least (no member needs more than one block per block_size steps)."""
+        if horizon < math.inf and available >= len(self.members) * -(-horizon // self.block_size):
+            return horizon
         return steps_until_blocks_run_out(self._counts, self.step, available)
 
     # --- finishing ---------------------------------------------------------------------------------

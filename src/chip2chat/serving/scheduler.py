@@ -76,8 +76,9 @@ class Scheduler:
         """New blocks the decode set takes over its next k steps."""
         return self.decode.blocks_needed(k)
 
-    def decode_steps_until_kv_full(self) -> float:
-        return self.decode.steps_until_blocks_run_out(self.pool.available)
+    def decode_steps_until_kv_full(self, horizon: float) -> float:
+        """Steps until the decode set needs a block that is not there (at least `horizon` is enough)."""
+        return self.decode.steps_until_blocks_run_out(self.pool.available, horizon)
 
     # --- arrivals ------------------------------------------------------------------------------------
     def add_request(self, req: Request) -> None:
@@ -258,7 +259,8 @@ class Scheduler:
         """Steps the decode set may take with nothing else scheduled before an event: a request
         finishes or the KV cache cannot give the next step its blocks (0: none; inf: no limit).
         Only meaningful when nothing is prefilling and `can_admit()` is false."""
-        return min(self.decode.steps_to_next_finish(), self.decode_steps_until_kv_full())
+        k_finish = self.decode.steps_to_next_finish()
+        return min(k_finish, self.decode_steps_until_kv_full(k_finish))
 
     def advance_decode(self, k: int, now: float) -> int:
         """Apply k decode steps that ended at `now` (at most `decode_run_limit()`); the blocks taken."""
@@ -335,7 +337,7 @@ class GuaranteedNoEvictScheduler(Scheduler):
     def decode_blocks(self, k: int) -> int:
         return 0
 
-    def decode_steps_until_kv_full(self) -> float:
+    def decode_steps_until_kv_full(self, horizon: float) -> float:
         return math.inf
 
 

@@ -85,7 +85,7 @@ class ReplicaStats:
     prefix_hit_tokens: int = 0
     recomputed_tokens: int = 0  # KV thrown away by preemption, to be computed again
     prefill_emitted_tokens: int = 0  # output tokens produced by the step that completes a prefill
-    kv_time: dict = field(default_factory=dict)  # bucket -> (sum of util x seconds, seconds)
+    kv_time: dict = field(default_factory=dict)  # bucket -> [sum of util x seconds, seconds]
     in_system_s: float = 0.0  # integral over time of requests running or waiting (Little's L x T)
     waiting_s: float = 0.0  # integral over time of requests waiting
 
@@ -99,7 +99,10 @@ class ReplicaStats:
         self.prefill_tokens += prefill_tokens
         self.decode_tokens += decode_seqs
         b = int(start // self.bucket_s)
-        u, t = self.kv_time.get(b, (0.0, 0.0))
-        self.kv_time[b] = (u + kv_util * seconds, t + seconds)
+        acc = self.kv_time.get(b)
+        if acc is None:
+            acc = self.kv_time[b] = [0.0, 0.0]
+        acc[0] += kv_util * seconds
+        acc[1] += seconds
         if self.trace is not None:
             self.trace.append((start, seconds, prefill_tokens, decode_seqs, steps))
