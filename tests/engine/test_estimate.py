@@ -141,7 +141,7 @@ def test_expert_parallel_exchanges_tokens_as_the_engines_do():
     # Attention DP: the step's tokens are all-gathered to every chip before the experts and
     # reduce-scattered after, each a (8-1)/8 share of the 1024 x 4096 x 2-byte buffer per chip.
     from chip2chat.costs.collectives import collective_time
-    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.factory import get_replica
     from chip2chat.engine.replica import StepShape
 
     def seconds(replica, name):
@@ -163,7 +163,7 @@ def test_expert_parallel_exchanges_tokens_as_the_engines_do():
 def test_attention_dp_holds_each_kv_head_once_and_experts_split():
     # Qwen3-235B-A22B has 4 KV heads: TP=8 keeps one head per chip, each replicated on 2 chips
     # (1/4 of a token's KV per chip); attention DP keeps whole tokens on one chip (1/8 on average)
-    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.factory import get_replica
     from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget, routed_expert_bytes
 
     tp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
@@ -180,7 +180,7 @@ def test_attention_dp_holds_each_kv_head_once_and_experts_split():
 
 
 def test_attention_dp_drops_the_attention_all_reduce_and_splits_the_tokens():
-    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.factory import get_replica
     from chip2chat.engine.replica import StepShape
 
     dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
@@ -223,7 +223,7 @@ def test_busiest_expert_rank_reproduces_the_measurement_it_comes_from():
 def test_expert_gemms_run_the_busiest_ranks_tokens():
     # Qwen3-235B-A22B, attention DP over 8 chips, 1024 tokens x top-8 = 8192 token-expert pairs: each
     # rank's mean is 1024, the busiest (16 of 128 experts per rank) gets 1024 x busiest_rank_factor(8, 16)
-    from chip2chat.engine.estimate import get_replica
+    from chip2chat.engine.factory import get_replica
     from chip2chat.engine.expert_load import busiest_rank_factor
     from chip2chat.engine.replica import StepShape
 

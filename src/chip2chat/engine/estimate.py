@@ -11,20 +11,17 @@ dynamic energy / (TDP - static power).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 from chip2chat import args
 from chip2chat.costs.device import Device
 from chip2chat.costs.operators import StepCost
+from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import kv_bytes_per_sequence, largest_batch, memory_budget
-from chip2chat.engine.plan import ParallelPlan
 from chip2chat.engine.replica import Replica, StepShape
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.calibration import CalibrationProfile
-from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.dtypes import KV_DTYPES, WEIGHT_DTYPES
-from chip2chat.models.load import load_model
 from chip2chat.models.transformer import Transformer
 
 
@@ -170,28 +167,3 @@ def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple
         total_t, total_j = total_t + times * t, total_j + times * j
         bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + times * t
     return total_t, total_j, max(bounds, key=bounds.__getitem__)
-
-
-def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
-                weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None,
-                attention_dp: bool = False) -> Replica:
-    """A Replica of the model on the chip, costed with the chip's own calibration profile (its
-    `calibration` field) unless `profile` overrides it; cached for catalog names so repeated
-    estimates cost microseconds."""
-    args.instance("model", model, (str, Transformer), "a catalog model name, a config.json path or a Transformer")
-    args.instance("hardware", hardware, (str, Accelerator),
-                  "a catalog accelerator name, an accelerator YAML path or an Accelerator")
-    if profile is not None:
-        args.instance("profile", profile, (CalibrationProfile,), "a CalibrationProfile or None")
-    if isinstance(model, str) and isinstance(hardware, str) and profile is None:
-        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp)
-    m = load_model(model) if isinstance(model, str) else model
-    hw = load_hardware(hardware)[1] if isinstance(hardware, str) else hardware
-    return Replica(m, Device(hw, profile), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype)
-
-
-@lru_cache(maxsize=1024)
-def _cached_replica(model: str, hardware: str, tp: int, pp: int, ep: int, weight_dtype: str,
-                    kv_dtype: str, attention_dp: bool) -> Replica:
-    return get_replica(load_model(model), load_hardware(hardware)[1], tp, pp, ep, weight_dtype, kv_dtype, None,
-                       attention_dp)

@@ -12,7 +12,8 @@ import numpy as np
 
 from chip2chat.costs.device import achievable
 from chip2chat.costs.vector import step_on, throttled
-from chip2chat.engine.estimate import get_replica, prefill_steps
+from chip2chat.engine.estimate import prefill_steps
+from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import StepShape
 from chip2chat.hardware.calibration import CalibrationProfile, load_profile
