@@ -4,7 +4,8 @@ import pytest
 
 from chip2chat.costs.collectives import collective_time
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost, gemm, tile_utilization
+from chip2chat.costs.operators import StepCost, gemm
+from chip2chat.costs.roofline import tile_utilization
 from chip2chat.hardware.calibration import CalibrationProfile
 from chip2chat.hardware.load import load_hardware
 

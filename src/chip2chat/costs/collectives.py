@@ -1,35 +1,28 @@
-"""Collectives on the scale-up link, costed with the ring algorithm's bus-bandwidth factors.
-
-all-reduce moves 2(p-1)/p of the message per rank, all-gather / reduce-scatter / all-to-all
-(p-1)/p (the message of an all-gather or reduce-scatter is the whole gathered buffer), a point-to-point send all of it (NCCL's busbw conventions). Groups larger than the
-scale-up domain run at the scale-out bandwidth. Each call adds a fixed latency.
+"""Collectives on the scale-up link (ring algorithm; see roofline.BUS_FACTOR for the bytes each
+rank moves). Groups larger than the scale-up domain run at the scale-out bandwidth. Each call adds
+a fixed latency. A group of one chip exchanges nothing.
 """
 
 from __future__ import annotations
 
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import OpRecord, StepCost
+from chip2chat.costs.fidelity import fidelity as named
+from chip2chat.costs.operators import Accumulator
+from chip2chat.costs.roofline import BUS_FACTOR
 
-_FACTOR = {"all_reduce": lambda p: 2.0 * (p - 1) / p, "all_gather": lambda p: (p - 1) / p,
-           "reduce_scatter": lambda p: (p - 1) / p, "all_to_all": lambda p: (p - 1) / p, "send": lambda p: 1.0}
 
-
-def collective_time(kind: str, nbytes: float, ranks: int, dev: Device) -> float:
+def collective_time(kind: str, nbytes: float, ranks: int, dev: Device, fidelity: str | None = None) -> float:
     """Seconds for one collective of `nbytes` (the full message per rank) over `ranks` chips."""
     if ranks <= 1 and kind != "send":
         return 0.0
-    bw = dev.link_bw if ranks <= dev.domain else dev.scale_out_bw
-    return dev.link_latency_s + _FACTOR[kind](ranks) * nbytes / bw
+    return (named(fidelity) if fidelity else dev.times).collective(kind, nbytes, ranks, dev)
 
 
-def collective(acc: StepCost, name: str, kind: str, nbytes: float, ranks: int, dev: Device,
-               count: float = 1.0) -> None:
-    seconds = collective_time(kind, nbytes, ranks, dev)
-    if seconds <= 0:
+def collective(acc: Accumulator, name: str, kind: str, nbytes: float, ranks: int, dev: Device, count: float = 1.0,
+               fidelity: str | None = None) -> None:
+    """Add `count` collectives to the step accumulator `acc`, with the energy of the bytes moved."""
+    if ranks <= 1 and kind != "send":
         return
-    acc.communication_s += seconds * count
-    moved = nbytes * _FACTOR[kind](max(ranks, 2)) * count
-    acc.dynamic_energy_j += moved * dev.energy_per_byte  # reading and writing the buffers
-    if acc.ops is not None:
-        acc._record(OpRecord(name, seconds * count, "communication", 0.0, moved, count, collective=kind,
-                             ranks=ranks, message_bytes=nbytes))
+    seconds = (named(fidelity) if fidelity else dev.times).collective(kind, nbytes, ranks, dev)
+    moved = nbytes * BUS_FACTOR[kind](max(ranks, 2)) * count
+    acc.add_collective(name, seconds, moved, dev, count, kind, ranks, nbytes)

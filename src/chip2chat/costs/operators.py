@@ -1,25 +1,31 @@
-"""Operator costs on a Device: time = max(compute, memory) + launch overhead, and energy.
+"""The operator API: the cost of GEMMs, attention and memory-bound kernels on a Device.
 
-Each function adds one operator's cost into a StepCost accumulator (so a whole step is a sum
-without building an object per operator). `count` multiplies an operator repeated identically
-(e.g. once per layer of a group).
+Each function works out what an operator does (FLOP, bytes), asks a fidelity how long one call
+takes on the device, and adds the call into a step accumulator with its launch overhead and its
+energy (FLOP x J/FLOP + bytes x J/byte). `count` multiplies an operator repeated identically (e.g.
+once per layer of a group). Collectives are in costs/collectives.py.
+
+The fidelity that times the calls is the device's (`dev.times`, chosen by name from
+costs.fidelity.FIDELITIES when the Device is made); a `fidelity=` argument names another for one
+call. Only the analytic "roofline" (costs/roofline.py) exists now.
+
+Accumulators: StepCost keeps a chip's step split by what bounds each operator, with an optional
+list of every operator; StepTotal keeps only time and dynamic energy, and works on floats and on
+numpy arrays (a Device of many designs) alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from chip2chat.costs.device import Device
+from chip2chat.costs.fidelity import fidelity as named
 
 
 @dataclass(frozen=True, slots=True)
 class OpRecord:
-    """One operator of a step, as the cost model saw it (kept when a breakdown is asked for).
-
-    Enough to re-cost the same operator on other hardware: per-call FLOP and bytes, which rate
-    divides the FLOP (a GEMM dtype, 'attention', or '' for memory-only), the GEMM tile use, and for
-    collectives their kind, group size and message.
-    """
+    """One operator of a step, as the cost model saw it (kept when a breakdown is asked for):
+    per-call FLOP and bytes, which rate divides the FLOP (a GEMM dtype, 'attention', or '' for
+    memory-only), and for collectives their kind, group size and message."""
 
     name: str
     seconds: float  # all `count` calls together
@@ -28,19 +34,18 @@ class OpRecord:
     bytes: float
     count: float
     rate: str = ""
-    util: float = 1.0
     collective: str = ""
     ranks: int = 0
     message_bytes: float = 0.0
 
     def scaled(self, factor: float) -> "OpRecord":
         return OpRecord(self.name, self.seconds * factor, self.bound, self.flops * factor, self.bytes * factor,
-                        self.count * factor, self.rate, self.util, self.collective, self.ranks, self.message_bytes)
+                        self.count * factor, self.rate, self.collective, self.ranks, self.message_bytes)
 
 
 @dataclass(slots=True)
 class StepCost:
-    """Time split by what bounds each operator, plus work and dynamic energy, for one device."""
+    """One chip's step split by what bounds each operator, plus work and dynamic energy (floats)."""
 
     compute_s: float = 0.0
     memory_s: float = 0.0
@@ -62,33 +67,73 @@ class StepCost:
                  "communication": self.communication_s, "overhead": self.overhead_s}
         return max(parts, key=parts.__getitem__)
 
-    def _record(self, op: OpRecord) -> None:
-        self.ops.append(op)
+    def add(self, name: str, seconds: float, compute_bound: bool, flops: float, nbytes: float, e_flop: float,
+            dev: Device, count: float, rate: str = "") -> None:
+        """`count` calls of `seconds` each (launch excluded) doing `flops` and moving `nbytes` in all."""
+        if compute_bound:
+            self.compute_s += seconds * count
+        else:
+            self.memory_s += seconds * count
+        self.overhead_s += dev.launch_s * count
+        self.flops += flops
+        self.bytes += nbytes
+        self.dynamic_energy_j += flops * e_flop + nbytes * dev.energy_per_byte
+        if self.ops is not None:
+            self.ops.append(OpRecord(name, (seconds + dev.launch_s) * count, "compute" if compute_bound else "memory",
+                                     flops, nbytes, count, rate))
+
+    def add_collective(self, name: str, seconds: float, moved: float, dev: Device, count: float, kind: str,
+                       ranks: int, message_bytes: float) -> None:
+        """`count` collectives of `seconds` each, moving `moved` bytes per chip in all."""
+        self.communication_s += seconds * count
+        self.dynamic_energy_j += moved * dev.energy_per_byte  # reading and writing the buffers
+        if self.ops is not None:
+            self.ops.append(OpRecord(name, seconds * count, "communication", 0.0, moved, count, collective=kind,
+                                     ranks=ranks, message_bytes=message_bytes))
+
+    def add_overhead(self, seconds: float) -> None:
+        self.overhead_s += seconds
+
+    def scale(self, factor: float) -> None:
+        """Every figure times `factor` (a pipeline: each micro-batch passes every stage)."""
+        self.compute_s, self.memory_s = self.compute_s * factor, self.memory_s * factor
+        self.communication_s, self.overhead_s = self.communication_s * factor, self.overhead_s * factor
+        self.flops, self.bytes = self.flops * factor, self.bytes * factor
+        self.dynamic_energy_j *= factor
+        if self.ops is not None:
+            self.ops = [op.scaled(factor) for op in self.ops]
 
 
-def tile_utilization(m: float, n: float, k: float, dev: Device, groups: float = 1.0) -> float:
-    """Useful fraction of the tensor cores for an m x n x k GEMM: tile padding and wave quantization.
+class StepTotal:
+    """Time and dynamic energy of a step, nothing else: floats or arrays (one entry per design)."""
 
-    Tiles past the last full wave leave cores idle; too few tiles leave cores idle too, unless the
-    profile says the kernels split them along k (split-K) to fill the cores. A grouped GEMM runs
-    `groups` such problems in one kernel, whose tiles share the waves.
-    """
-    tm, tn = dev.tile_m, dev.tile_n
-    tiles_m = -(-m // tm)
-    tiles_n = -(-n // tn)
-    util = (m / (tiles_m * tm)) * (n / (tiles_n * tn))
-    tiles = tiles_m * tiles_n * max(1.0, round(groups))
-    cores = dev.cores
-    if tiles >= cores:
-        waves = -(-tiles // cores)
-        return util * tiles / (waves * cores)
-    splits = min(cores // tiles, max(1, int(k // 256))) if dev.split_k else 1
-    return util * tiles * splits / cores
+    __slots__ = ("time_s", "dynamic_energy_j")
+
+    def __init__(self) -> None:
+        self.time_s = 0.0
+        self.dynamic_energy_j = 0.0
+
+    def add(self, name, seconds, compute_bound, flops, nbytes, e_flop, dev: Device, count, rate="") -> None:
+        self.time_s = self.time_s + (seconds + dev.launch_s) * count
+        self.dynamic_energy_j = self.dynamic_energy_j + flops * e_flop + nbytes * dev.energy_per_byte
+
+    def add_collective(self, name, seconds, moved, dev: Device, count, kind, ranks, message_bytes) -> None:
+        self.time_s = self.time_s + seconds * count
+        self.dynamic_energy_j = self.dynamic_energy_j + moved * dev.energy_per_byte
+
+    def add_overhead(self, seconds) -> None:
+        self.time_s = self.time_s + seconds
+
+    def scale(self, factor: float) -> None:
+        self.time_s, self.dynamic_energy_j = self.time_s * factor, self.dynamic_energy_j * factor
 
 
-def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, weight_bytes_per_el: float,
+Accumulator = StepCost | StepTotal
+
+
+def gemm(acc: Accumulator, name: str, m: float, n: float, k: float, dtype: str, weight_bytes_per_el: float,
          dev: Device, count: float = 1.0, act_bytes: float = 2.0, weight_reads: float | None = None,
-         groups: float = 1.0) -> None:
+         groups: float = 1.0, fidelity: str | None = None) -> None:
     """C[m,n] = A[m,k] @ W[k,n]. Weights are read once per call (`weight_reads` x k x n elements).
 
     `groups` > 1: a grouped GEMM, that many such problems with their own weights in one kernel
@@ -99,48 +144,23 @@ def gemm(acc: StepCost, name: str, m: float, n: float, k: float, dtype: str, wei
     flops = 2.0 * m * n * k * groups
     w_elems = k * n if weight_reads is None else weight_reads * k * n
     nbytes = (w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes) * groups
-    util = tile_utilization(m, n, k, dev, groups)
-    t_c = flops / (dev.gemm_rate[dtype] * util) + dev.gemm_fixed_s
-    t_m = nbytes / dev.memory_bw
-    if dev.gemm_ridge_exponent:
-        t = softened_max(t_c, t_m, dev.gemm_ridge_exponent)
-        t_c, t_m = (t, t_m) if t_c >= t_m else (t_c, t)  # the bound one takes the softened time
-    _add(acc, name, t_c, t_m, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype, util)
+    seconds, compute = (named(fidelity) if fidelity else dev.times).gemm(m, n, k, groups, flops, nbytes, dtype, dev)
+    acc.add(name, seconds, compute, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count, dtype)
 
 
-def softened_max(t_c, t_m, exponent: float):
-    """(t_c^n + t_m^n)^(1/n): max(compute, memory) softened near the roofline's ridge point (see
-    CalibrationProfile.gemm_ridge_exponent). Works on floats and numpy arrays."""
-    return (t_c**exponent + t_m**exponent) ** (1.0 / exponent)
-
-
-def attention(acc: StepCost, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0) -> None:
-    """Fused attention (FlashAttention-style): FLOP at the attention rate, the KV cache read at the
-    KV-read bandwidth."""
+def attention(acc: Accumulator, name: str, flops: float, nbytes: float, dev: Device, count: float = 1.0,
+              fidelity: str | None = None) -> None:
+    """Fused attention (FlashAttention-style) doing `flops` and reading `nbytes` of KV cache a call."""
     if flops <= 0 and nbytes <= 0:
         return
-    _add(acc, name, flops / dev.attention_rate, nbytes / dev.attention_bw, flops * count, nbytes * count,
-         dev.energy_per_flop["attention"], dev, count, "attention")
+    seconds, compute = (named(fidelity) if fidelity else dev.times).attention(flops, nbytes, dev)
+    acc.add(name, seconds, compute, flops * count, nbytes * count, dev.energy_per_flop["attention"], dev, count,
+            "attention")
 
 
-def elementwise(acc: StepCost, name: str, nbytes: float, dev: Device, count: float = 1.0) -> None:
-    """A memory-bound kernel (norm, activation, residual, embedding gather)."""
+def elementwise(acc: Accumulator, name: str, nbytes: float, dev: Device, count: float = 1.0, fidelity: str | None = None) -> None:
+    """A memory-bound kernel (norm, activation, residual, embedding gather) moving `nbytes` a call."""
     if nbytes <= 0:
         return
-    _add(acc, name, 0.0, nbytes / dev.memory_bw, 0.0, nbytes * count, 0.0, dev, count)
-
-
-def _add(acc: StepCost, name: str, t_c: float, t_m: float, flops: float, nbytes: float,
-         e_flop: float, dev: Device, count: float, rate: str = "", util: float = 1.0) -> None:
-    if t_c >= t_m:
-        acc.compute_s += t_c * count
-        bound, seconds = "compute", t_c
-    else:
-        acc.memory_s += t_m * count
-        bound, seconds = "memory", t_m
-    acc.overhead_s += dev.launch_s * count
-    acc.flops += flops
-    acc.bytes += nbytes
-    acc.dynamic_energy_j += flops * e_flop + nbytes * dev.energy_per_byte
-    if acc.ops is not None:
-        acc._record(OpRecord(name, (seconds + dev.launch_s) * count, bound, flops, nbytes, count, rate, util))
+    seconds = (named(fidelity) if fidelity else dev.times).elementwise(nbytes, dev)
+    acc.add(name, seconds, False, 0.0, nbytes * count, 0.0, dev, count)

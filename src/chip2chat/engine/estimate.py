@@ -4,20 +4,23 @@ TTFT is the time to prefill the whole batch (all prompts arrive together; prompt
 into steps of max_num_batched_tokens, long ones chunked), so with batch=1 it is one request's
 prefill time. TPOT is the decode step time at the mean context (input + output/2); attention
 cost is linear in context, so this equals the mean over the decode. E2E = TTFT + (O-1) x TPOT.
-Power: a step whose average power would exceed the TDP runs throttled, i.e. takes
-dynamic energy / (TDP - static power).
+Power: each step is timed under the chip's TDP cap (engine/timing.py).
+
+`static_batch` does the arithmetic for one chip (`estimate`) and for arrays of chips alike
+(`engine.vector.estimate_many`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from chip2chat import args
-from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost
+from chip2chat.costs.operators import Accumulator
 from chip2chat.engine.factory import get_replica
-from chip2chat.engine.memory import kv_bytes_per_sequence, largest_batch, memory_budget
+from chip2chat.engine.memory import MemoryBudget, kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import Replica, StepShape
+from chip2chat.engine.timing import timed
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.calibration import CalibrationProfile
 from chip2chat.hardware.spec import Accelerator
@@ -96,52 +99,93 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     if input_len + output_len > m.spec.max_context:
         raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
                              f"of {m.spec.max_context} tokens (max_position_embeddings)")
-    dev, n_dev = replica.device, replica.plan.num_devices
-
-    budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
-    kv_seq = kv_bytes_per_sequence(replica, input_len + output_len)
-    kv_batch = batch * kv_seq
-    needed = budget.fixed_bytes + kv_batch
-    max_batch = int(largest_batch(replica, budget.usable_bytes, gpu_memory_utilization, max_num_batched_tokens,
-                                  input_len + output_len))
-
-    prefill_s, prefill_j, prefill_bound = _prefill(replica, batch, input_len, max_num_batched_tokens)
-    mean_context = input_len + output_len // 2
-    decode = replica.step_cost(StepShape.uniform_decode(batch, mean_context, replica.windows))
-    tpot, decode_j = _throttled(decode, dev)
-    e2e = prefill_s + (output_len - 1) * tpot
-    has_power = dev.tdp_w is not None
-    power_dev = decode_j / tpot if has_power else None
-    energy_tok = (prefill_j + (output_len - 1) * decode_j) * n_dev / (batch * output_len) if has_power else None
+    run = static_batch(replica, batch, input_len, output_len, gpu_memory_utilization, max_num_batched_tokens,
+                       replica.step_cost)
+    dev, n_dev, decode = replica.device, replica.plan.num_devices, run.decode
+    bounds: dict[str, float] = {}
+    for seconds, cost in run.prefill:
+        bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + seconds
     return Estimate(
         model=m.name, hardware=dev.hw.name, calibration=dev.calibration, tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
         input_len=input_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-        fits=needed <= budget.usable_bytes, max_batch=max_batch,
-        ttft_s=prefill_s, tpot_s=tpot, e2e_s=e2e,
-        output_tokens_per_s=batch * output_len / e2e,
-        output_tokens_per_s_per_device=batch * output_len / e2e / n_dev,
-        decode_bound=decode.bound(), prefill_bound=prefill_bound,
-        weights_bytes_per_device=budget.weights_bytes,
+        fits=run.fits, max_batch=int(run.max_batch),
+        ttft_s=run.ttft_s, tpot_s=run.tpot_s, e2e_s=run.e2e_s,
+        output_tokens_per_s=run.output_tokens_per_s,
+        output_tokens_per_s_per_device=run.output_tokens_per_s_per_device,
+        decode_bound=decode.bound(), prefill_bound=max(bounds, key=bounds.__getitem__),
+        weights_bytes_per_device=run.budget.weights_bytes,
         kv_bytes_per_token=m.kv_bytes_per_token(kv_dtype),
-        kv_bytes_per_device=kv_batch,
-        activation_bytes_per_device=budget.activation_bytes,
-        memory_needed_bytes_per_device=needed,
-        memory_available_bytes_per_device=budget.usable_bytes,
-        power_w=power_dev * n_dev if has_power else None,
-        power_w_per_device=power_dev,
-        energy_per_output_token_j=energy_tok,
+        kv_bytes_per_device=run.kv_bytes,
+        activation_bytes_per_device=run.budget.activation_bytes,
+        memory_needed_bytes_per_device=run.needed_bytes,
+        memory_available_bytes_per_device=run.budget.usable_bytes,
+        power_w=run.power_w,
+        power_w_per_device=run.power_w_per_device,
+        energy_per_output_token_j=run.energy_per_output_token_j,
         decode_breakdown_s={"compute_s": decode.compute_s, "memory_s": decode.memory_s,
                             "communication_s": decode.communication_s, "overhead_s": decode.overhead_s},
     )
 
 
-def _throttled(cost: StepCost, dev: Device) -> tuple[float, float]:
-    """(step seconds, energy per device in joules), the step slowed to stay within TDP."""
-    t = cost.time_s
-    if dev.tdp_w is None:
-        return t, 0.0
-    t = max(t, cost.dynamic_energy_j / (dev.tdp_w - dev.static_w))
-    return t, cost.dynamic_energy_j + dev.static_w * t
+@dataclass
+class StaticBatch:
+    """What `static_batch` works out: per device unless the name says otherwise; floats for one
+    chip, arrays for a Device of many."""
+
+    budget: MemoryBudget
+    kv_bytes: float
+    """KV cache of the whole batch at full length on one device."""
+    needed_bytes: float
+    fits: bool
+    max_batch: int
+    prefill: list
+    """(seconds, step cost) of each kind of prefill step, all its repeats together."""
+    decode: Accumulator
+    """The decode step at the mean context, before the TDP cap."""
+    ttft_s: float
+    prefill_j: float
+    tpot_s: float
+    decode_j: float
+    e2e_s: float
+    output_tokens_per_s: float
+    """Whole replica."""
+    output_tokens_per_s_per_device: float
+    power_w_per_device: float | None
+    """While decoding; None where the TDP is unknown (as for the two below)."""
+    power_w: float | None
+    energy_per_output_token_j: float | None
+    """Prefill and decode energy of the batch over its output tokens, whole replica."""
+
+
+def static_batch(replica: Replica, batch: int, input_len: int, output_len: int, gpu_memory_utilization: float,
+                 max_num_batched_tokens: int, step: Callable[[StepShape], Accumulator]) -> StaticBatch:
+    """One static batch on `replica`, each step costed by `step` (replica.step_cost or step_total)
+    and timed under the TDP cap: prefill of every prompt, then decode at the mean context."""
+    dev, n_dev = replica.device, replica.plan.num_devices
+    budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
+    kv_batch = batch * kv_bytes_per_sequence(replica, input_len + output_len)
+    needed = budget.fixed_bytes + kv_batch
+    ttft = prefill_j = 0.0
+    prefill = []
+    for times, shape in prefill_steps(batch, input_len, max_num_batched_tokens):
+        cost = step(shape)
+        t, j = timed(cost.time_s, cost.dynamic_energy_j, dev)
+        ttft, prefill_j = ttft + times * t, prefill_j + times * j
+        prefill.append((times * t, cost))
+    decode = step(StepShape.uniform_decode(batch, input_len + output_len // 2, replica.windows))
+    tpot, decode_j = timed(decode.time_s, decode.dynamic_energy_j, dev)
+    e2e = ttft + (output_len - 1) * tpot
+    has_power = dev.tdp_w is not None
+    power_dev = decode_j / tpot if has_power else None
+    return StaticBatch(
+        budget=budget, kv_bytes=kv_batch, needed_bytes=needed, fits=needed <= budget.usable_bytes,
+        max_batch=largest_batch(replica, budget.usable_bytes, gpu_memory_utilization, max_num_batched_tokens,
+                                input_len + output_len),
+        prefill=prefill, decode=decode, ttft_s=ttft, prefill_j=prefill_j, tpot_s=tpot, decode_j=decode_j, e2e_s=e2e,
+        output_tokens_per_s=batch * output_len / e2e, output_tokens_per_s_per_device=batch * output_len / e2e / n_dev,
+        power_w_per_device=power_dev, power_w=power_dev * n_dev if has_power else None,
+        energy_per_output_token_j=(prefill_j + (output_len - 1) * decode_j) * n_dev / (batch * output_len)
+        if has_power else None)
 
 
 def prefill_steps(batch: int, input_len: int, budget: int) -> list[tuple[float, StepShape]]:
@@ -155,15 +199,3 @@ def prefill_steps(batch: int, input_len: int, budget: int) -> list[tuple[float, 
         return [(batch / per_step, StepShape(prefill=((0, input_len),) * per_step))]
     return [(float(batch), StepShape(prefill=((start, min(budget, input_len - start)),)))
             for start in range(0, input_len, budget)]
-
-
-def _prefill(replica: Replica, batch: int, input_len: int, budget: int) -> tuple[float, float, str]:
-    """Seconds, joules per device and bound to prefill `batch` prompts of `input_len` tokens."""
-    total_t = total_j = 0.0
-    bounds: dict[str, float] = {}
-    for times, shape in prefill_steps(batch, input_len, budget):
-        cost = replica.step_cost(shape)
-        t, j = _throttled(cost, replica.device)
-        total_t, total_j = total_t + times * t, total_j + times * j
-        bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + times * t
-    return total_t, total_j, max(bounds, key=bounds.__getitem__)

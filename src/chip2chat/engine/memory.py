@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from chip2chat.engine.replica import ACT, Replica
 from chip2chat.models.dtypes import dtype_bytes
 from chip2chat.models.transformer import expert_params
@@ -65,7 +67,7 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     fp32 logits for max_num_seqs sequences.
     """
     model, plan = replica.model, replica.plan
-    capacity = replica.device.hw.memory.capacity_bytes
+    capacity = replica.device.capacity_bytes
     weights = model.weight_bytes(replica.weight_dtype)
     if plan.attention_dp:
         routed = routed_expert_bytes(replica)
@@ -91,8 +93,6 @@ def largest_batch(replica: Replica, usable_bytes, gpu_memory_utilization: float,
     """The most sequences of `context` tokens that fit one chip: weights, runtime and the step's
     activations are fixed; each sequence adds its KV cache and its logits. It does not depend on
     the batch asked for. `usable_bytes` may be an array (chips of a vectorised sweep)."""
-    import numpy as np
-
     budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, 0)
     per_sequence = kv_bytes_per_sequence(replica, context) + logits_bytes_per_sequence(replica)
     return np.maximum(0, np.floor((usable_bytes - budget.fixed_bytes) / per_sequence)).astype(int)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from chip2chat.costs.collectives import collective
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import StepCost, attention, elementwise, gemm
+from chip2chat.costs.operators import Accumulator, StepCost, StepTotal, attention, elementwise, gemm
 from chip2chat.engine.expert_load import busiest_rank_factor
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.models.config import LayerKind
@@ -102,14 +102,20 @@ class Replica:
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
-        """Cost of one engine step on one chip, the pipeline included, before any TDP cap.
+        """Cost of one engine step on one chip, the pipeline included, before any TDP cap, split by
+        what bounds each operator (and every operator with `detail`)."""
+        return self._step(StepCost(ops=[] if detail else None), shape)
 
-        = body (every operator but attention; depends only on the token and logit counts)
-        + attention (depends on the contexts), for one pipeline micro-batch, times pp.
-        """
+    def step_total(self, shape: StepShape) -> StepTotal:
+        """Time and dynamic energy of one engine step on one chip, before any TDP cap: floats, or
+        arrays when the replica's Device stands for many chips (a vectorised sweep)."""
+        return self._step(StepTotal(), shape)
+
+    def _step(self, acc: Accumulator, shape: StepShape) -> Accumulator:
+        """= body (every operator but attention; depends only on the token and logit counts)
+        + attention (depends on the contexts), for one pipeline micro-batch, times pp."""
         pp = self.plan.pp
         micro = shape if pp == 1 else _split(shape, pp)
-        acc = StepCost(ops=[] if detail else None)
         self._body(acc, micro.tokens, micro.decode_count + len(micro.prefill))
         self._attention_all(acc, micro)
         return self._finish(acc, micro.tokens)
@@ -132,27 +138,23 @@ class Replica:
         seconds = (body[0] + att_s) * pp + self.device.step_overhead_s
         joules = (body[1] + att_j) * pp
         if pp > 1:
-            send = StepCost()
+            send = StepTotal()
             collective(send, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
                        count=pp - 1)
             seconds, joules = seconds + send.time_s, joules + send.dynamic_energy_j
         return seconds, joules
 
-    def _finish(self, acc: StepCost, micro_tokens: float) -> StepCost:
+    def _finish(self, acc: Accumulator, micro_tokens: float) -> Accumulator:
         pp = self.plan.pp
         if pp > 1:
             # every micro-batch passes all pp stages; the pipe is full, so the step is pp stage times
-            for name in ("compute_s", "memory_s", "communication_s", "overhead_s", "flops", "bytes",
-                         "dynamic_energy_j"):
-                setattr(acc, name, getattr(acc, name) * pp)
-            if acc.ops is not None:
-                acc.ops = [op.scaled(pp) for op in acc.ops]
+            acc.scale(pp)
             collective(acc, "pp_send", "send", micro_tokens * self.model.hidden * ACT, 2, self.device,
                        count=pp - 1)
-        acc.overhead_s += self.device.step_overhead_s
+        acc.add_overhead(self.device.step_overhead_s)
         return acc
 
-    def _body(self, acc: StepCost, t: float, logits: float) -> None:
+    def _body(self, acc: Accumulator, t: float, logits: float) -> None:
         """Every operator of one stage except attention: projections, MLP/MoE, norms, collectives."""
         dev, tp, h = self.device, self.plan.attention_tp, self.model.hidden
         for lp in self._layers:
@@ -168,7 +170,7 @@ class Replica:
         # sampling reads every sequence's fp32 logits over the whole vocabulary (softmax, top-k/p)
         elementwise(acc, "sampling", logits * self.model.vocab * 4.0, dev, count=share)
 
-    def _attention_all(self, acc: StepCost, shape: StepShape) -> None:
+    def _attention_all(self, acc: Accumulator, shape: StepShape) -> None:
         dev, keys_by_window = self.device, dict(shape.decode_keys)
         for lp in self._layers:
             if shape.prefill:
@@ -178,26 +180,26 @@ class Replica:
                           *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
 
     def _attention_fast(self, shape: StepShape) -> tuple[float, float]:
-        """(seconds, joules) of all attention operators: `attention()`'s arithmetic, inlined."""
-        dev = self.device
-        rate, bw, launch = dev.attention_rate, dev.attention_bw, dev.launch_s
+        """(seconds, joules) of all attention operators: what `_attention_all` adds to a StepTotal,
+        without the calls (the simulator's hot path); times from the device's fidelity."""
+        dev, prefill, count = self.device, shape.prefill, shape.decode_count
+        time_of, launch = dev.times.attention, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
-        keys_by_window = dict(shape.decode_keys) if shape.decode_count else None
+        keys_by_window = dict(shape.decode_keys) if count else None
         seconds = joules = 0.0
         for lp in self._layers:
-            if shape.prefill:
-                flops, nbytes = _prefill_work(lp, shape.prefill)
-                t_c, t_m = flops / rate, nbytes / bw
-                seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
-                joules += (flops * e_flop + nbytes * e_byte) * lp.count
+            n = lp.count
+            if prefill:
+                flops, nbytes = _prefill_work(lp, prefill)
+                seconds += (time_of(flops, nbytes, dev)[0] + launch) * n
+                joules += (flops * e_flop + nbytes * e_byte) * n
             if keys_by_window is not None:
-                flops, nbytes = _decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0))
-                t_c, t_m = flops / rate, nbytes / bw
-                seconds += ((t_c if t_c >= t_m else t_m) + launch) * lp.count
-                joules += (flops * e_flop + nbytes * e_byte) * lp.count
+                flops, nbytes = _decode_work(lp, count, keys_by_window.get(lp.window, 0.0))
+                seconds += (time_of(flops, nbytes, dev)[0] + launch) * n
+                joules += (flops * e_flop + nbytes * e_byte) * n
         return seconds, joules
 
-    def _layer(self, acc: StepCost, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
+    def _layer(self, acc: Accumulator, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
         """One layer on one chip: `t_step` tokens in the step, `tp` the split outside the experts."""
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
         cd, wb = self.compute_dtype, self.w_bytes
@@ -257,7 +259,7 @@ class Replica:
             # (or expert columns) and one all-reduce sums the partial outputs, as for a dense MLP
             collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
 
-    def _mlp(self, acc: StepCost, name: str, t: int, cols: float, gated: bool, dev: Device, n: float) -> None:
+    def _mlp(self, acc: Accumulator, name: str, t: int, cols: float, gated: bool, dev: Device, n: float) -> None:
         cd, wb, h = self.compute_dtype, self.w_bytes, self.model.hidden
         gemm(acc, f"{name}_gate_up", t, (2 if gated else 1) * cols, h, cd, wb, dev, n)
         elementwise(acc, f"{name}_act", 3 * t * cols * ACT, dev, n)
