@@ -25,8 +25,9 @@ def step(s, now: float = 0.0) -> tuple[list[tuple[int, int]], int, list[int]]:
 
 
 def requests(*lengths, priorities=None, hashes=None):
-    return [Request(i, float(i), n_in, n_out, (priorities or [0] * len(lengths))[i], (hashes or [None] * len(lengths))[i])
-            for i, (n_in, n_out) in enumerate(lengths)]
+    """Requests arriving at 0, 1, 2 ... s with these (input, output) lengths."""
+    priorities, hashes = priorities or [0] * len(lengths), hashes or [None] * len(lengths)
+    return [Request(i, float(i), n_in, n_out, priorities[i], hashes[i]) for i, (n_in, n_out) in enumerate(lengths)]
 
 
 def submit(s, reqs):

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from chip2chat import estimate
+from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import Chip2ChatError
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
 from chip2chat.serving.simulate import simulate
-from chip2chat.workload import Workload
+from chip2chat.workload import Workload, synthetic
 
 BASE = dict(model="llama-3.1-8b", hardware="h100")
 
@@ -199,6 +201,26 @@ def test_chrome_trace_export(tmp_path):
     sim.write_chrome_trace(str(path))
     events = json.loads(path.read_text())["traceEvents"]
     assert events and all(e["ph"] == "X" and e["dur"] > 0 for e in events)
+
+
+def test_settings_as_objects_give_the_keyword_form_result():
+    # each keyword is a field of one object; both forms must be the same simulation
+    keywords = simulate(**BASE, tp=1, max_num_seqs=64, num_replicas=2, router="least_outstanding_tokens",
+                        slo_ttft_ms=200, rate_per_s=20, num_requests=400, seed=3)
+    objects = simulate(BASE["model"], BASE["hardware"], plan=ParallelPlan(tp=1),
+                       scheduling=SchedulerConfig(max_num_seqs=64),
+                       cluster=ClusterConfig(num_replicas=2, router="least_outstanding_tokens"),
+                       slo=Slo(ttft_ms=200), workload=synthetic(400, 20, seed=3))
+    assert objects.to_json() == keywords.to_json()
+    # a keyword next to its object replaces that field
+    both = simulate(**BASE, scheduling=SchedulerConfig(max_num_seqs=8), max_num_seqs=64, num_replicas=2,
+                    router="least_outstanding_tokens", slo=Slo(ttft_ms=200), rate_per_s=20, num_requests=400, seed=3)
+    assert both.to_json() == keywords.to_json()
+
+
+def test_an_unknown_keyword_names_the_closest():
+    with pytest.raises(Chip2ChatError, match=r"simulate\(\) has no argument 'max_num_seq'; closest: max_num_seqs"):
+        simulate(**BASE, max_num_seq=64, num_requests=10)
 
 
 def test_bad_options_are_one_line_errors():
