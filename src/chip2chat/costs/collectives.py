@@ -24,5 +24,5 @@ def collective(acc: Accumulator, name: str, kind: str, nbytes: float, ranks: int
     if ranks <= 1 and kind != "send":
         return
     seconds = (named(fidelity) if fidelity else dev.times).collective(kind, nbytes, ranks, dev)
-    moved = nbytes * BUS_FACTOR[kind](max(ranks, 2)) * count
+    moved = nbytes * BUS_FACTOR[kind](ranks if ranks > 2 else 2) * count
     acc.add_collective(name, seconds, moved, dev, count, kind, ranks, nbytes)

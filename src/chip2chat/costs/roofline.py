@@ -35,13 +35,17 @@ def tile_utilization(m: float, n: float, k: float, dev: Device, groups: float = 
     tiles_m = -(-m // tm)
     tiles_n = -(-n // tn)
     util = (m / (tiles_m * tm)) * (n / (tiles_n * tn))
-    tiles = tiles_m * tiles_n * max(1.0, round(groups))
+    whole = round(groups)
+    tiles = tiles_m * tiles_n * (whole if whole > 1.0 else 1.0)
     cores = dev.cores
     if tiles >= cores:
         waves = -(-tiles // cores)
         return util * tiles / (waves * cores)
-    splits = min(cores // tiles, max(1, int(k // 256))) if dev.split_k else 1
-    return util * tiles * splits / cores
+    if not dev.split_k:
+        return util * tiles / cores
+    fill, by_k = cores // tiles, int(k // 256)  # split-K: as many splits as fill the cores, one per 256 of k
+    splits = by_k if by_k < fill else fill
+    return util * tiles * (splits if splits > 1 else 1) / cores
 
 
 def softened_max(t_c, t_m, exponent: float):

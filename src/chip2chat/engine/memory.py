@@ -68,7 +68,7 @@ def memory_budget(replica: Replica, gpu_memory_utilization: float, max_num_batch
     """
     model, plan = replica.model, replica.plan
     capacity = replica.device.capacity_bytes
-    weights = model.weight_bytes(replica.weight_dtype)
+    weights = replica.model_weight_bytes
     if plan.attention_dp:
         routed = routed_expert_bytes(replica)
         weights = (weights - routed) / plan.pp + routed / plan.num_devices
@@ -92,10 +92,12 @@ def largest_batch(replica: Replica, usable_bytes, gpu_memory_utilization: float,
                   context: int):
     """The most sequences of `context` tokens that fit one chip: weights, runtime and the step's
     activations are fixed; each sequence adds its KV cache and its logits. It does not depend on
-    the batch asked for. `usable_bytes` may be an array (chips of a vectorised sweep)."""
+    the batch asked for. `usable_bytes` may be an array (chips of a vectorised sweep, whose Device
+    is then one of arrays too); the result is then an array of ints."""
     budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, 0)
     per_sequence = kv_bytes_per_sequence(replica, context) + logits_bytes_per_sequence(replica)
-    return np.maximum(0, np.floor((usable_bytes - budget.fixed_bytes) / per_sequence)).astype(int)
+    most = replica.device.maximum((usable_bytes - budget.fixed_bytes) / per_sequence // 1.0, 0.0)  # // 1.0: floor
+    return most.astype(int) if isinstance(most, np.ndarray) else int(most)
 
 
 def routed_expert_bytes(replica: Replica) -> float:

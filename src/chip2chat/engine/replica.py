@@ -48,6 +48,8 @@ class StepShape:
 
     @property
     def tokens(self) -> int:
+        if not self.prefill:  # most steps of a simulation decode only: skip building the sum
+            return self.decode_count
         return sum(n for _, n in self.prefill) + self.decode_count
 
 
@@ -65,6 +67,7 @@ class _LayerPlan:
     prefill_flops_per_pair: float  # attention FLOP per (query, key) pair on this chip
     decode_flops_per_pair: float  # the same in decode (MLA absorbed)
     qo_bytes_per_query: float  # query read + output write per token on this chip
+    busiest_rank: float  # token-expert pairs on the busiest EP rank over the mean (1 without MoE or EP)
 
 
 class Replica:
@@ -78,6 +81,8 @@ class Replica:
         self.w_bytes = dtype_bytes(weight_dtype, "weight dtype")
         self.kv_bytes = dtype_bytes(kv_dtype, "KV dtype")
         self.compute_dtype = COMPUTE_DTYPE[weight_dtype]
+        self.model_weight_bytes = model.weight_bytes(weight_dtype)
+        """All the model's weights (every chip's share together), in bytes."""
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
@@ -98,7 +103,9 @@ class Replica:
                           attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token / dp, window=a.window,
                           prefill_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=False) / tp / dp,
                           decode_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=True) / tp / dp,
-                          qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT / dp)
+                          qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT / dp,
+                          busiest_rank=busiest_rank_factor(self.plan.ep, kind.mlp.num_experts / self.plan.ep)
+                          if kind.mlp.is_moe else 1.0)
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
@@ -234,7 +241,7 @@ class Replica:
         # experts of this chip that receive at least one token (tokens routed uniformly)
         touched = experts_here * (1.0 - (1.0 - 1.0 / m.num_experts) ** assignments)
         # token-expert pairs on this chip: its 1/ep share, on the busiest rank (which sets the step)
-        rows_here = assignments / ep * busiest_rank_factor(ep, experts_here)
+        rows_here = assignments / ep * lp.busiest_rank
         cols = m.intermediate / (self.plan.tp // ep)
         mult = 3 if m.gated else 2
         # grouped GEMM: each touched expert streams its weights once; rows spread over them
