@@ -40,3 +40,12 @@ def test_vectorised_estimates_equal_scalar_ones(kw):
 def test_unknown_varied_field_is_refused():
     with pytest.raises(ValueError, match="cannot vary"):
         estimate_many("llama-3.1-8b", H100, clock_hz=np.array([1e9]))
+
+
+def test_a_reference_without_tdp_gives_times_but_no_power():
+    # like estimate, which reports power None for a chip whose TDP is unpublished
+    no_tdp = H100.model_copy(update={"tdp_w": None})
+    many = estimate_many("llama-3.1-8b", no_tdp, bandwidth_bytes_per_s=np.array([2e12, 4e12]), batch=8)
+    one = estimate("llama-3.1-8b", _variant(4e12, 1.0, None, H100.memory.capacity_bytes), batch=8)
+    assert one.power_w is None and np.isnan(many["power_w"]).all() and np.isnan(many["energy_per_output_token_j"]).all()
+    assert many["tpot_s"][1] == pytest.approx(one.tpot_s, rel=1e-9) and many["max_batch"].dtype.kind == "i"
