@@ -7,9 +7,9 @@ energy per bit; static power is drawn all the time.
 
 A Device may also stand for many chips at once (a vectorised design sweep): the fields of VARIED
 given as arrays make every rate an array, one entry per chip, and the cost functions run on them
-unchanged; `maximum` is the elementwise max that fits (the builtin for one chip, numpy's for
-arrays). `fidelity` names how its operators are timed (costs.fidelity.FIDELITIES); `times` is
-that Fidelity.
+unchanged; `maximum` is the elementwise max that fits (a plain compare for one chip, numpy's for
+arrays) and `one_chip` says which it is. `fidelity` names how its operators are timed
+(costs.fidelity.FIDELITIES); `times` is that Fidelity.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class Device:
     (its `calibration` field) unless one is given. `varied` (fields of VARIED as arrays; peak_flops
     a dict of them) makes it a Device of as many chips, the reference chip `hw` giving the rest."""
 
-    __slots__ = ("hw", "profile", "calibration", "fidelity", "times", "maximum", "gemm_rate", "compute_dtype",
+    __slots__ = ("hw", "profile", "calibration", "fidelity", "times", "one_chip", "maximum", "gemm_rate", "compute_dtype",
                  "attention_rate", "memory_bw", "attention_bw", "capacity_bytes", "cores", "tile_m", "tile_n",
                  "split_k", "gemm_fixed_s", "gemm_ridge_exponent", "launch_s", "step_overhead_s", "link_bw",
                  "link_latency_s", "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
@@ -72,7 +72,8 @@ class Device:
         """Which profile sets the efficiencies (shown beside every result)."""
         profile = profile or load_profile(hw.calibration)
         self.hw, self.profile, self.fidelity, self.times = hw, profile, fidelity, named(fidelity)
-        self.maximum = np.maximum if varied else _larger
+        self.one_chip = not varied
+        self.maximum = _larger if self.one_chip else np.maximum
         v = _values(hw, varied)
         link = hw.scale_up
         a = achievable(v["peak_flops"], v["bandwidth_bytes_per_s"], v["link_bandwidth_bytes_per_s"],

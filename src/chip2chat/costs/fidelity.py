@@ -18,6 +18,8 @@ class Fidelity(NamedTuple):
 
     gemm(m, n, k, groups, flops, nbytes, dtype, dev) -> (seconds, compute-bound)
     attention(flops, nbytes, dev) -> (seconds, compute-bound)
+    (compute-bound: a bool for a Device of one chip; False for a Device of arrays, whose steps
+    keep totals only)
     elementwise(nbytes, dev) -> seconds
     collective(kind, nbytes, ranks, dev) -> seconds  (ranks > 1, or a send)
     """

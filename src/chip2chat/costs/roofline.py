@@ -7,7 +7,8 @@ overheads and energy are the same whatever times the operators, so the step accu
 them (costs/operators.py). Registered in operators.FIDELITIES as "roofline".
 
 Every function works on floats (one chip) and on numpy arrays (a Device of many designs) alike:
-plain arithmetic, and the Device's own `maximum` where a max is needed.
+plain arithmetic, and the Device's own `maximum` where a max is needed. Whether a call is
+compute-bound is worked out for one chip only (a Device of arrays keeps totals, not the split).
 """
 
 from __future__ import annotations
@@ -61,14 +62,14 @@ def gemm(m: float, n: float, k: float, groups: float, flops: float, nbytes: floa
     t_c = flops / (dev.gemm_rate[dtype] * tile_utilization(m, n, k, dev, groups)) + dev.gemm_fixed_s
     t_m = nbytes / dev.memory_bw
     ridge = dev.gemm_ridge_exponent
-    return (softened_max(t_c, t_m, ridge) if ridge else dev.maximum(t_c, t_m)), t_c >= t_m
+    return (softened_max(t_c, t_m, ridge) if ridge else dev.maximum(t_c, t_m)), dev.one_chip and t_c >= t_m
 
 
 def attention(flops: float, nbytes: float, dev: Device):
     """(seconds, compute-bound) of one fused attention call (FlashAttention-style): FLOP at the
     attention rate against the KV cache read at the KV-read bandwidth."""
     t_c, t_m = flops / dev.attention_rate, nbytes / dev.attention_bw
-    return dev.maximum(t_c, t_m), t_c >= t_m
+    return dev.maximum(t_c, t_m), dev.one_chip and t_c >= t_m
 
 
 def elementwise(nbytes: float, dev: Device):
