@@ -30,7 +30,8 @@ def test_vectorised_chip_evaluator_equals_the_scalar_one():
                      grid={"design.hbm.stacks": [1, 4, 8, 14], "design.hbm.generation": ["HBM3E", "HBM4"],
                            "design.tdp": ["900 W", "1400 W"], "design.peak_flops.bf16": ["2 PFLOP/s", "2.5 PFLOP/s"]})
     points = spec.points()
-    many = evaluate_chip_many(points)
+    many = evaluate_chip_many(spec.table())
+    assert len(many) == len(points)
     for point, (result, error) in zip(points, many):
         try:
             one, one_error = evaluate_chip(point), None

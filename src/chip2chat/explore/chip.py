@@ -6,7 +6,8 @@ A point is a nested dict:
                (and rate_per_s, num_requests for the "chip_sim" evaluator)
     economics: amortization_years, electricity_usd_per_kwh, pue (defaults below)
 "chip" costs a static batch with `estimate`; "chip_sim" serves a workload with `simulate`;
-`evaluate_chip_many` is the vectorised form of "chip" for large sweeps (the `vector` backend).
+`evaluate_chip_many` is the vectorised form of "chip" for large sweeps (the `vector` backend): it
+takes a PointTable and returns Results (chip2chat.explore.evaluate).
 chip2chat.explore.evaluate names these functions (EVALUATORS, CHECKS, VECTOR_EVALUATORS); this
 module registers nothing when imported.
 
@@ -22,6 +23,9 @@ import numpy as np
 
 from chip2chat.errors import Chip2ChatError, ConfigError
 from chip2chat.datacenter.economics import economics
+from chip2chat.units import parse_quantity
+from chip2chat.explore.evaluate import Results
+from chip2chat.explore.space import PointTable
 
 SERVE_DEFAULTS = {"tp": 1, "pp": 1, "ep": 1, "batch": 64, "input_len": 1024, "output_len": 256,
                   "weight_dtype": "fp8", "kv_dtype": "fp8"}
@@ -146,21 +150,27 @@ def evaluate_chip_sim(point: dict) -> dict:
             "completed": s["completed"]}
 
 
-def evaluate_chip_many(points: list[dict]) -> list[tuple[dict | None, str | None]]:
+def evaluate_chip_many(points: PointTable) -> Results:
     """The "chip" evaluator for many points at once: numpy over groups that differ only in VECTOR_PATHS
-    (and peak_flops). Returns (result, error) per point, in order; equal to evaluate_chip's results."""
-    groups: dict[str, list[int]] = {}
-    for i, p in enumerate(points):
-        groups.setdefault(_structure_key(p), []).append(i)
-    out: list[tuple[dict | None, str | None]] = [(None, None)] * len(points)
-    for members in groups.values():
+    (and peak_flops). Per point the same result (or error) as evaluate_chip's."""
+    parts = []
+    for members in _groups(points):
         try:
-            results = _evaluate_group([points[i] for i in members])
+            results = _evaluate_group(points.take(members))
         except Chip2ChatError as exc:  # the whole group shares the problem (unknown model, node ...)
-            results = [(None, str(exc))] * len(members)
-        for i, r in zip(members, results):
-            out[i] = r
-    return out
+            results = Results({}, [str(exc)] * len(members))
+        parts.append((members, results))
+    return Results.gather(parts, len(points))
+
+
+def _groups(points: PointTable) -> list[np.ndarray]:
+    """Indices of points with one _structure_key each: split by the swept paths that are not
+    vectorised (each part shares those values), then parts with equal keys joined."""
+    varied = {f"design.{path}" for path in VECTOR_PATHS}
+    by_key: dict[str, list[np.ndarray]] = {}
+    for part in points.groups([path for path in points.columns if path not in varied]):
+        by_key.setdefault(_structure_key(points[int(part[0])]), []).append(part)
+    return [np.sort(np.concatenate(parts)) for parts in by_key.values()]
 
 
 def _structure_key(point: dict) -> str:
@@ -181,46 +191,40 @@ def _structure_key(point: dict) -> str:
 
 @lru_cache(maxsize=65536)
 def _num(value, unit: str) -> float:
-    from chip2chat.units import parse_quantity
-
     return parse_quantity(value, unit)
 
 
-def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
+def _evaluate_group(points: PointTable) -> Results:
+    """The (result, error) of each point of a group (points that differ only in VECTOR_PATHS and the
+    peak FLOP/s scale), with numpy over the group."""
     from chip2chat.engine.vector import estimate_many
     from chip2chat.silicon.catalog import load_catalog
     from chip2chat.silicon.design import design_from_dict
-    from chip2chat.silicon.model import choose_package, derive, evaluate, hbm_entry, to_accelerator
+    from chip2chat.silicon.model import derive, evaluate, hbm_entry, to_accelerator
 
     first = design_from_dict(points[0]["design"], "point.design")
     cat = load_catalog(first.overrides)
     node = cat.nodes[first.process_node]
     entry = hbm_entry(first)
-    d = [p["design"] for p in points]
-    bf16 = np.array([_num(x["peak_flops"]["bf16"], "FLOP/s") for x in d])
-    sram = np.array([_num(x["sram"], "B") for x in d])
-    tdp = np.array([_num(x["tdp"], "W") for x in d])
-    clock = np.array([_num(x.get("clock", "1.8 GHz"), "Hz") for x in d])
-    stacks = np.array([x["hbm"]["stacks"] for x in d], dtype=float)
-    sites = np.array([x["hbm"].get("sites") or x["hbm"]["stacks"] for x in d], dtype=float)
-    link = np.array([_num(x["scale_up"]["bandwidth"], "B/s") for x in d])
+    n = len(points)
+    bf16 = points.mapped("design.peak_flops.bf16", _flops)
+    sram = points.mapped("design.sram", _bytes)
+    tdp = points.mapped("design.tdp", _watts)
+    clock = points.mapped("design.clock", _hertz, "1.8 GHz")
+    stacks = points.mapped("design.hbm.stacks", float)
+    sites = points.mapped("design.hbm.sites", _sites)
+    sites = np.where(np.isnan(sites), stacks, sites)  # no sites given (or 0): one per stack
+    link = points.mapped("design.scale_up.bandwidth", _byte_rate)
     if (stacks < 1).any() or (sram <= 0).any() or (tdp <= 0).any() or (bf16 <= 0).any():
         raise Chip2ChatError("a point has a zero or negative design field (stacks, sram, tdp or peak_flops)")
     s = derive(cat, node, first.hbm.generation, entry, bf16_flops=bf16, clock_hz=clock, sram_bytes=sram,
                stacks=stacks, sites=sites, link_bandwidth=link, dies=first.compute_dies, tdp_w=tdp,
                pin_rate_bytes_per_s=first.hbm.pin_rate_bytes_per_s)
-    no_package = np.array([choose_package(cat, a, first.package) is None for a in s["interposer_m2"]])
-    errors = np.full(len(d), "", dtype=object)
-    for i in np.flatnonzero(s["over_reticle"] | (sites > s["hbm_sites"]) | no_package):
-        area = s["die_area_m2"][i] / 1e-6
-        errors[i] = (f"compute_dies: a compute die of {area:,.0f} mm2 exceeds the reticle limit of "
-                     f"{cat.reticle_m2 / 1e-6:,.0f} mm2" if s["over_reticle"][i] else
-                     f"hbm.stacks: {sites[i]:.0f} stacks need as many sites along the die edges; the dies have "
-                     f"room for {s['hbm_sites'][i]:.0f}" if sites[i] > s["hbm_sites"][i] else
-                     f"package: dies and stacks need a {s['interposer_m2'][i] / 1e-6:,.0f} mm2 interposer")
-    feasible = np.flatnonzero(errors == "")
+    no_package = s["interposer_m2"] > _package_limit(cat, first.package)
+    errors = _design_errors(cat, s, sites, no_package)
+    feasible = np.flatnonzero([error is None for error in errors.tolist()])
     if not feasible.size:
-        return [(None, f"point.design: {e}") for e in errors.tolist()]
+        return Results({}, errors.tolist())
     # the cost model's reference chip: any feasible member (the arrays below replace what differs)
     member = design_from_dict(points[int(feasible[0])]["design"], "point.design")
     reference = to_accelerator(member, evaluate(member))
@@ -239,7 +243,7 @@ def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
     fits = many["fits"]
     nan = np.nan
     columns = {
-        "die_area_mm2": s["die_area_m2"] / 1e-6, "compute_dies": np.full(len(d), first.compute_dies),
+        "die_area_mm2": s["die_area_m2"] / 1e-6, "compute_dies": np.full(n, first.compute_dies),
         "unit_cost_usd": s["unit_cost_usd"], "full_load_power_w": s["full_load_power_w"],
         "hbm_capacity_gib": s["hbm_capacity_bytes"] / 2**30, "hbm_bandwidth_tb_s": s["hbm_bandwidth_bytes_per_s"] / 1e12,
         "fits": fits, "max_batch": many["max_batch"], "ttft_s": many["ttft_s"],
@@ -248,6 +252,56 @@ def _evaluate_group(points: list[dict]) -> list[tuple[dict | None, str | None]]:
         "joules_per_token": np.where(fits, many["energy_per_output_token_j"], nan),
         "usd_per_mtok": np.where(fits, money["usd_per_mtok"], nan),
     }
-    rows = [dict(zip(columns, values)) for values in zip(*(c.tolist() for c in columns.values()))]
-    return [(None, f"point.design: {e}") if e else (r, None) for r, e in zip(rows, errors.tolist())]
+    return Results(columns, errors.tolist())
+
+
+def _design_errors(cat, s: dict, sites: np.ndarray, no_package: np.ndarray) -> np.ndarray:
+    """Per point None, or why its design cannot be built (the first reason, as evaluate raises it)."""
+    errors = np.full(len(sites), None, dtype=object)
+    over = s["over_reticle"]
+    errors[over] = [f"point.design: compute_dies: a compute die of {area:,.0f} mm2 exceeds the reticle limit of "
+                    f"{cat.reticle_m2 / 1e-6:,.0f} mm2" for area in (s["die_area_m2"][over] / 1e-6).tolist()]
+    crowded = ~over & (sites > s["hbm_sites"])
+    errors[crowded] = [f"point.design: hbm.stacks: {wanted:.0f} stacks need as many sites along the die edges; the "
+                       f"dies have room for {room:.0f}" for wanted, room in zip(sites[crowded].tolist(),
+                                                                                  s["hbm_sites"][crowded].tolist())]
+    unpackaged = ~over & ~crowded & no_package
+    errors[unpackaged] = [f"point.design: package: dies and stacks need a {area / 1e-6:,.0f} mm2 interposer"
+                          for area in s["interposer_m2"][unpackaged].tolist()]
+    return errors
+
+
+def _package_limit(cat, wanted: str) -> float:
+    """The largest interposer area that choose_package finds a package for (an area fits if it is
+    at most this: choose_package is monotone in the area)."""
+    from chip2chat.silicon.model import choose_package
+
+    fits = [limit for limit in cat.interposers.values() if choose_package(cat, limit, wanted) is not None]
+    return max(fits, default=-np.inf)
+
+
+# the design fields in SI units, by unit: module-level, so PointTable.mapped keeps their values
+# (one parse per distinct value of a sweep)
+def _flops(value) -> float:
+    return parse_quantity(value, "FLOP/s")
+
+
+def _bytes(value) -> float:
+    return parse_quantity(value, "B")
+
+
+def _watts(value) -> float:
+    return parse_quantity(value, "W")
+
+
+def _hertz(value) -> float:
+    return parse_quantity(value, "Hz")
+
+
+def _byte_rate(value) -> float:
+    return parse_quantity(value, "B/s")
+
+
+def _sites(value) -> float:
+    return float(value) if value else np.nan
 

@@ -11,13 +11,15 @@ processes can import (the function travels to them by reference: its module and 
         return {"cost": point["x"] ** 2}
 
 Results must be flat: numbers or strings keyed by column name. They become DataFrame columns
-and Pareto objectives.
+and Pareto objectives. A vectorised evaluator (VECTOR_EVALUATORS) takes a PointTable and returns
+`Results`: its columns, one value per point, and per point an error or None.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from chip2chat.errors import Chip2ChatError
 
@@ -40,8 +42,62 @@ so that a misspelt field stops the sweep with one line naming it instead of fail
 It raises a Chip2ChatError; it returns nothing."""
 
 VECTOR_EVALUATORS: dict[str, Callable | str] = {"chip": "chip2chat.explore.chip:evaluate_chip_many"}
-"""Name -> the batch form of an evaluator (a list of points -> a list of (result, error)), used by
-run_sweep's `vector` backend."""
+"""Name -> the batch form of an evaluator (a PointTable -> Results, or a list of (result, error) per
+point), used by run_sweep's `vector` backend."""
+
+
+@dataclass
+class Results:
+    """What a vectorised evaluator makes of n points: `columns` (name -> n values, a numpy array or a
+    list) and `errors` (n entries: None, or the one-line error that replaces the point's results).
+    It is also the sequence of (result dict or None, error or None) of each point."""
+
+    columns: dict[str, Sequence]
+    errors: list
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def __getitem__(self, i: int) -> tuple[dict | None, str | None]:
+        if self.errors[i] is not None:
+            return None, self.errors[i]
+        return {name: _plain(values[i]) for name, values in self.columns.items()}, None
+
+    @classmethod
+    def of(cls, outcomes: Results | list, n: int) -> Results:
+        """`outcomes` as Results: a list of (result, error) pairs is turned into columns."""
+        if isinstance(outcomes, Results):
+            return outcomes
+        if len(outcomes) != n:
+            raise Chip2ChatError(f"the vectorised evaluator returned {len(outcomes)} outcomes for {n} points")
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records([result or {} for result, _ in outcomes], index=range(n))
+        return cls({name: frame[name].to_numpy() for name in frame.columns}, [error for _, error in outcomes])
+
+    @classmethod
+    def gather(cls, parts: list[tuple[Any, Results]], n: int) -> Results:
+        """One Results for n points from parts that each hold the points at an index array."""
+        import numpy as np
+
+        errors: list = [None] * n
+        columns: dict[str, np.ndarray] = {}
+        for index, part in parts:
+            for i, error in zip(index.tolist(), part.errors):
+                errors[i] = error
+            for name, values in part.columns.items():
+                values = np.asarray(values)
+                if name not in columns:  # points of parts without the column all have errors
+                    columns[name] = np.zeros(n, dtype=values.dtype)
+                elif columns[name].dtype != values.dtype:
+                    columns[name] = columns[name].astype(np.result_type(columns[name], values))
+                columns[name][index] = values
+        return cls(columns, errors)
+
+
+def _plain(value):
+    """A numpy scalar as the Python number it holds."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def register(name: str, check: Check | None = None) -> Callable[[Evaluator], Evaluator]:

@@ -24,8 +24,8 @@ def pareto_front(df: pd.DataFrame, objectives: dict[str, str]) -> pd.Series:
     mask = np.zeros(len(df), dtype=bool)
     finite = ~np.isnan(costs).any(axis=1)
     if finite.any():
-        unique, inverse = np.unique(costs[finite], axis=0, return_inverse=True)
-        mask[finite] = _efficient(unique)[inverse.reshape(-1)]
+        unique, inverse = _unique_rows(costs[finite])
+        mask[finite] = _efficient(unique)[inverse]
     return pd.Series(mask, index=df.index, name="pareto")
 
 
@@ -44,9 +44,26 @@ def _costs(df: pd.DataFrame, objectives: dict[str, str]) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((len(df), 0))
 
 
+def _unique_rows(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(costs, axis=0, return_inverse=True), by a lexicographic sort (several times faster)."""
+    order = np.lexsort(costs.T[::-1])
+    ordered = costs[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 def _efficient(costs: np.ndarray) -> np.ndarray:
-    """Non-dominated mask of distinct rows (minimisation). Drops each dominated row as soon as a
-    front candidate beats it, so the work grows with (rows x front size), not rows squared."""
+    """Non-dominated mask of distinct rows in lexicographic order (minimisation)."""
+    if costs.shape[1] == 2:
+        # a row is beaten only by rows before it, and by one of them iff it is no better in the second
+        # objective than all of them
+        best_before = np.concatenate([[np.inf], np.minimum.accumulate(costs[:-1, 1])])
+        return costs[:, 1] < best_before
+    # drop each dominated row as soon as a front candidate beats it: the work grows with
+    # (rows x front size), not rows squared
     keep = np.arange(len(costs))
     remaining = costs
     i = 0
@@ -70,7 +87,9 @@ def plot_pareto(df: pd.DataFrame, objectives: dict[str, str], path: str | Path) 
     fig = Figure(figsize=(6, 4.5), dpi=120)
     FigureCanvasAgg(fig)  # no pyplot: no global figure state shared between sweeps
     ax = fig.add_subplot()
-    ax.scatter(df[x], df[y], s=12, c="0.7", label="points")
+    cloud_x, cloud_y = _thinned(pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float),
+                                pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float))
+    ax.plot(cloud_x, cloud_y, "o", ms=12**0.5, c="0.7", ls="none", label="points")
     on = df[front].sort_values(x)
     ax.plot(on[x], on[y], "o-", c="tab:red", ms=5, label="Pareto front")
     ax.set_xlabel(f"{x} ({x_sense})")
@@ -79,3 +98,18 @@ def plot_pareto(df: pd.DataFrame, objectives: dict[str, str], path: str | Path) 
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(Path(path))
+
+
+def _thinned(x: np.ndarray, y: np.ndarray, cells: tuple[int, int] = (360, 270)) -> tuple[np.ndarray, np.ndarray]:
+    """The finite points, one per cell of a grid over them that is about 2 x 2 pixels of the plot:
+    the others would be drawn on the same spot, under its marker (a million-point sweep draws in
+    well under a second instead of a minute)."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    x, y = x[finite], y[finite]
+    if len(x) <= cells[0] * cells[1] // 10:
+        return x, y
+    column = ((x - x.min()) / (np.ptp(x) or 1.0) * (cells[0] - 1)).astype(np.int64)
+    row = ((y - y.min()) / (np.ptp(y) or 1.0) * (cells[1] - 1)).astype(np.int64)
+    _, keep = np.unique(column * cells[1] + row, return_index=True)
+    keep.sort()
+    return x[keep], y[keep]

@@ -1,9 +1,26 @@
 """Crash-safe store of sweep results: one DuckDB row per finished point, keyed by its hash.
 
-Every `add` is its own committed transaction (DuckDB writes it to its write-ahead log before
-returning), so a sweep killed at any moment keeps every point it finished; the next run reads
-`done_keys()` and skips them. Points that raised are stored too (with `error` set) and count as
-done: an evaluator is a pure function, so running it again would fail the same way.
+Every add is one committed transaction (DuckDB writes it to its write-ahead log before
+returning), so a sweep killed at any moment keeps every point or batch it finished; the next run
+reads the stored keys and skips them. Points that raised are stored too (with `error` set) and
+count as done: an evaluator is a pure function, so running it again would fail the same way.
+
+Layout (store format 2), in `<out>/results.duckdb`:
+  results     one row per point, in columns (a batch of points is one bulk insert):
+                key UBIGINT          point_key's 16 hex digits as a number
+                base UBIGINT         key of the row of `bases` that the point fills in
+                error VARCHAR        the one-line error, or NULL
+                seconds DOUBLE       evaluation time of the point (a batch's average)
+                finished_at DOUBLE   Unix time the point (or its batch) was stored
+                "point.<path>"       the point's value at each swept dotted path; NULL: not swept
+                "result.<name>"      each result, typed BOOLEAN, BIGINT, DOUBLE or VARCHAR (JSON
+                                     where a column holds values of several kinds); NULL: none
+  bases       key UBIGINT (point_key of the JSON), point JSON: what a batch of points shares,
+              each swept path null in it. A point is its base with its swept paths set.
+  store_info  format INTEGER: 2
+A key is stored once (a sweep adds only points not yet stored), so `results` has no index:
+DuckDB's would cost more than the rest of an insert. A format 1 store (chip2chat before it: one
+row per point with key TEXT, point JSON, result JSON) is converted to format 2 when opened.
 """
 
 from __future__ import annotations
@@ -11,16 +28,27 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from chip2chat.errors import Chip2ChatError
+from chip2chat.explore.evaluate import Results
+from chip2chat.explore.space import PointTable, hex_keys, plain_copy, point_key, set_path
 
-_SCHEMA = """CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY, point JSON, result JSON, error TEXT, seconds DOUBLE, finished_at DOUBLE)"""
-_INSERT = "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)"
+FORMAT = 2
+_SCHEMA = ("CREATE TABLE results (key UBIGINT, base UBIGINT, error VARCHAR, seconds DOUBLE, finished_at DOUBLE)",
+           "CREATE TABLE bases (key UBIGINT PRIMARY KEY, point JSON)",
+           f"CREATE TABLE store_info AS SELECT {FORMAT} AS format")
+_KEY = re.compile("[0-9a-f]{16}")
+_FORMAT_1 = ["key", "point", "result", "error", "seconds", "finished_at"]
+_SQL_TYPES = {"boolean": "BOOLEAN", "integer": "BIGINT", "floating": "DOUBLE", "mixed-integer-float": "DOUBLE",
+              "string": "VARCHAR"}
+"""pandas.api.types.infer_dtype's kind of a column -> its DuckDB type; any other kind is stored as JSON."""
+_PANDAS_TYPES = {"BOOLEAN": "boolean", "BIGINT": "Int64", "DOUBLE": "float64", "VARCHAR": "str", "JSON": "str"}
 
 Row = tuple[str, dict, "dict | None", "str | None", float]
 """(key, point, result, error, seconds)."""
@@ -35,7 +63,7 @@ def _duckdb():
 
 
 class ResultStore:
-    """`<out_dir>/results.duckdb`, table `results`. Only one process may hold it open at a time."""
+    """`<out_dir>/results.duckdb` (layout above). Only one process may hold it open at a time."""
 
     def __init__(self, out_dir: str | Path):
         self.path = Path(out_dir) / "results.duckdb"
@@ -49,33 +77,43 @@ class ResultStore:
             self._con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise _open_error(folder, str(exc)) from None
-        self._con.execute(_SCHEMA)
+        try:
+            self._open_tables()
+        except BaseException:
+            self._con.close()
+            raise
+
+    def stored_keys(self) -> np.ndarray:
+        """Keys (as numbers, PointTable.keys) of every stored point, including those that failed."""
+        return self._con.execute("SELECT key FROM results").fetchnumpy()["key"].astype(np.uint64)
 
     def done_keys(self) -> set[str]:
-        """Keys of every stored point, including those that ended in an error."""
-        return {k for (k,) in self._con.execute("SELECT key FROM results").fetchall()}
+        """point_key of every stored point, including those that ended in an error."""
+        return set(hex_keys(self.stored_keys()))
 
     def add(self, key: str, point: dict, result: dict | None, error: str | None, seconds: float) -> None:
         """Store one finished point, committed before this returns."""
-        self._con.execute(_INSERT, _encode((key, point, result, error, seconds)))
+        self.add_many([(key, point, result, error, seconds)])
 
     def add_many(self, rows: Iterable[Row]) -> None:
-        """Store many finished points in one transaction (all or none)."""
-        encoded = [_encode(row) for row in rows]
-        if not encoded:
-            return
-        # one bulk INSERT from a DataFrame: executemany goes row by row (~3 ms a row in DuckDB)
-        batch = pd.DataFrame(encoded, columns=["key", "point", "result", "error", "seconds", "finished_at"])
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            self._con.register("_batch", batch)
-            self._con.execute("INSERT OR REPLACE INTO results SELECT key, point::JSON, result::JSON, error, seconds, "
-                              "finished_at FROM _batch")
-            self._con.unregister("_batch")
-            self._con.execute("COMMIT")
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
+        """Store finished points (each its own base) in one transaction (all or none)."""
+        with self._transaction():
+            self._add_rows(list(rows))
+
+    def add_table(self, keys: np.ndarray, points: PointTable, results: Results, seconds: float) -> None:
+        """Store a batch of points (`keys`: their PointTable.keys) in one transaction (all or none)."""
+        base = int(point_key(points.template), 16)
+        batch = {"key": keys, **{f"point.{path}": points.series(path) for path in points.columns}}
+        with self._transaction():
+            self._insert(batch, results, pd.DataFrame({"key": [base], "point": [json.dumps(points.template)]}),
+                         {"base": base, "seconds": seconds})
+
+    def results(self) -> pd.DataFrame:
+        """key (as numbers), the result columns, error and seconds of every stored point, in the
+        order they were stored (the order they finished)."""
+        names = [name for name in self._types if name.startswith("result.")]
+        frame = self._select(["key", *names, "error", "seconds"])
+        return frame.rename(columns={name: name[len("result."):] for name in names})
 
     def frame(self) -> pd.DataFrame:
         """One row per point: key, point columns (dotted names), result columns, error, seconds.
@@ -83,15 +121,18 @@ class ResultStore:
         A result column whose name clashes with a point column is renamed `result.<name>`.
         Rows come in the order they finished.
         """
-        rows = self._con.execute(
-            "SELECT key, point, result, error, seconds FROM results ORDER BY finished_at, key").fetchall()
-        keys = [r[0] for r in rows]
-        points = pd.json_normalize([json.loads(r[1]) for r in rows], sep=".")
-        results = pd.json_normalize([json.loads(r[2]) if r[2] else {} for r in rows], sep=".")
-        results = results.rename(columns={c: f"result.{c}" for c in results.columns if c in points.columns})
-        tail = pd.DataFrame({"error": [r[3] for r in rows], "seconds": [r[4] for r in rows]})
-        head = pd.DataFrame({"key": keys})
-        return pd.concat([head, points, results, tail], axis=1)
+        swept = [name for name in self._types if name.startswith("point.")]
+        rows = self._select(["base", *swept]).astype(object)
+        bases = {key: json.loads(text) for key, text in self._con.execute("SELECT key, point FROM bases").fetchall()}
+        points = []
+        for base, *values in rows.itertuples(index=False):
+            point = plain_copy(bases[base])
+            for name, value in zip(swept, values):
+                if not (value is None or value is pd.NA or value != value):  # NULL: not swept in this point
+                    set_path(point, name[len("point."):], value)
+            points.append(point)
+        results = self.results()
+        return joined(hex_keys(results["key"].to_numpy()), pd.json_normalize(points, sep="."), results)
 
     def close(self) -> None:
         self._con.close()
@@ -101,6 +142,174 @@ class ResultStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _add_rows(self, rows: list[Row], finished_at: list[float] | None = None) -> None:
+        if not rows:
+            return
+        if any(not _KEY.fullmatch(key) for key, *_ in rows):
+            raise ValueError(f"keys are point_key's 16 hex digits, not {next(k for k, *_ in rows if not _KEY.fullmatch(k))!r}")
+        keys = np.array([int(key, 16) for key, *_ in rows], dtype=np.uint64)
+        results = Results.of([(result, error) for _, _, result, error, _ in rows], len(rows))
+        bases = pd.DataFrame({"key": keys, "point": [json.dumps(point, default=_plain) for _, point, *_ in rows]})
+        batch = {"key": keys, "base": keys, "seconds": np.array([float(row[4]) for row in rows])}
+        if finished_at is not None:
+            batch["finished_at"] = np.asarray(finished_at, dtype=float)
+        self._insert(batch, results, bases, {})
+
+    def _insert(self, batch: dict, results: Results, bases: pd.DataFrame, constants: dict) -> None:
+        """One bulk INSERT of `batch` (columns), the results and constants; `bases` added where new."""
+        frame = pd.DataFrame(batch)
+        failed = np.array([error is not None for error in results.errors], dtype=bool)
+        for name, values in results.columns.items():
+            frame[f"result.{name}"] = values
+        typed = [name for name in frame.columns if name.startswith(("point.", "result."))]
+        self._widen({name: _sql_type(frame[name][~failed] if name.startswith("result.") else frame[name])
+                     for name in typed})
+        for name in typed:
+            frame[name] = _as_type(frame[name], self._types.get(name))
+            if failed.any() and name.startswith("result."):
+                frame[name] = frame[name].mask(failed)  # a failed point has no results
+        if failed.any():
+            frame["error"] = pd.Series(results.errors, dtype="str")
+        constants = {"finished_at": time.time(), **constants}
+        constants = {name: value for name, value in constants.items() if name not in frame.columns}
+        columns = ", ".join(_quoted(name) for name in [*frame.columns, *constants])
+        self._con.register("_bases", bases)
+        self._con.register("_batch", frame)
+        try:
+            self._con.execute("INSERT OR IGNORE INTO bases SELECT key, point FROM _bases")
+            self._con.execute(f"INSERT INTO results ({columns}) SELECT *{', ?' * len(constants)} FROM _batch",
+                              list(constants.values()))
+        finally:
+            self._con.unregister("_batch")
+            self._con.unregister("_bases")
+
+    def _widen(self, wanted: dict[str, str | None]) -> None:
+        """Add the columns not yet in `results`; widen those whose type cannot hold the new values."""
+        for name, sql in wanted.items():
+            old = self._types.get(name)
+            new = _wider(old, sql)
+            if new is None or new == old:
+                continue
+            if old is None:
+                self._con.execute(f"ALTER TABLE results ADD COLUMN {_quoted(name)} {new}")
+            elif new == "JSON" and self._con.execute(f"SELECT count({_quoted(name)}) FROM results").fetchone()[0]:
+                self._con.execute(f"ALTER TABLE results ALTER {_quoted(name)} TYPE JSON USING to_json({_quoted(name)})")
+            else:  # BIGINT to DOUBLE, or a column with no value yet
+                self._con.execute(f"ALTER TABLE results ALTER {_quoted(name)} TYPE {sql if new == 'JSON' else new}")
+            self._types[name] = self._column_types()[name]
+
+    @contextmanager
+    def _transaction(self):
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            self._types = self._column_types()  # columns added in it are gone
+            raise
+
+    # --- reading and opening ---------------------------------------------------------------
+
+    def _select(self, names: list[str]) -> pd.DataFrame:
+        # in the order stored (DuckDB keeps a table's insertion order; nothing is ever deleted)
+        frame = self._con.execute(f"SELECT {', '.join(map(_quoted, names))} FROM results").df()
+        for name in names:
+            frame[name] = _decoded(frame[name], self._types.get(name))
+        return frame
+
+    def _column_types(self) -> dict[str, str]:
+        return dict(self._con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_schema = 'main' AND table_name = 'results' "
+                                      "ORDER BY ordinal_position").fetchall())
+
+    def _open_tables(self) -> None:
+        tables = {name for (name,) in self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        if "store_info" in tables:
+            (found,) = self._con.execute("SELECT max(format) FROM store_info").fetchone()
+            if found != FORMAT:
+                raise Chip2ChatError(f"{self.path}: a results store of format {found}, which this chip2chat does not "
+                                     f"read (it reads format {FORMAT}); give another --out folder")
+        elif "results" in tables:
+            self._types = self._column_types()
+            if list(self._types) != _FORMAT_1:
+                raise Chip2ChatError(f"{self.path}: not a chip2chat results store (its table 'results' has the "
+                                     f"columns {', '.join(self._types)}); give another --out folder")
+            self._convert_format_1()
+        else:
+            with self._transaction():
+                for statement in _SCHEMA:
+                    self._con.execute(statement)
+        self._types = self._column_types()
+
+    def _convert_format_1(self) -> None:
+        """Rewrite a format 1 store (key TEXT, point JSON, result JSON per row) as format 2. The keys
+        are the same hashes of the same points, so its points stay done."""
+        old = self._con.execute(f"SELECT {', '.join(_FORMAT_1)} FROM results").fetchall()
+        with self._transaction():
+            self._con.execute("ALTER TABLE results RENAME TO results_format_1")
+            for statement in _SCHEMA:
+                self._con.execute(statement)
+            self._types = self._column_types()
+            rows = [(key, json.loads(point), None if result is None else json.loads(result), error, seconds)
+                    for key, point, result, error, seconds, _ in old]
+            self._add_rows(rows, [finished for *_, finished in old])
+            self._con.execute("DROP TABLE results_format_1")
+
+
+def joined(keys: np.ndarray, points: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """The frame of a sweep: key (hex), point columns, result columns (`result.<name>` where a point
+    column has the name), error, seconds; `results` as ResultStore.results gives it, row for row."""
+    results = results.drop(columns="key").reset_index(drop=True)
+    values = results.drop(columns=["error", "seconds"])
+    values = values.rename(columns={c: f"result.{c}" for c in values.columns if c in points.columns})
+    head = pd.DataFrame({"key": pd.Series(keys, dtype="str")})
+    return pd.concat([head, points.reset_index(drop=True), values, results[["error", "seconds"]]], axis=1)
+
+
+def _sql_type(values: pd.Series) -> str | None:
+    """The DuckDB type of a column's values; None when it has none (no value to store)."""
+    if not len(values):
+        return None
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    return "DOUBLE" if kind == "empty" else _SQL_TYPES.get(kind, "JSON")
+
+
+def _wider(old: str | None, new: str | None) -> str | None:
+    """The type of a column of type `old` that also holds values of type `new`."""
+    if new is None or old == new:
+        return old
+    if old is None:
+        return new
+    return "DOUBLE" if {old, new} == {"BIGINT", "DOUBLE"} else "JSON"
+
+
+def _as_type(values: pd.Series, sql: str | None) -> pd.Series:
+    """`values` as the pandas type DuckDB reads as `sql` (JSON: each value as JSON text)."""
+    if sql == "JSON":
+        values = values.astype(object).map(lambda v: json.dumps(v, default=_plain), na_action="ignore")
+    return values.astype(_PANDAS_TYPES[sql]) if sql else values
+
+
+def _decoded(values: pd.Series, sql: str | None) -> pd.Series:
+    """A column read back as json_normalize would have typed the values: whole numbers with a gap are
+    floats, booleans with a gap objects, JSON text parsed."""
+    if sql == "JSON":
+        return values.map(json.loads, na_action="ignore").astype(object)
+    gaps = values.isna().any()
+    if values.dtype.name in ("Int64", "UInt64"):
+        return values.astype(float if gaps else values.dtype.name.lower())
+    if values.dtype.name == "boolean":
+        return values.astype(object).where(values.notna(), np.nan) if gaps else values.astype(bool)
+    return values
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _open_error(folder: Path, message: str) -> Chip2ChatError:
@@ -114,12 +323,6 @@ def _open_error(folder: Path, message: str) -> Chip2ChatError:
     reason = re.search(r'Cannot open file "[^"]*": (.+)$', message)
     why = reason.group(1) if reason else " ".join(message.split())
     return Chip2ChatError(f"{folder}: cannot write the sweep's results store there ({why}); give a writable --out folder")
-
-
-def _encode(row: Row) -> tuple:
-    key, point, result, error, seconds = row
-    result_json = None if result is None else json.dumps(result, default=_plain)
-    return key, json.dumps(point, default=_plain), result_json, error, float(seconds), time.time()
 
 
 def _plain(value):
