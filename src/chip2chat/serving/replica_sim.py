@@ -2,7 +2,7 @@
 
 The scheduler (scheduler.py) decides what a step computes; the cost model (`Replica.fast_step`)
 says how long it takes and what it draws, capped by the chips' TDP and overlapped with the host's
-time; the scheduler then applies the step. When nothing can change the batch (no prompt being
+time (engine/timing.py); the scheduler then applies the step. When nothing can change the batch (no prompt being
 prefilled, nobody waiting who could be admitted) the replica is in a *decode run*: every running
 sequence gains one token per step until the next event: a completion, the next arrival, or the KV
 cache filling up. The run's K steps are then advanced in closed form: step times grow linearly
@@ -16,6 +16,7 @@ import math
 from typing import Callable
 
 from chip2chat.engine.replica import Replica, StepShape
+from chip2chat.engine.timing import static_power_w, throttle, timed
 from chip2chat.serving.decode_run import steps_to_cover
 from chip2chat.serving.request import Request
 from chip2chat.serving.scheduler import Scheduler
@@ -27,14 +28,11 @@ class ReplicaSim:
                  host_overhead_per_seq_s: float = 0.0, step_by_step: bool = False,
                  on_prefilled: Callable[[Request, float], None] | None = None, energy_scale: float = 1.0):
         self.index, self.scheduler, self.stats = index, scheduler, stats
-        self.fast_step = replica.fast_step
+        self.fast_step, self.device = replica.fast_step, replica.device
         self.on_prefilled, self.step_by_step = on_prefilled, step_by_step
         self.host_per_seq = host_overhead_per_seq_s
         self.energy_scale = energy_scale  # chips per replica: stats hold whole-replica joules
-        dev = replica.device
-        # a chip without a TDP has no power model: no cap, no energy
-        self.dynamic_w_cap = None if dev.tdp_w is None else dev.tdp_w - dev.static_w
-        self.static_w = 0.0 if dev.tdp_w is None else dev.static_w
+        self.static_w = static_power_w(replica.device)
         self.clock = 0.0
 
     def submit(self, req: Request) -> None:
@@ -70,9 +68,7 @@ class ReplicaSim:
             return  # the scheduler preempted to make room: nothing ran
         shape = StepShape(prefill=tuple([(r.num_computed, c) for r, c in out.prefill]), decode_count=n_dec,
                           decode_keys=sched.decode.keys(0) if n_dec else ())
-        seconds, joules = self._gpu_timed(shape)
-        seconds = max(seconds, self.host_per_seq * (n_dec + len(out.prefill)))
-        joules += self.static_w * seconds
+        seconds, joules = timed(*self.fast_step(shape), self.device, self.host_per_seq * (n_dec + len(out.prefill)))
         start = self.clock
         self.clock += seconds
         self.stats.record(start, seconds, joules * self.energy_scale, sched.pool.used / sched.pool.total,
@@ -84,13 +80,6 @@ class ReplicaSim:
             for req in sched.handed_over:
                 self.on_prefilled(req, self.clock)
             sched.handed_over.clear()
-
-    def _gpu_timed(self, shape: StepShape) -> tuple[float, float]:
-        """(seconds, dynamic joules) of a step on the chips: no faster than the TDP allows."""
-        seconds, joules = self.fast_step(shape)
-        if self.dynamic_w_cap is None:
-            return seconds, 0.0
-        return max(seconds, joules / self.dynamic_w_cap), joules
 
     # --- closed-form decode run ----------------------------------------------------------------------
     def _decode_run(self, until: float) -> bool:
@@ -105,9 +94,11 @@ class ReplicaSim:
             k_max = min(k_max, 1)
         if k_max < 1:
             return False
-        g0, e0 = self._gpu_timed(StepShape(decode_count=n, decode_keys=decode.keys(0)))
+        # the chips' time of the run's first and last steps (the host's is taken below)
+        g0, e0 = throttle(*self.fast_step(StepShape(decode_count=n, decode_keys=decode.keys(0))), self.device)
         if k_max > 1:
-            g1, e1 = self._gpu_timed(StepShape(decode_count=n, decode_keys=decode.keys(k_max - 1)))
+            g1, e1 = throttle(*self.fast_step(StepShape(decode_count=n, decode_keys=decode.keys(k_max - 1))),
+                              self.device)
             slope, eslope = (g1 - g0) / (k_max - 1), (e1 - e0) / (k_max - 1)
         else:
             slope = eslope = 0.0

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from chip2chat import args
-from chip2chat.engine.estimate import get_replica
+from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import DoesNotFitError
