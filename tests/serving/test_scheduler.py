@@ -13,7 +13,8 @@ from chip2chat.serving.stats import ReplicaStats
 
 def make(total_blocks: int = 1000, hash_block_size: int = 16, max_context: int = 100_000, **config):
     cfg = SchedulerConfig(**config)
-    return SCHEDULERS[cfg.scheduler](cfg, total_blocks, hash_block_size, max_context, (None,), ReplicaStats())
+    stats = ReplicaStats(bucket_s=1.0)
+    return SCHEDULERS[cfg.scheduler](cfg, total_blocks, hash_block_size, max_context, (None,), stats)
 
 
 def step(s, now: float = 0.0) -> tuple[list[tuple[int, int]], int, list[int]]:

@@ -46,8 +46,8 @@ def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], route
 
 
 def run_cluster(requests: list[Request], replica: Replica, scheduling: SchedulerConfig, cluster: ClusterConfig,
-                total_blocks: int, hash_block_size: int, *, bucket_s: float = 1.0, record_trace: bool = False,
-                step_by_step: bool = False, progress: Callable[[int], None] | None = None) -> list[ReplicaSim]:
+                total_blocks: int, hash_block_size: int, *, bucket_s: float, record_trace: bool, step_by_step: bool,
+                progress: Callable[[int], None] | None) -> list[ReplicaSim]:
     """Serve `requests` (in arrival order) on the cluster; the replicas, with what they recorded."""
     chips = replica.plan.num_devices
 
@@ -58,8 +58,9 @@ def run_cluster(requests: list[Request], replica: Replica, scheduling: Scheduler
             scheduler = SCHEDULERS[scheduling.scheduler](
                 scheduling, total_blocks, hash_block_size, replica.model.spec.max_context, replica.windows, stats,
                 prefill_only=on_prefilled is not None)
-            sims.append(ReplicaSim(offset + i, replica, scheduler, stats, scheduling.host_overhead_per_seq_s,
-                                   step_by_step=step_by_step, on_prefilled=on_prefilled, energy_scale=chips))
+            sims.append(ReplicaSim(offset + i, replica, scheduler, stats,
+                                   host_overhead_per_seq_s=scheduling.host_overhead_per_seq_s,
+                                   step_by_step=step_by_step, energy_scale=chips, on_prefilled=on_prefilled))
         return sims
 
     arrivals = [(r.arrival_s, r) for r in requests]

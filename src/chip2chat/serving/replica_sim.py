@@ -24,9 +24,9 @@ from chip2chat.serving.stats import ReplicaStats
 
 
 class ReplicaSim:
-    def __init__(self, index: int, replica: Replica, scheduler: Scheduler, stats: ReplicaStats,
-                 host_overhead_per_seq_s: float = 0.0, step_by_step: bool = False,
-                 on_prefilled: Callable[[Request, float], None] | None = None, energy_scale: float = 1.0):
+    def __init__(self, index: int, replica: Replica, scheduler: Scheduler, stats: ReplicaStats, *,
+                 host_overhead_per_seq_s: float, step_by_step: bool, energy_scale: float,
+                 on_prefilled: Callable[[Request, float], None] | None = None):
         self.index, self.scheduler, self.stats = index, scheduler, stats
         self.fast_step, self.device = replica.fast_step, replica.device
         self.on_prefilled, self.step_by_step = on_prefilled, step_by_step

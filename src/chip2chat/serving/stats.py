@@ -73,7 +73,8 @@ class LatencyHistogram:
 
 @dataclass
 class ReplicaStats:
-    bucket_s: float = 1.0
+    bucket_s: float
+    """Width of the time buckets of `kv_time` (simulate's bucket_s)."""
     trace: list | None = None
     itl: LatencyHistogram = field(default_factory=LatencyHistogram)
     busy_s: float = 0.0
