@@ -32,7 +32,7 @@ def test_call_point_turns_exceptions_and_bad_results_into_errors():
 
 def test_process_pool_yields_every_point_once():
     points = SPEC.points()
-    outcomes = list(run_local(toy.toy, points, workers=3))
+    outcomes = [outcome for finished in run_local(toy.toy, points, workers=3) for outcome in finished]
     assert sorted(p["x"] + p["z"] for p, *_ in outcomes) == sorted(p["x"] + p["z"] for p in points)
     assert sum(err is not None for _, _, err, _ in outcomes) == 4  # x = 3 at 2 y values x 2 samples
 

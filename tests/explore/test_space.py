@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chip2chat.errors import ConfigError
-from chip2chat.explore.space import SweepSpec, load_sweep, point_key
+from chip2chat.explore.space import SweepSpec, hex_keys, load_sweep, point_key
 
 BASE = {"hbm": {"stacks": 8, "gbps": 6.4}, "chips": 4}
 
@@ -98,3 +98,33 @@ def test_a_dimensioned_random_parameter_is_written_with_its_unit():
     value = Param(low=32, high=512, unit="MB").sample(rng)
     assert isinstance(value, str) and value.endswith(" MB")
     assert 32e6 <= parse_quantity(value, "B") <= 512e6
+
+
+def test_bulk_keys_are_the_point_key_of_each_point():
+    # the store's resume relies on the table's keys being point_key of each point, whatever the values
+    s = SweepSpec(base={"hbm": {"stacks": 8}, "name": "é \"quoted\" %s", "empty": {}, "list": [1, {"b": 2}]},
+                  grid={"hbm.stacks": [1, 2.5, "x", None, True, [1, 2]], "noc.mesh": [{"w": 4, "h": 2}, {}]},
+                  random={"samples": 3, "seed": 5, "params": {"hbm.gbps": {"low": 1, "high": 9, "unit": "GB/s"}}})
+    table = s.table()
+    assert list(hex_keys(table.keys())) == [point_key(p) for p in s.points()]
+    # a base string that looks like the table's own placeholder: keys are still right
+    odd = SweepSpec(base={"a": "\x000\x00", "b": 1}, grid={"b": [1, 2]})
+    assert list(hex_keys(odd.table().keys())) == [point_key(p) for p in odd.points()]
+
+
+def test_random_samples_drawn_at_once_are_those_drawn_one_by_one():
+    import numpy as np
+
+    params = {"a": {"low": 32, "high": 512, "unit": "MB"}, "b": {"low": 1, "high": 1e4, "log": True},
+              "c": {"low": 1, "high": 5000, "log": True, "integer": True}, "d": {"low": -3.0, "high": 7.5}}
+    s = spec(random={"samples": 500, "seed": 11, "params": params})
+    rng = np.random.default_rng(11)
+    one_by_one = [{path: param.sample(rng) for path, param in s.random.params.items()} for _ in range(500)]
+    assert [{path: p[path] for path in params} for p in s.points()] == one_by_one
+
+
+def test_table_frame_is_json_normalize_of_the_points():
+    import pandas as pd
+
+    s = spec(grid={"chips": [2, 4.5], "hbm.gbps": ["a", "b"]}, random={"samples": 2, "params": {"z": {"low": 0, "high": 1}}})
+    pd.testing.assert_frame_equal(s.table().frame(), pd.json_normalize(s.points(), sep="."))

@@ -62,6 +62,64 @@ def test_killed_sweep_resumes_and_computes_each_point_once(tmp_path):
     assert len(calls(log)) == 12
 
 
+KILL_AFTER_CHUNK = """
+import json, os, sys
+sys.path.insert(0, {here!r})
+import toy
+import chip2chat.explore.sweep as sweep
+from chip2chat.explore import SweepSpec, run_sweep
+
+sweep.VECTOR_CHUNK = 5
+
+def die_after(done, total):
+    if done >= 5:
+        os._exit(3)  # killed right after the first chunk was stored
+
+run_sweep(SweepSpec(**json.loads({spec!r})), {out!r}, backend="vector", progress=die_after)
+"""
+
+
+def test_killed_vector_sweep_resumes_and_computes_each_point_once(tmp_path):
+    log, out = tmp_path / "calls.txt", tmp_path / "out"
+    spec = toy_spec(log)
+    script = KILL_AFTER_CHUNK.format(here=str(HERE), spec=spec.model_dump_json(), out=str(out))
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert killed.returncode == 3, killed.stderr
+    assert len(calls(log)) == 5
+
+    frame = run_sweep(spec, out, backend="vector")
+    assert len(frame) == 12 and frame["key"].is_unique and frame["error"].isna().all()
+    assert len(calls(log)) == 12 and len(set(calls(log))) == 12  # the stored chunk was not evaluated again
+    assert set(calls(log)) == set(frame["key"])
+    local = run_sweep(spec, tmp_path / "local")  # the same rows as point by point
+    columns = ["key", "x", "y", "cost", "speed", "label", "error"]
+    assert local[columns].sort_values("key").reset_index(drop=True).equals(
+        frame[columns].sort_values("key").reset_index(drop=True))
+
+
+def test_a_sweep_resumes_from_a_store_of_format_1(tmp_path):
+    import duckdb
+
+    from chip2chat.explore.space import point_key
+    from toy import toy
+
+    log, out = tmp_path / "calls.txt", tmp_path / "out"
+    spec = toy_spec(log)
+    out.mkdir()
+    con = duckdb.connect(str(out / "results.duckdb"))  # as chip2chat wrote it before store format 2
+    con.execute("CREATE TABLE results (key TEXT PRIMARY KEY, point JSON, result JSON, error TEXT, seconds DOUBLE, "
+                "finished_at DOUBLE)")
+    for i, point in enumerate(spec.points()[:5]):
+        con.execute("INSERT INTO results VALUES (?, ?, ?, NULL, 0.1, ?)",
+                    [point_key(point), json.dumps(point), json.dumps(toy(point)), float(i)])
+    con.close()
+    before = len(calls(log))
+
+    frame = run_sweep(spec, out)
+    assert len(frame) == 12 and frame["error"].isna().all()
+    assert len(calls(log)) - before == 7  # only the 7 points the old store did not hold
+
+
 def test_evaluator_exception_is_stored_as_one_line_error_and_sweep_goes_on(tmp_path):
     spec = toy_spec(tmp_path / "calls.txt", objectives={"cost": "min", "speed": "max"})
     spec.base["fail_at"] = 2

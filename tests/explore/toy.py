@@ -9,6 +9,8 @@ raise.
 from __future__ import annotations
 
 from chip2chat.explore import point_key, register
+from chip2chat.explore.backends import one_line
+from chip2chat.explore.evaluate import VECTOR_EVALUATORS, Results
 
 
 @register("toy")
@@ -20,6 +22,20 @@ def toy(point: dict) -> dict:
     if point.get("fail_at") is not None and x == point["fail_at"]:
         raise ValueError(f"x = {x} is\nout of range")
     return {"cost": x * x + y, "speed": x + 2 * y, "label": f"x{x}"}
+
+
+def toy_many(points) -> Results:
+    """`toy` for a PointTable (the vector backend's form): the same results, errors and log lines."""
+    outcomes = []
+    for point in points:
+        try:
+            outcomes.append((toy(point), None))
+        except ValueError as exc:
+            outcomes.append((None, one_line(exc)))
+    return Results.of(outcomes, len(points))
+
+
+VECTOR_EVALUATORS["toy"] = toy_many
 
 
 def slow(point: dict) -> dict:

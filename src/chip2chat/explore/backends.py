@@ -1,9 +1,11 @@
-"""Backends that map an evaluator over points and yield each as it finishes.
+"""Backends that map an evaluator over points and yield the points as they finish.
 
-Both yield `(point, result, error, seconds)`: `result` is the evaluator's flat dict, or None when
-it raised, and then `error` is a one-line message; the sweep goes on either way. At most a few
-points per worker are in flight at once, so a million-point sweep does not queue a million tasks
-and an interrupted one leaves little work behind.
+Both yield lists of outcomes `(point, result, error, seconds)`, each list the points that finished
+since the last one (one at a time in-process; those a pool or Ray returns together), so the sweep
+stores them at once and together: `result` is the evaluator's flat dict, or None when it raised,
+and then `error` is a one-line message; the sweep goes on either way. At most a few points per
+worker are in flight at once, so a million-point sweep does not queue a million tasks and an
+interrupted one leaves little work behind.
 
 Pool workers never outlive the sweep: on Ctrl-C (the sweep gets KeyboardInterrupt, the workers
 ignore SIGINT), on an error or when the consumer stops early, the pool's processes are killed at
@@ -60,14 +62,14 @@ def _flat_result(result) -> dict:
     return flat
 
 
-def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int = 1) -> Iterator[Outcome]:
+def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int = 1) -> Iterator[list[Outcome]]:
     """In this process (workers=1), or in a process pool; `fn` must be importable by module path.
 
     On Ctrl-C the points that had finished are still yielded (to be stored) before
     KeyboardInterrupt goes on; the points in progress are dropped with their workers."""
     if workers <= 1:
         for point in points:
-            yield (point, *call_point(fn, point))
+            yield [(point, *call_point(fn, point))]
         return
     todo = iter(points)
     pending: dict = {}
@@ -90,11 +92,11 @@ def run_local(fn: Callable[[dict], dict], points: Iterable[dict], workers: int =
             try:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
-                for future in [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]:
-                    yield (pending.pop(future), *future.result())
+                done = [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]
+                if done:
+                    yield [(pending.pop(future), *future.result()) for future in done]
                 raise
-            for future in finished:
-                yield (pending.pop(future), *future.result())
+            yield [(pending.pop(future), *future.result()) for future in finished]
             _submit(pool, fn, todo, pending, workers)
         finished_all = True
     finally:
@@ -155,7 +157,7 @@ def _import_ray():
 
 
 def run_ray(fn: Callable[[dict], dict], points: Iterable[dict], address: str | None = None,
-            num_cpus: int | None = None) -> Iterator[Outcome]:
+            num_cpus: int | None = None) -> Iterator[list[Outcome]]:
     """On Ray: a local one (num_cpus CPUs) when `address` is None, else the cluster at `address`.
 
     An already initialised Ray is used as it is. Ray is shut down at the end only if this call
@@ -181,17 +183,22 @@ def run_ray(fn: Callable[[dict], dict], points: Iterable[dict], address: str | N
                 pending[remote_call.remote(fn_ref, point)] = point
             if not pending:
                 return
-            [ref], _ = ray.wait(list(pending), num_returns=1)
-            point = pending.pop(ref)
-            try:
-                result, error, seconds = ray.get(ref)
-            except ray.exceptions.RayError as exc:
-                # not the point's fault (evaluator not importable on the worker, worker killed
-                # after Ray's retries): stop without storing it, so a rerun tries it again
-                raise Chip2ChatError(f"Ray could not evaluate a point: {one_line(exc)}; finished points "
-                                     "are stored, rerun to resume (on a cluster, ship the evaluator's "
-                                     "module with a runtime_env)") from exc
-            yield point, result, error, seconds
+            ray.wait(list(pending), num_returns=1)
+            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)  # all that are done
+            finished = []
+            for ref in ready:
+                point = pending.pop(ref)
+                try:
+                    finished.append((point, *ray.get(ref)))
+                except ray.exceptions.RayError as exc:
+                    # not the point's fault (evaluator not importable on the worker, worker killed
+                    # after Ray's retries): stop without storing it, so a rerun tries it again
+                    if finished:
+                        yield finished
+                    raise Chip2ChatError(f"Ray could not evaluate a point: {one_line(exc)}; finished points "
+                                         "are stored, rerun to resume (on a cluster, ship the evaluator's "
+                                         "module with a runtime_env)") from exc
+            yield finished
     finally:
         for ref in pending:
             ray.cancel(ref)

@@ -70,10 +70,9 @@ class Results:
             return outcomes
         if len(outcomes) != n:
             raise Chip2ChatError(f"the vectorised evaluator returned {len(outcomes)} outcomes for {n} points")
-        import pandas as pd
-
-        frame = pd.DataFrame.from_records([result or {} for result, _ in outcomes], index=range(n))
-        return cls({name: frame[name].to_numpy() for name in frame.columns}, [error for _, error in outcomes])
+        names = dict.fromkeys(name for result, _ in outcomes if result for name in result)
+        columns = {name: [result.get(name) if result else None for result, _ in outcomes] for name in names}
+        return cls(columns, [error for _, error in outcomes])
 
     @classmethod
     def gather(cls, parts: list[tuple[Any, Results]], n: int) -> Results:

@@ -293,12 +293,13 @@ class PointTable:
 
 
 def flat_leaves(point: dict, prefix: str = "") -> dict[str, Any]:
-    """{dotted path: value} of every leaf, in order (an empty mapping has none), as json_normalize."""
-    leaves = {}
+    """{dotted path: value} of every leaf, in pandas.json_normalize's order: the top level's plain
+    values first, then its mappings' leaves in order (an empty mapping has none)."""
+    leaves = {} if prefix else {key: value for key, value in point.items() if not isinstance(value, dict)}
     for key, value in point.items():
         if isinstance(value, dict):
             leaves.update(flat_leaves(value, f"{prefix}{key}."))
-        else:
+        elif prefix:
             leaves[f"{prefix}{key}"] = value
     return leaves
 

@@ -44,6 +44,7 @@ _SCHEMA = ("CREATE TABLE results (key UBIGINT, base UBIGINT, error VARCHAR, seco
            "CREATE TABLE bases (key UBIGINT PRIMARY KEY, point JSON)",
            f"CREATE TABLE store_info AS SELECT {FORMAT} AS format")
 _KEY = re.compile("[0-9a-f]{16}")
+_FEW_ROWS = 64
 _FORMAT_1 = ["key", "point", "result", "error", "seconds", "finished_at"]
 _SQL_TYPES = {"boolean": "BOOLEAN", "integer": "BIGINT", "floating": "DOUBLE", "mixed-integer-float": "DOUBLE",
               "string": "VARCHAR"}
@@ -100,13 +101,21 @@ class ResultStore:
         with self._transaction():
             self._add_rows(list(rows))
 
-    def add_table(self, keys: np.ndarray, points: PointTable, results: Results, seconds: float) -> None:
-        """Store a batch of points (`keys`: their PointTable.keys) in one transaction (all or none)."""
+    def add_table(self, keys: np.ndarray, points: PointTable, results: Results, seconds) -> None:
+        """Store points of a table (`keys`: their PointTable.keys; `seconds`: per point, or one for
+        all) in one transaction (all or none)."""
         base = int(point_key(points.template), 16)
         batch = {"key": keys, **{f"point.{path}": points.series(path) for path in points.columns}}
+        constants = {"base": base}
+        if np.ndim(seconds):
+            batch["seconds"] = np.asarray(seconds, dtype=float)
+        else:
+            constants["seconds"] = float(seconds)
         with self._transaction():
-            self._insert(batch, results, pd.DataFrame({"key": [base], "point": [json.dumps(points.template)]}),
-                         {"base": base, "seconds": seconds})
+            if base not in self._bases:  # once per table and store, not per point
+                self._con.execute("INSERT OR IGNORE INTO bases VALUES (?, ?)", [base, json.dumps(points.template)])
+                self._bases.add(base)
+            self._insert(batch, results, constants)
 
     def results(self) -> pd.DataFrame:
         """key (as numbers), the result columns, error and seconds of every stored point, in the
@@ -156,35 +165,48 @@ class ResultStore:
         batch = {"key": keys, "base": keys, "seconds": np.array([float(row[4]) for row in rows])}
         if finished_at is not None:
             batch["finished_at"] = np.asarray(finished_at, dtype=float)
-        self._insert(batch, results, bases, {})
-
-    def _insert(self, batch: dict, results: Results, bases: pd.DataFrame, constants: dict) -> None:
-        """One bulk INSERT of `batch` (columns), the results and constants; `bases` added where new."""
-        frame = pd.DataFrame(batch)
-        failed = np.array([error is not None for error in results.errors], dtype=bool)
-        for name, values in results.columns.items():
-            frame[f"result.{name}"] = values
-        typed = [name for name in frame.columns if name.startswith(("point.", "result."))]
-        self._widen({name: _sql_type(frame[name][~failed] if name.startswith("result.") else frame[name])
-                     for name in typed})
-        for name in typed:
-            frame[name] = _as_type(frame[name], self._types.get(name))
-            if failed.any() and name.startswith("result."):
-                frame[name] = frame[name].mask(failed)  # a failed point has no results
-        if failed.any():
-            frame["error"] = pd.Series(results.errors, dtype="str")
-        constants = {"finished_at": time.time(), **constants}
-        constants = {name: value for name, value in constants.items() if name not in frame.columns}
-        columns = ", ".join(_quoted(name) for name in [*frame.columns, *constants])
         self._con.register("_bases", bases)
-        self._con.register("_batch", frame)
         try:
             self._con.execute("INSERT OR IGNORE INTO bases SELECT key, point FROM _bases")
-            self._con.execute(f"INSERT INTO results ({columns}) SELECT *{', ?' * len(constants)} FROM _batch",
+        finally:
+            self._con.unregister("_bases")
+        self._insert(batch, results, {})
+
+    def _insert(self, batch: dict, results: Results, constants: dict) -> None:
+        """One INSERT of `batch` (name -> a value per row), the results and `constants` (one value
+        for every row). A failed point's result columns are NULL."""
+        failed = np.array([error is not None for error in results.errors], dtype=bool)
+        columns = {**batch, **{f"result.{name}": values for name, values in results.columns.items()}}
+        if failed.any():
+            columns["error"] = results.errors
+        typed = [name for name in columns if name.startswith(("point.", "result."))]
+        self._widen({name: _sql_type(_unfailed(columns[name], failed) if name.startswith("result.") else columns[name])
+                     for name in typed})
+        constants = {name: value for name, value in {"finished_at": time.time(), **constants}.items()
+                     if name not in columns}
+        names = ", ".join(_quoted(name) for name in [*columns, *constants])
+        if len(failed) <= _FEW_ROWS:  # DuckDB reads a DataFrame in milliseconds, a few values in less
+            values = [[_value(v, self._types.get(name)) for v in _listed(columns[name])] for name in columns]
+            for name, column in zip(columns, values):
+                if name.startswith("result.") and failed.any():
+                    column[:] = [None if bad else v for v, bad in zip(column, failed.tolist())]
+            row = f"({', '.join('?' * (len(columns) + len(constants)))})"
+            self._con.execute(f"INSERT INTO results ({names}) VALUES {', '.join([row] * len(failed))}",
+                              [v for row_values in zip(*values) for v in (*row_values, *constants.values())])
+            return
+        frame = pd.DataFrame({name: _as_type(pd.Series(values), self._types.get(name)) if name in typed else values
+                              for name, values in columns.items()})
+        for name in typed:
+            if failed.any() and name.startswith("result."):
+                frame[name] = frame[name].mask(failed)
+        if "error" in frame:
+            frame["error"] = frame["error"].astype("str")
+        self._con.register("_batch", frame)
+        try:
+            self._con.execute(f"INSERT INTO results ({names}) SELECT *{', ?' * len(constants)} FROM _batch",
                               list(constants.values()))
         finally:
             self._con.unregister("_batch")
-            self._con.unregister("_bases")
 
     def _widen(self, wanted: dict[str, str | None]) -> None:
         """Add the columns not yet in `results`; widen those whose type cannot hold the new values."""
@@ -209,7 +231,8 @@ class ResultStore:
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
-            self._types = self._column_types()  # columns added in it are gone
+            self._types = self._column_types()  # columns added in it are gone, and bases
+            self._bases = set()
             raise
 
     # --- reading and opening ---------------------------------------------------------------
@@ -245,6 +268,7 @@ class ResultStore:
                 for statement in _SCHEMA:
                     self._con.execute(statement)
         self._types = self._column_types()
+        self._bases: set[int] = set()  # bases this store object has made sure of
 
     def _convert_format_1(self) -> None:
         """Rewrite a format 1 store (key TEXT, point JSON, result JSON per row) as format 2. The keys
@@ -271,12 +295,34 @@ def joined(keys: np.ndarray, points: pd.DataFrame, results: pd.DataFrame) -> pd.
     return pd.concat([head, points.reset_index(drop=True), values, results[["error", "seconds"]]], axis=1)
 
 
-def _sql_type(values: pd.Series) -> str | None:
-    """The DuckDB type of a column's values; None when it has none (no value to store)."""
+def _sql_type(values) -> str | None:
+    """The DuckDB type of a column's values (an array or a list); None when it has none."""
     if not len(values):
         return None
     kind = pd.api.types.infer_dtype(values, skipna=True)
     return "DOUBLE" if kind == "empty" else _SQL_TYPES.get(kind, "JSON")
+
+
+def _unfailed(values, failed: np.ndarray):
+    """The values of the points that did not fail."""
+    if not failed.any():
+        return values
+    if isinstance(values, (np.ndarray, pd.Series)):
+        return values[~failed]
+    return [v for v, bad in zip(values, failed.tolist()) if not bad]
+
+
+def _listed(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _value(value, sql: str | None):
+    """A Python value for a column of type `sql`: NULL for a gap, JSON text for a JSON column."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return json.dumps(value) if sql == "JSON" else value
 
 
 def _wider(old: str | None, new: str | None) -> str | None:

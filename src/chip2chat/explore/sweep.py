@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from chip2chat.errors import Chip2ChatError, ConfigError
 from chip2chat.explore.backends import run_local, run_ray
 from chip2chat.explore.evaluate import Results, get_check, get_evaluator, get_vector_evaluator
 from chip2chat.explore.pareto import pareto_front, plot_pareto
-from chip2chat.explore.space import PointTable, SweepSpec, hex_keys, point_key
+from chip2chat.explore.space import PointTable, SweepSpec, hex_keys
 from chip2chat.explore.store import ResultStore, joined
 
 BACKENDS = ("local", "ray", "vector")
@@ -66,15 +66,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
         if backend == "vector":
             _run_vector(many, table, keys, todo, store, done, progress)
         else:
-            todo_points = (table[i] for i in todo)
+            at: dict[int, int] = {}  # id of a point handed to the backend -> its row in the table
+            todo_points = _handed_out(table, todo, at)
             if backend == "ray":
                 outcomes = run_ray(fn, todo_points, address=address, num_cpus=num_cpus)
             else:
                 outcomes = run_local(fn, todo_points, workers=workers)
             with closing(outcomes):  # on Ctrl-C too: the backend stops its workers at once
-                for point, result, error, seconds in outcomes:
-                    store.add(point_key(point), point, result, error, seconds)
-                    done += 1
+                for finished in outcomes:  # the points that finished together, stored at once
+                    index = np.array([at.pop(id(point)) for point, *_ in finished], dtype=np.intp)
+                    results = Results.of([(result, error) for _, result, error, _ in finished], len(index))
+                    store.add_table(keys[index], table.take(index), results, [seconds for *_, seconds in finished])
+                    done += len(index)
                     if progress:
                         progress(done, total)
         results = store.results()
@@ -108,6 +111,15 @@ def require_a_result(frame: pd.DataFrame) -> None:
     """Raise SweepFailed with the count and the first error when no point of `frame` succeeded."""
     if len(frame) and frame["error"].notna().all():
         raise SweepFailed(f"all {len(frame):,} points of the sweep failed; the first: {frame['error'].iloc[0]}")
+
+
+def _handed_out(table: PointTable, todo: np.ndarray, at: dict[int, int]) -> Iterator[dict]:
+    """The points at `todo` as dicts, each noted in `at` (by id: a backend yields the same object
+    back) until it comes back."""
+    for i in todo.tolist():
+        point = table[i]
+        at[id(point)] = i
+        yield point
 
 
 def _run_vector(many: Callable, table: PointTable, keys: np.ndarray, todo: np.ndarray, store: ResultStore,
