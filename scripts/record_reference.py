@@ -33,7 +33,7 @@ SIMULATIONS = [
                                     input_len=4096, output_len=1024, gpu_memory_utilization=0.6)),
     ("guaranteed_no_evict_pp2", dict(model="llama-3.1-70b", hardware="h200", tp=2, pp=2, weight_dtype="fp8",
                                      kv_dtype="fp8", arrival="all_at_once", num_requests=1500,
-                                     kv_reservation="full_request", host_overhead_per_seq_s=29.4e-6)),
+                                     scheduler="trtllm-guaranteed-no-evict", host_overhead_per_seq_s=29.4e-6)),
     ("moe_attention_dp", dict(model="qwen3-30b-a3b", hardware="b200", tp=4, ep=4, attention_dp=True,
                               weight_dtype="fp8", kv_dtype="fp8", rate_per_s=40, num_requests=2000)),
     ("priority_gamma", dict(model="mistral-7b", hardware="l40s", rate_per_s=3, num_requests=1500, arrival="gamma",

@@ -33,10 +33,12 @@ import pandas as pd
 
 from chip2chat import args
 from chip2chat.engine.estimate import Estimate, estimate
+from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.load import load_model
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
 from chip2chat.serving.simulate import SimulationResult, simulate
 
 try:
@@ -44,8 +46,9 @@ try:
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["ChipResult", "Chip2ChatError", "Estimate", "SimulationResult", "chip", "estimate", "load_hardware",
-           "load_model", "plan", "simulate", "sweep", "validate", "voice"]
+__all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "Estimate", "ParallelPlan", "SchedulerConfig",
+           "SimulationResult", "Slo", "chip", "estimate", "load_hardware", "load_model", "plan", "simulate", "sweep",
+           "validate", "voice"]
 
 DEFAULT_SCENARIO = "voice-assistant"
 """catalog/scenarios/voice-assistant.yaml: the default of `plan` and `voice`, as on the CLI."""

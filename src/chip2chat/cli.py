@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 
 from chip2chat.errors import Chip2ChatError, DoesNotFitError
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig
+from chip2chat.serving.options import SYNTHETIC
+from chip2chat.workload.synthetic import INPUT_LEN, OUTPUT_LEN
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan and co-design the stack behind a voice AI service.")
@@ -42,6 +45,24 @@ AttentionDpOpt = Annotated[bool, typer.Option(
     help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp.")]
 WeightDtypeOpt = Annotated[str, typer.Option("--weight-dtype", help="bf16, fp8, int8, fp4, int4")]
 KvDtypeOpt = Annotated[str, typer.Option("--kv-dtype", help="bf16, fp8")]
+
+# simulate passes only the options given; --help shows each default from its one home
+_SCHEDULING, _CLUSTER = SchedulerConfig(), ClusterConfig()
+DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router,
+            "--request-rate": SYNTHETIC["rate_per_s"], "--num-requests": SYNTHETIC["num_requests"],
+            "--arrival": "poisson", "--burstiness": 1.0, "--input-len": INPUT_LEN, "--output-len": OUTPUT_LEN,
+            "--seed": 0, "--scheduling-policy": _SCHEDULING.policy, "--scheduler": _SCHEDULING.scheduler,
+            **{f"--{name.replace('_', '-')}": getattr(_SCHEDULING, name) for name in
+               ("max_num_seqs", "max_num_batched_tokens", "block_size", "gpu_memory_utilization")},
+            "--enable-chunked-prefill/--no-enable-chunked-prefill": _SCHEDULING.enable_chunked_prefill,
+            "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching,
+            "--host-overhead-per-seq-us": _SCHEDULING.host_overhead_per_seq_s * 1e6}
+
+
+def _given(flag: str, help: str = "", **kw):
+    """An option of `simulate` that is passed on only when given; --help shows its default."""
+    return typer.Option(None, flag, help=help, show_default=str(DEFAULTS[flag]), **kw)
+
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -96,42 +117,39 @@ def simulate(
     pipeline_parallel_size: PipelineParallelOpt = None,
     expert_parallel_size: ExpertParallelOpt = None,
     attention_dp: AttentionDpOpt = None,
-    num_replicas: Optional[int] = typer.Option(None, "--num-replicas", help="Data-parallel replicas behind the router."),
-    request_rate: Optional[float] = typer.Option(None, "--request-rate", help="Mean arrivals per second (synthetic)."),
-    num_requests: Optional[int] = typer.Option(None, "--num-requests", help="Requests of the synthetic workload."),
-    arrival: Optional[str] = typer.Option(None, "--arrival", help="poisson, gamma, daily or all_at_once"),
-    burstiness: Optional[float] = typer.Option(None, "--burstiness",
-                                               help="Coefficient of variation of gamma inter-arrivals."),
-    input_len: Optional[int] = typer.Option(None, "--input-len", help="Prompt tokens (the mean with --input-len-cv)."),
-    output_len: Optional[int] = typer.Option(None, "--output-len",
-                                             help="Generated tokens (the mean with --output-len-cv)."),
+    num_replicas: Optional[int] = _given("--num-replicas", "Data-parallel replicas behind the router."),
+    request_rate: Optional[float] = _given("--request-rate", "Mean arrivals per second (synthetic)."),
+    num_requests: Optional[int] = _given("--num-requests", "Requests of the synthetic workload."),
+    arrival: Optional[str] = _given("--arrival", "poisson, gamma, daily or all_at_once"),
+    burstiness: Optional[float] = _given("--burstiness", "Coefficient of variation of gamma inter-arrivals."),
+    input_len: Optional[int] = _given("--input-len", "Prompt tokens (the mean with --input-len-cv)."),
+    output_len: Optional[int] = _given("--output-len", "Generated tokens (the mean with --output-len-cv)."),
     input_len_cv: float = typer.Option(0.0, "--input-len-cv", help="0: constant; >0: lognormal with this CV."),
     output_len_cv: float = typer.Option(0.0, "--output-len-cv", help="0: constant; >0: lognormal with this CV."),
     trace: Optional[str] = typer.Option(None, "--trace", help="Replay a trace file instead."),
     trace_format: Optional[str] = typer.Option(None, "--trace-format", help="azure, burstgpt or mooncake"),
     weight_dtype: WeightDtypeOpt = None,
     kv_dtype: KvDtypeOpt = None,
-    max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="Most sequences in one step."),
-    max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens",
-                                                         help="Token budget of one step (decodes + prompt chunks)."),
-    enable_chunked_prefill: Optional[bool] = typer.Option(None, "--enable-chunked-prefill/--no-enable-chunked-prefill"),
-    enable_prefix_caching: Optional[bool] = typer.Option(None, "--enable-prefix-caching/--no-enable-prefix-caching"),
-    block_size: Optional[int] = typer.Option(None, "--block-size", help="Tokens per KV block."),
-    gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization"),
-    policy: Optional[str] = typer.Option(None, "--scheduling-policy", help="fcfs or priority"),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="vllm, or trtllm-guaranteed-no-evict (whole requests reserved in the KV cache)."),
-    host_overhead_per_seq_us: Optional[float] = typer.Option(
-        None, "--host-overhead-per-seq-us",
-        help="Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer "
-             "of the two (TensorRT-LLM's PyTorch backend measured 29.4 us). 0: not modelled."),
-    router: Optional[str] = typer.Option(None, "--router",
-                                         help="round_robin, least_outstanding_tokens or prefix_affinity"),
-    disaggregate: Optional[str] = typer.Option(None, "--disaggregate",
-                                               help="P:D prefill and decode replicas, e.g. 2:6"),
-    slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms"),
-    slo_tpot_ms: Optional[float] = typer.Option(None, "--slo-tpot-ms"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
+    max_num_seqs: Optional[int] = _given("--max-num-seqs", "Most sequences in one step."),
+    max_num_batched_tokens: Optional[int] = _given("--max-num-batched-tokens",
+                                                   "Token budget of one step (decodes + prompt chunks)."),
+    enable_chunked_prefill: Optional[bool] = _given("--enable-chunked-prefill/--no-enable-chunked-prefill"),
+    enable_prefix_caching: Optional[bool] = _given("--enable-prefix-caching/--no-enable-prefix-caching"),
+    block_size: Optional[int] = _given("--block-size", "Tokens per KV block."),
+    gpu_memory_utilization: Optional[float] = _given("--gpu-memory-utilization",
+                                                     "Share of HBM for weights, activations and KV cache."),
+    policy: Optional[str] = _given("--scheduling-policy", "fcfs or priority"),
+    scheduler: Optional[str] = _given(
+        "--scheduler", "vllm, or trtllm-guaranteed-no-evict (whole requests reserved in the KV cache)."),
+    host_overhead_per_seq_us: Optional[float] = _given(
+        "--host-overhead-per-seq-us",
+        "Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer of the two "
+        "(TensorRT-LLM's PyTorch backend measured 29.4 us). 0: not modelled."),
+    router: Optional[str] = _given("--router", "round_robin, least_outstanding_tokens or prefix_affinity"),
+    disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="P:D prefill and decode replicas, e.g. 2:6"),
+    slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms", help="Goodput counts requests within it."),
+    slo_tpot_ms: Optional[float] = typer.Option(None, "--slo-tpot-ms", help="Goodput counts requests within it."),
+    seed: Optional[int] = _given("--seed", "Seed of the synthetic workload."),
     step_by_step: bool = typer.Option(False, "--step-by-step", help="No event skipping (for checking)."),
     requests_csv: Optional[str] = typer.Option(None, "--requests-csv", help="Write the per-request table."),
     chrome_trace: Optional[str] = typer.Option(None, "--chrome-trace", help="Write the schedule as a Chrome trace."),

@@ -63,6 +63,7 @@ DELETE = object()
     ("options.0.tdp", 700, ["options[0].tdp", "700 has no unit", "'700 W'"]),
     ("options.0.hardware", "h900", ["options[0] (H200 x2)", "unknown hardware 'h900'"]),
     ("options.0.colour", "red", ["options[0].colour", "Extra inputs are not permitted"]),
+    ("options.0.max_num_seqs", 10000, ["options[0]", "max_num_batched_tokens (8192) must be >= max_num_seqs (10000)"]),
     ("sizing.grid_points", 2, ["sizing.grid_points", "greater than or equal to 4"]),
     ("voice.draws", 10**9, ["voice", "draws"]),
 ])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chip2chat.serving.config import Slo
+
 FAILING_NOTE = "cannot meet the SLO: p99 TPOT 61 ms at any load"
 
 
@@ -14,8 +16,7 @@ FAILING_NOTE = "cannot meet the SLO: p99 TPOT 61 ms at any load"
 class FakePlan:
     name: str
     description: str
-    slo_ttft_ms: float
-    slo_tpot_ms: float
+    slo: Slo
     table: pd.DataFrame
     latency: dict
     voice: pd.DataFrame | None = None
@@ -48,4 +49,4 @@ def make_plan(with_voice: bool = True) -> FakePlan:
                           "asr_ms": [120.0, 90.0], "llm_ttft_ms": [250.0, 260.0], "tts_ms": [60.0, 40.0],
                           "network_ms": [50.0, 0.0]}) if with_voice else None
     return FakePlan(name="Voice assistant <2026>", description="A fake plan & its table, for tests.",
-                    slo_ttft_ms=500.0, slo_tpot_ms=50.0, table=pd.DataFrame(rows), latency=latency, voice=voice)
+                    slo=Slo(ttft_ms=500.0, tpot_ms=50.0), table=pd.DataFrame(rows), latency=latency, voice=voice)

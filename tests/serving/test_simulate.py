@@ -247,7 +247,7 @@ def test_full_request_reservation_never_preempts_and_admits_fewer():
     kw = dict(**BASE, rate_per_s=30, num_requests=600, input_len=1024, output_len=512, seed=4,
               gpu_memory_utilization=0.25)
     on_demand = simulate(**kw)
-    reserved = simulate(**kw, kv_reservation="full_request")
+    reserved = simulate(**kw, scheduler="trtllm-guaranteed-no-evict")
     assert on_demand.summary["preemptions"] > 0 and reserved.summary["preemptions"] == 0
     assert (reserved.requests["status"] == "finished").all()
     # reserving whole requests fills the cache with promises: fewer run at once, higher TTFT

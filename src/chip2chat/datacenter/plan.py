@@ -22,10 +22,10 @@ from chip2chat.datacenter.capacity import ReplicaCapacity, replica_capacity
 from chip2chat.datacenter.scenario import FleetOption, Scenario
 from chip2chat.datacenter.site import SiteParams, resolve_site
 from chip2chat.engine.plan import ParallelPlan
-from chip2chat.errors import Chip2ChatError, DoesNotFitError, validated, within
+from chip2chat.errors import Chip2ChatError, DoesNotFitError, within
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
-from chip2chat.serving.config import SchedulerConfig, Slo
+from chip2chat.serving.config import Slo
 from chip2chat.silicon.design import load_design
 from chip2chat.silicon.model import evaluate, to_accelerator
 
@@ -38,8 +38,8 @@ J_PER_MWH = 3.6e9
 class PlanResult:
     name: str
     description: str
-    slo_ttft_ms: float
-    slo_tpot_ms: float
+    slo: Slo
+    """The latency objectives every option was sized against."""
     table: pd.DataFrame
     """One row per (option, year); see `plan` for the columns."""
     latency: dict = field(default_factory=dict)
@@ -65,17 +65,13 @@ def resolve_chip(option: FleetOption):
     return hw, price
 
 
-def option_capacity(scenario: Scenario, option: FleetOption, hw) -> ReplicaCapacity:
+def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo) -> ReplicaCapacity:
     svc, sz = scenario.service, scenario.sizing
     input_len, output_len = scenario.tokens_per_turn()
-    scheduling = validated(SchedulerConfig, dict(max_num_seqs=option.max_num_seqs,
-                                                 max_num_batched_tokens=option.max_num_batched_tokens),
-                           "serving options")
     return replica_capacity(svc.model, hw, plan=ParallelPlan(tp=option.tp, pp=option.pp),
                             weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, input_len=input_len,
-                            output_len=output_len, slo=Slo(ttft_ms=svc.slo.p99_ttft_ms, tpot_ms=svc.slo.p99_tpot_ms),
-                            scheduling=scheduling, requests=sz.requests_per_point, grid_points=sz.grid_points,
-                            seed=sz.seed)
+                            output_len=output_len, slo=slo, scheduling=option.scheduling(),
+                            requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
 
 
 def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:
@@ -139,6 +135,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     site = resolve_site(scenario.site)
     d = scenario.demand
     curve = d.load_curve.weights()
+    slo = scenario.service.slo.objective()  # read once; every option is sized against it
     rows, latency, caps = [], {}, {}
     for i, option in enumerate(scenario.options):
         where = f"options[{i}] ({option.name})"
@@ -147,7 +144,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
         except Chip2ChatError as exc:
             raise within(where, exc) from None
         try:
-            cap = option_capacity(scenario, option, hw)
+            cap = option_capacity(scenario, option, hw, slo)
         except DoesNotFitError as exc:
             rows += [_unserved(option, year, hw, price, str(exc)) for year in d.years]
             if progress:
@@ -174,9 +171,8 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     eligible = table[table["meets_slo"] & table["deployable"]]
     for _, group in eligible.groupby("year"):
         table.loc[group["total_cost_usd"].idxmin(), "cheapest"] = True
-    return PlanResult(name=scenario.name, description=scenario.description, slo_ttft_ms=scenario.service.slo.p99_ttft_ms,
-                      slo_tpot_ms=scenario.service.slo.p99_tpot_ms, table=table, latency=latency, capacities=caps,
-                      site=site, voice=_voice(scenario, table, caps))
+    return PlanResult(name=scenario.name, description=scenario.description, slo=slo, table=table, latency=latency,
+                      capacities=caps, site=site, voice=_voice(scenario, table, caps))
 
 
 def _unserved(option: FleetOption, year, hw, price, note: str) -> dict:

@@ -13,6 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from chip2chat.errors import StrictModel, validated
 from chip2chat.hardware.spec import Accelerator, Watts
+from chip2chat.serving.config import SchedulerConfig
+from chip2chat.serving.config import Slo as ServingSlo
 from chip2chat.userfiles import read_mapping
 from chip2chat.voice.scenario import VoiceSpec
 
@@ -63,8 +65,14 @@ class Demand(_Strict):
 
 
 class Slo(_Strict):
+    """The service's latency objectives, as the scenario file writes them."""
+
     p99_ttft_ms: float = Field(gt=0)
     p99_tpot_ms: float = Field(gt=0)
+
+    def objective(self) -> ServingSlo:
+        """The SLO the serving simulation sizes a replica against (and counts goodput with)."""
+        return ServingSlo(ttft_ms=self.p99_ttft_ms, tpot_ms=self.p99_tpot_ms)
 
 
 class Service(_Strict):
@@ -88,11 +96,19 @@ class FleetOption(_Strict):
     tdp_w: Watts | None = Field(default=None, alias="tdp")
     """Board power to plan with, in place of the chip's (required for a chip whose TDP is
     unpublished: its power, racks and energy are unknown otherwise), e.g. `tdp: 1000 W`."""
-    max_num_seqs: int = Field(default=256, ge=1)
-    max_num_batched_tokens: int = Field(default=8192, ge=1)
+    max_num_seqs: int | None = Field(default=None, ge=1)
+    """Engine knob (vLLM's --max-num-seqs); default: serving.config.SchedulerConfig's."""
+    max_num_batched_tokens: int | None = Field(default=None, ge=1)
+    """Engine knob (vLLM's --max-num-batched-tokens); default: SchedulerConfig's."""
+
+    def scheduling(self) -> SchedulerConfig:
+        """The engine knobs the option gives, every other one at its one default."""
+        given = {"max_num_seqs": self.max_num_seqs, "max_num_batched_tokens": self.max_num_batched_tokens}
+        return SchedulerConfig(**{k: v for k, v in given.items() if v is not None})
 
     @model_validator(mode="after")
     def _one_chip(self) -> "FleetOption":
+        self.scheduling()  # the knobs must agree with each other (checked with the file)
         if (self.hardware is None) == (self.design is None):
             raise ValueError("give exactly one of hardware (a catalog chip) or design (a chip design file)")
         if self.hardware is not None and self.unit_price_usd is None:

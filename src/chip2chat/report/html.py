@@ -1,7 +1,7 @@
 """One self-contained `report.html` for a capacity plan: plotly.js inline, no network at view time.
 
-`write_report(plan, path)` reads these attributes of `plan`: name, description, slo_ttft_ms,
-slo_tpot_ms (p99), table (one row per option and year), latency (samples per option) and voice
+`write_report(plan, path)` reads these attributes of `plan`: name, description, slo (p99 TTFT and
+TPOT), table (one row per option and year), latency (samples per option) and voice
 (optional time-to-first-audio table). plotly.js is embedded once, in the first figure; every
 figure has a fixed div id, so the same plan always gives the same bytes.
 """
@@ -172,8 +172,8 @@ def header_html(plan) -> str:
                                           '<span class="missing">no option meets the SLO</span>') + "</li>"
                        for year, o in cheapest.items())
     return (f"<header><h1>{escape(plan.name)}</h1><p class=\"description\">{escape(plan.description)}</p>"
-            f'<dl class="summary"><dt>p99 TTFT SLO</dt><dd>{plan.slo_ttft_ms:g} ms</dd>'
-            f"<dt>p99 TPOT SLO</dt><dd>{plan.slo_tpot_ms:g} ms</dd>"
+            f'<dl class="summary"><dt>p99 TTFT SLO</dt><dd>{plan.slo.ttft_ms:g} ms</dd>'
+            f"<dt>p99 TPOT SLO</dt><dd>{plan.slo.tpot_ms:g} ms</dd>"
             f'<dt>cheapest option meeting the SLO</dt><dd><ul id="cheapest">{per_year}</ul></dd>{failing_html}</dl></header>')
 
 
@@ -204,7 +204,7 @@ def render(plan) -> str:
         "fleet": figures.fleet_figure(table),
         "power": figures.power_figure(table),
         "cost": figures.cost_figure(table),
-        "latency": figures.latency_figure(plan.latency, options, plan.slo_ttft_ms, plan.slo_tpot_ms),
+        "latency": figures.latency_figure(plan.latency, options, plan.slo.ttft_ms, plan.slo.tpot_ms),
         "energy": figures.energy_figure(table),
     }
     sections = [_figure_section(s, built[s], first=(i == 0),

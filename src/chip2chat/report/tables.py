@@ -329,7 +329,7 @@ def _plan_cell(r) -> str:
 
 def plan_table(result) -> Table:
     """Per year: the cheapest option meeting the SLO, and every option's chips, MW and $/Mtok."""
-    t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo_ttft_ms:g} ms / TPOT {result.slo_tpot_ms:g} ms")
+    t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo.ttft_ms:g} ms / TPOT {result.slo.tpot_ms:g} ms")
     df = result.table
     t.add_column("year")
     for option in df["option"].unique():

@@ -24,12 +24,10 @@ SYNTHETIC = {"rate_per_s": 10.0, "num_requests": 1000}
 """Defaults of a synthetic workload that `workload.synthetic` leaves to its caller."""
 SYNTHETIC_KEYWORDS = (*SYNTHETIC, "input_len", "output_len", "arrival", "cv", "seed")
 TRACE_KEYWORDS = ("trace", "trace_format")
-KV_RESERVATION = {"on_demand": "vllm", "full_request": "trtllm-guaranteed-no-evict"}
-"""The older spelling of the scheduler: kv_reservation="full_request" is TensorRT-LLM's scheduler."""
 
 KEYWORDS = {
     "plan": tuple(f.name for f in dataclasses.fields(ParallelPlan)),
-    "scheduling": (*SchedulerConfig.model_fields, "kv_reservation"),
+    "scheduling": tuple(SchedulerConfig.model_fields),
     "cluster": tuple(f.name for f in dataclasses.fields(ClusterConfig)),
     "slo": tuple(f"slo_{f.name}" for f in dataclasses.fields(Slo)),
     "workload": SYNTHETIC_KEYWORDS + TRACE_KEYWORDS,
@@ -65,9 +63,6 @@ def _grouped(keywords: dict) -> dict[str, dict]:
 
 
 def _scheduling(base: SchedulerConfig | None, given: dict) -> SchedulerConfig:
-    if "kv_reservation" in given:
-        given["scheduler"] = KV_RESERVATION[args.one_of("kv_reservation", given.pop("kv_reservation"),
-                                                        tuple(KV_RESERVATION))]
     if base is not None and not given:
         return base
     return validated(SchedulerConfig, {**(base.model_dump() if base else {}), **given}, "serving options")

@@ -67,8 +67,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     prefill/decode disaggregation), the `slo` that goodput counts against, and the `workload`.
     Each may instead be given by its fields as keywords (serving/options.py), e.g.
     `simulate("llama-3.1-8b", "h100", tp=2, max_num_seqs=128, rate_per_s=20, num_requests=10_000)`:
-    plan: tp, pp, ep, attention_dp; scheduling: the SchedulerConfig fields (and kv_reservation,
-    the older spelling of scheduler); cluster: num_replicas, router, disaggregate,
+    plan: tp, pp, ep, attention_dp; scheduling: the SchedulerConfig fields; cluster: num_replicas, router, disaggregate,
     kv_link_bandwidth_bytes_per_s; slo: slo_ttft_ms, slo_tpot_ms; workload: a trace file (trace,
     trace_format) or a synthetic one (`num_requests` at `rate_per_s` with `arrival` in poisson /
     gamma (burstiness `cv`) / daily / all_at_once, lengths that are ints or ("uniform", lo, hi) /

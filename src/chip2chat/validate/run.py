@@ -24,7 +24,7 @@ import signal
 import numpy as np
 import pandas as pd
 
-from chip2chat.engine.estimate import get_replica
+from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import memory_budget
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.calibration import engine_calibration
