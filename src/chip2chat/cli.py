@@ -12,7 +12,7 @@ from rich.console import Console
 from chip2chat.errors import Chip2ChatError, DoesNotFitError
 from chip2chat.serving.config import ClusterConfig, SchedulerConfig
 from chip2chat.serving.options import SYNTHETIC
-from chip2chat.workload.synthetic import INPUT_LEN, OUTPUT_LEN
+from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan and co-design the stack behind a voice AI service.")
@@ -77,12 +77,12 @@ def estimate(
     expert_parallel_size: ExpertParallelOpt = 1,
     attention_dp: AttentionDpOpt = False,
     batch: int = typer.Option(1, "--batch", help="Requests in the static batch."),
-    input_len: int = typer.Option(1024, "--input-len"),
-    output_len: int = typer.Option(256, "--output-len"),
+    input_len: int = typer.Option(INPUT_LEN, "--input-len"),
+    output_len: int = typer.Option(OUTPUT_LEN, "--output-len"),
     weight_dtype: WeightDtypeOpt = "bf16",
     kv_dtype: KvDtypeOpt = "bf16",
-    gpu_memory_utilization: float = typer.Option(0.9, "--gpu-memory-utilization"),
-    max_num_batched_tokens: int = typer.Option(8192, "--max-num-batched-tokens"),
+    gpu_memory_utilization: float = typer.Option(GPU_MEMORY_UTILIZATION, "--gpu-memory-utilization"),
+    max_num_batched_tokens: int = typer.Option(MAX_NUM_BATCHED_TOKENS, "--max-num-batched-tokens"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Estimate one static batch: fit, TTFT, TPOT, throughput, bound, power and energy."""
@@ -159,7 +159,6 @@ def simulate(
     An option not given takes the Python API's default (SchedulerConfig, ClusterConfig, synthetic)."""
     from chip2chat.report.tables import simulation_table
     from chip2chat.serving.simulate import simulate as run_simulate
-    from chip2chat.workload.synthetic import INPUT_LEN, OUTPUT_LEN
 
     def lengths(mean: int | None, default: int, cv: float, option: str):
         if not cv >= 0:  # negative or nan
@@ -293,8 +292,8 @@ def chip(
     model: ModelOpt = "llama-3.1-70b",
     tensor_parallel_size: TensorParallelOpt = 1,
     batch: int = typer.Option(64, "--batch"),
-    input_len: int = typer.Option(1024, "--input-len"),
-    output_len: int = typer.Option(256, "--output-len"),
+    input_len: int = typer.Option(INPUT_LEN, "--input-len"),
+    output_len: int = typer.Option(OUTPUT_LEN, "--output-len"),
     weight_dtype: WeightDtypeOpt = "fp8",
     request_rate: float = typer.Option(5.0, "--request-rate", help="Workload for the simulation (requests/s)."),
     num_requests: int = typer.Option(500, "--num-requests"),

@@ -17,6 +17,7 @@ from typing import Callable
 
 from chip2chat import args
 from chip2chat.costs.operators import Accumulator
+from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import MemoryBudget, kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import Replica, StepShape
@@ -79,9 +80,9 @@ class Estimate:
 
 
 def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelerator = "h100-sxm", *,
-             tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1, input_len: int = 1024,
-             output_len: int = 256, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-             gpu_memory_utilization: float = 0.9, max_num_batched_tokens: int = 8192,
+             tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1, input_len: int = INPUT_LEN,
+             output_len: int = OUTPUT_LEN, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+             gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION, max_num_batched_tokens: int = MAX_NUM_BATCHED_TOKENS,
              profile: CalibrationProfile | None = None, attention_dp: bool = False) -> Estimate:
     """Estimate one static batch of `batch` requests of input_len + output_len tokens.
 

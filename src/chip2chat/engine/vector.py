@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chip2chat.costs.device import Device
+from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
 from chip2chat.engine.estimate import static_batch
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.engine.replica import Replica
@@ -21,8 +22,9 @@ from chip2chat.models.load import load_model
 
 
 def estimate_many(model: str, reference: Accelerator, *, tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1,
-                  input_len: int = 1024, output_len: int = 256, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-                  gpu_memory_utilization: float = 0.9, max_num_batched_tokens: int = 8192,
+                  input_len: int = INPUT_LEN, output_len: int = OUTPUT_LEN, weight_dtype: str = "bf16",
+                  kv_dtype: str = "bf16", gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION,
+                  max_num_batched_tokens: int = MAX_NUM_BATCHED_TOKENS,
                   profile: CalibrationProfile | None = None, **arrays) -> dict[str, np.ndarray]:
     """`estimate`'s main outputs for n chips that differ from `reference` by the given arrays."""
     # no arrays: one chip, still as arrays of one

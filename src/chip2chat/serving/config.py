@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator, model_validator
 
 from chip2chat import args
+from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS
 from chip2chat.errors import Chip2ChatError, StrictModel
 from chip2chat.serving.routers import ROUTERS
 from chip2chat.serving.scheduler import SCHEDULERS
@@ -29,9 +30,9 @@ class SchedulerConfig(StrictModel):
     as tokens arrive, preemption when they run out) or trtllm-guaranteed-no-evict (TensorRT-LLM's
     default: a request is admitted only when blocks for its whole prompt + output can be reserved,
     and is never preempted)."""
-    max_num_seqs: int = Field(default=256, ge=1)
+    max_num_seqs: int = Field(default=MAX_NUM_SEQS, ge=1)
     """Most sequences in one step (vLLM default 256)."""
-    max_num_batched_tokens: int = Field(default=8192, ge=1)
+    max_num_batched_tokens: int = Field(default=MAX_NUM_BATCHED_TOKENS, ge=1)
     """Token budget of one step: decode tokens plus prefill tokens (vLLM's V1 default for serving)."""
     enable_chunked_prefill: bool = True
     """On (vLLM V1): decodes first, then prompts fill the remaining budget, split if needed.
@@ -40,7 +41,7 @@ class SchedulerConfig(StrictModel):
     """Reuse cached KV blocks of shared prompt prefixes (needs hash ids in the workload)."""
     block_size: int = Field(default=16, ge=1)
     """Tokens per KV block (vLLM default 16)."""
-    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    gpu_memory_utilization: float = Field(default=GPU_MEMORY_UTILIZATION, gt=0, le=1)
     """Fraction of HBM the engine may use for weights, activations and KV cache."""
     host_overhead_per_seq_s: float = Field(default=0.0, ge=0)
     """Host (CPU) time per sequence in a step: scheduling, sampling bookkeeping and responses in

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
 from chip2chat.errors import Chip2ChatError
 from chip2chat.workload.arrivals import daily_curve_arrivals, gamma_arrivals, poisson_arrivals
 from chip2chat.workload.errors import check_count, check_positive
@@ -20,7 +21,6 @@ LengthSpec = int | tuple
 ("lognormal", mean, cv) or ("lognormal", mean, cv, max_len)."""
 
 ARRIVALS = ("poisson", "gamma", "daily", "all_at_once")
-INPUT_LEN, OUTPUT_LEN = 1024, 256
 """Default lengths: vLLM's benchmark shape, 1024 tokens in and 256 out."""
 
 
