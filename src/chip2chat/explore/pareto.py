@@ -77,13 +77,14 @@ def _efficient(costs: np.ndarray) -> np.ndarray:
     return mask
 
 
-def plot_pareto(df: pd.DataFrame, objectives: dict[str, str], path: str | Path) -> None:
-    """PNG scatter of the first two objectives, the front highlighted and joined by a line."""
+def plot_pareto(df: pd.DataFrame, objectives: dict[str, str], path: str | Path, front: pd.Series | None = None) -> None:
+    """PNG scatter of the first two objectives, the front (`front`, or pareto_front's) highlighted
+    and joined by a line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     (x, x_sense), (y, y_sense) = list(objectives.items())[:2]
-    front = pareto_front(df, objectives)
+    front = pareto_front(df, objectives) if front is None else front
     fig = Figure(figsize=(6, 4.5), dpi=120)
     FigureCanvasAgg(fig)  # no pyplot: no global figure state shared between sweeps
     ax = fig.add_subplot()

@@ -87,7 +87,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
     if spec.objectives:
         frame["pareto"] = _front(frame, spec.objectives)
         if len(spec.objectives) >= 2 and frame["pareto"].any():
-            plot_pareto(frame, spec.objectives, out / "pareto.png")
+            plot_pareto(frame, spec.objectives, out / "pareto.png", frame["pareto"])
     return frame
 
 
