@@ -27,7 +27,7 @@ import types
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
@@ -45,6 +45,9 @@ try:
     __version__ = version("chip2chat")  # the one home of the version string: pyproject.toml
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
+
+if TYPE_CHECKING:
+    from chip2chat.datacenter.plan import PlanResult
 
 __all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "Estimate", "ParallelPlan", "SchedulerConfig",
            "SimulationResult", "Slo", "chip", "estimate", "load_hardware", "load_model", "plan", "simulate", "sweep",

@@ -40,7 +40,7 @@ def test_builtin_evaluators_are_strings_so_no_import_registers_them():
     for table in (EVALUATORS, CHECKS, VECTOR_EVALUATORS):
         for name in ("chip",):
             assert isinstance(table[name], str) and ":" in table[name], (name, table[name])
-    assert "import chip2chat.explore.chip" not in (ROOT / "src/chip2chat/cli.py").read_text()
+    assert "import chip2chat.explore.chip" not in "".join(p.read_text() for p in (ROOT / "src/chip2chat/cli").glob("*.py"))
 
 
 def test_a_user_callable_and_a_module_function_path_both_work(tmp_path, monkeypatch):

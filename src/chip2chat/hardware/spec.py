@@ -6,7 +6,7 @@ validated by pydantic. Inside the code: FLOP/s, bytes, bytes/s, watts, seconds.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
