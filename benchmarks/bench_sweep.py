@@ -85,8 +85,8 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=2) as pool:
         done = sum(pool.map(_half, [1, 2]))
     seconds = time.perf_counter() - start
-    print(f"vector sweep backend, 2 processes: {done:,} points expanded, evaluated and stored in {seconds:.2f} s "
-          f"= {done / seconds:,.0f} points/s")
+    print(f"vector sweep backend, 2 processes: {done:,} points expanded, evaluated, stored and read back in "
+          f"{seconds:.2f} s = {done / seconds:,.0f} points/s")
 
     sim = _spec(3, 0).model_copy(update={"evaluator": "chip_sim", "base": {
         **_spec(3, 0).base, "serve": {"model": "llama-3.1-8b", "tp": 1, "num_requests": 300, "rate_per_s": 5,

@@ -12,7 +12,6 @@ grouping a million points is array work.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -250,12 +249,6 @@ class PointTable:
             self._memo[key] = pd.Series(values, dtype=object if nested else None)
         return self._memo[key].take(codes).reset_index(drop=True)
 
-    def _holds_mappings(self, path: str) -> bool:
-        key = ("mappings", path)
-        if key not in self._memo:
-            self._memo[key] = any(isinstance(v, dict) for v in self.columns[path][1])
-        return self._memo[key]
-
     def keys(self) -> np.ndarray:
         """point_key of every point as an unsigned 64-bit number (its 16 hex digits), in bulk: the
         canonical JSON of the template, with each point's values in the holes, hashed."""
@@ -281,7 +274,7 @@ class PointTable:
     def frame(self) -> pd.DataFrame:
         """One row per point, one column per leaf (dotted names), as pandas.json_normalize makes of
         the points."""
-        if any(self._holds_mappings(path) for path in self.columns):
+        if any(dict in set(map(type, values)) for _, values in self.columns.values()):
             return pd.json_normalize(list(self), sep=".")  # swept mappings: leaves differ by point
         data = {}
         for name, value in flat_leaves(self.template).items():
@@ -367,7 +360,7 @@ def _check_paths(paths: list[str], base: dict) -> None:
             if other.startswith(path + "."):
                 raise ValueError(f"path {other!r} lies inside {path!r}, which is also swept; keep one")
         try:
-            set_path(copy.deepcopy(base), path, None)
+            set_path(plain_copy(base), path, None)
         except ConfigError as exc:
             raise ValueError(f"path {path!r}: {str(exc).split(': ', 2)[-1]}") from None
 

@@ -60,26 +60,17 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backend: str = "local", addr
     store = ResultStore(out)
     try:
         todo = np.flatnonzero(~np.isin(keys, store.stored_keys()))
-        done, total = len(keys) - len(todo), len(keys)
+        done = len(keys) - len(todo)
         if progress:
-            progress(done, total)
+            progress(done, len(keys))
         if backend == "vector":
             _run_vector(many, table, keys, todo, store, done, progress)
         else:
             at: dict[int, int] = {}  # id of a point handed to the backend -> its row in the table
-            todo_points = _handed_out(table, todo, at)
-            if backend == "ray":
-                outcomes = run_ray(fn, todo_points, address=address, num_cpus=num_cpus)
-            else:
-                outcomes = run_local(fn, todo_points, workers=workers)
-            with closing(outcomes):  # on Ctrl-C too: the backend stops its workers at once
-                for finished in outcomes:  # the points that finished together, stored at once
-                    index = np.array([at.pop(id(point)) for point, *_ in finished], dtype=np.intp)
-                    results = Results.of([(result, error) for _, result, error, _ in finished], len(index))
-                    store.add_table(keys[index], table.take(index), results, [seconds for *_, seconds in finished])
-                    done += len(index)
-                    if progress:
-                        progress(done, total)
+            points = _handed_out(table, todo, at)
+            outcomes = (run_ray(fn, points, address=address, num_cpus=num_cpus) if backend == "ray"
+                        else run_local(fn, points, workers=workers))
+            _store_as_finished(outcomes, at, table, keys, store, done, progress)
         results = store.results()
     finally:
         store.close()
@@ -120,6 +111,19 @@ def _handed_out(table: PointTable, todo: np.ndarray, at: dict[int, int]) -> Iter
         point = table[i]
         at[id(point)] = i
         yield point
+
+
+def _store_as_finished(outcomes: Iterator[list], at: dict[int, int], table: PointTable, keys: np.ndarray,
+                       store: ResultStore, done: int, progress) -> None:
+    """Store each list of points a backend yields (those that finished together) in one insert."""
+    with closing(outcomes):  # on Ctrl-C too: the backend stops its workers at once
+        for finished in outcomes:
+            index = np.array([at.pop(id(point)) for point, *_ in finished], dtype=np.intp)
+            results = Results.of([(result, error) for _, result, error, _ in finished], len(index))
+            store.add_table(keys[index], table.take(index), results, [seconds for *_, seconds in finished])
+            done += len(index)
+            if progress:
+                progress(done, len(keys))
 
 
 def _run_vector(many: Callable, table: PointTable, keys: np.ndarray, todo: np.ndarray, store: ResultStore,
