@@ -74,20 +74,19 @@ def parse_quantity(text: str | float | int, expect: str, bare_ok: bool = False, 
     then it is taken as already in the base unit (values computed in code). Returns a float in
     base units. `example` replaces the generic example in the error messages ('500 ms').
     """
-    shown = f"'{example}'" if example else _example(expect)
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity in {expect}, got {text!r}")
     if isinstance(text, (int, float)):
         if not bare_ok:
-            raise UnitError(f"{text!r} has no unit; write it with one, e.g. {shown}")
+            raise UnitError(f"{text!r} has no unit; write it with one, e.g. {_shown(expect, example)}")
         return float(text)
     match = _PATTERN.match(str(text))
     if not match:
-        raise UnitError(f"cannot read {text!r} as a quantity in {expect} (e.g. {shown})")
+        raise UnitError(f"cannot read {text!r} as a quantity in {expect} (e.g. {_shown(expect, example)})")
     number, prefix, unit = match.groups()
     kind, factor, base = _UNITS[unit]
     if base != expect:
-        raise UnitError(f"{text!r} is in {unit}, expected a quantity in {expect} (e.g. {shown})")
+        raise UnitError(f"{text!r} is in {unit}, expected a quantity in {expect} (e.g. {_shown(expect, example)})")
     if prefix in _BINARY and kind == "big":
         scale = _BINARY[prefix]
     elif kind == "big" and prefix in _DECIMAL:
@@ -137,6 +136,11 @@ def quantity(expect: str, low: float | None = None, high: float | None = None, e
         return x
 
     return BeforeValidator(parse)
+
+
+def _shown(expect: str, example: str | None) -> str:
+    """The example an error message shows (built only when there is an error)."""
+    return f"'{example}'" if example else _example(expect)
 
 
 def _example(expect: str) -> str:
