@@ -85,7 +85,9 @@ class Replica:
         """All the model's weights (every chip's share together), in bytes."""
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
+        self._window_index = tuple(self.windows.index(lp.window) for lp in self._layers)
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
+        self._prefill_memo: dict[tuple, tuple[tuple[float, float], ...]] = {}
 
     def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
         a, tp, dp = kind.attention, self.plan.attention_tp, self.plan.dp
@@ -130,24 +132,36 @@ class Replica:
     def fast_step(self, shape: StepShape) -> tuple[float, float]:
         """(seconds, dynamic joules per chip) of a step, equal to step_cost's, with the body memoised.
 
-        The serving simulator calls this millions of times: the body depends only on
-        (tokens, logits), so it is computed once per pair; attention is costed each time.
+        The serving simulator calls this millions of times (through `fast_cost`): the body depends
+        only on (tokens, logits), so it is computed once per pair; so is the prefill attention of
+        each set of chunks; the decode attention is costed each time.
         """
+        keys = dict(shape.decode_keys)
+        return self.fast_cost(shape.prefill, shape.decode_count, tuple(keys.get(w, 0.0) for w in self.windows))
+
+    def fast_cost(self, prefill: tuple[tuple[int, int], ...], decode_count: int,
+                  window_keys: tuple[float, ...]) -> tuple[float, float]:
+        """`fast_step` of StepShape(prefill, decode_count, decode keys) without building the shape:
+        `window_keys` are the decode keys per attention window of `self.windows`, in its order."""
         pp = self.plan.pp
-        micro = shape if pp == 1 else _split(shape, pp)
-        key = (micro.tokens, micro.decode_count + len(micro.prefill))
+        if pp > 1:  # one of pp equal micro-batches
+            f = 1.0 / pp
+            prefill = tuple((c, new * f) for c, new in prefill)
+            decode_count = decode_count * f
+            window_keys = tuple(k * f for k in window_keys)
+        tokens = sum(n for _, n in prefill) + decode_count if prefill else decode_count
+        key = (tokens, decode_count + len(prefill))
         body = self._body_memo.get(key)
         if body is None:
             acc = StepCost()
             self._body(acc, *key)
             body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
-        att_s, att_j = self._attention_fast(micro)
+        att_s, att_j = self._attention_fast(prefill, decode_count, window_keys)
         seconds = (body[0] + att_s) * pp + self.device.step_overhead_s
         joules = (body[1] + att_j) * pp
         if pp > 1:
             send = StepTotal()
-            collective(send, "pp_send", "send", micro.tokens * self.model.hidden * ACT, 2, self.device,
-                       count=pp - 1)
+            collective(send, "pp_send", "send", tokens * self.model.hidden * ACT, 2, self.device, count=pp - 1)
             seconds, joules = seconds + send.time_s, joules + send.dynamic_energy_j
         return seconds, joules
 
@@ -186,25 +200,41 @@ class Replica:
                 attention(acc, "decode_attention",
                           *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
 
-    def _attention_fast(self, shape: StepShape) -> tuple[float, float]:
+    def _attention_fast(self, prefill, count, window_keys) -> tuple[float, float]:
         """(seconds, joules) of all attention operators: what `_attention_all` adds to a StepTotal,
         without the calls (the simulator's hot path); times from the device's fidelity."""
-        dev, prefill, count = self.device, shape.prefill, shape.decode_count
+        dev = self.device
         time_of, launch = dev.times.attention, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
-        keys_by_window = dict(shape.decode_keys) if count else None
+        terms = self._prefill_terms(prefill) if prefill else None
         seconds = joules = 0.0
-        for lp in self._layers:
-            n = lp.count
-            if prefill:
-                flops, nbytes = _prefill_work(lp, prefill)
-                seconds += (time_of(flops, nbytes, dev)[0] + launch) * n
-                joules += (flops * e_flop + nbytes * e_byte) * n
-            if keys_by_window is not None:
-                flops, nbytes = _decode_work(lp, count, keys_by_window.get(lp.window, 0.0))
-                seconds += (time_of(flops, nbytes, dev)[0] + launch) * n
-                joules += (flops * e_flop + nbytes * e_byte) * n
+        for i, lp in enumerate(self._layers):
+            if terms is not None:
+                seconds += terms[i][0]
+                joules += terms[i][1]
+            if count:
+                flops, nbytes = _decode_work(lp, count, window_keys[self._window_index[i]])
+                seconds += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
+                joules += (flops * e_flop + nbytes * e_byte) * lp.count
         return seconds, joules
+
+    def _prefill_terms(self, prefill) -> tuple[tuple[float, float], ...]:
+        """Each layer's prefill attention (seconds, joules), memoised by the chunks: a simulation
+        meets the same few (cached, new) sets again and again."""
+        terms = self._prefill_memo.get(prefill)
+        if terms is None:
+            if len(self._prefill_memo) >= 4096:  # lengths drawn from a distribution rarely repeat
+                self._prefill_memo.clear()
+            dev = self.device
+            time_of, launch = dev.times.attention, dev.launch_s
+            e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
+            terms = []
+            for lp in self._layers:
+                flops, nbytes = _prefill_work(lp, prefill)
+                terms.append(((time_of(flops, nbytes, dev)[0] + launch) * lp.count,
+                              (flops * e_flop + nbytes * e_byte) * lp.count))
+            terms = self._prefill_memo[prefill] = tuple(terms)
+        return terms
 
     def _layer(self, acc: Accumulator, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
         """One layer on one chip: `t_step` tokens in the step, `tp` the split outside the experts."""

@@ -53,14 +53,14 @@ class DecodeSet:
         self._counts[key % self.block_size] -= 1
         del self.members[req.id]
 
-    def keys(self, k: int) -> tuple[tuple[int | None, float], ...]:
-        """Keys the members attend to at their k-th next step, per attention window."""
+    def window_keys(self, k: int) -> tuple[float, ...]:
+        """Keys the members attend to at their k-th next step, per attention window (`windows`)."""
         off = self.step + 1 + k
         full = float(self._agg + len(self.members) * off)  # sum of (num_computed + 1)
         if not self.windowed:
-            return ((None, full),)
-        return tuple((None, full) if w is None else
-                     (w, float(sum(min(r.dec_comp0 - r.dec_join + off, w) for r in self.members.values())))
+            return (full,)
+        return tuple(full if w is None else
+                     float(sum(min(r.dec_comp0 - r.dec_join + off, w) for r in self.members.values()))
                      for w in self.windows)
 
     # --- KV blocks ---------------------------------------------------------------------------------

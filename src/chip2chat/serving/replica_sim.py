@@ -1,6 +1,6 @@
 """One replica over time: the clock, what each step costs, and the closed-form decode runs.
 
-The scheduler (scheduler.py) decides what a step computes; the cost model (`Replica.fast_step`)
+The scheduler (scheduler.py) decides what a step computes; the cost model (`Replica.fast_cost`)
 says how long it takes and what it draws, capped by the chips' TDP and overlapped with the host's
 time (engine/timing.py); the scheduler then applies the step. When nothing can change the batch (no prompt being
 prefilled, nobody waiting who could be admitted) the replica is in a *decode run*: every running
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from chip2chat.engine.replica import Replica, StepShape
+from chip2chat.engine.replica import Replica
 from chip2chat.engine.timing import static_power_w, throttle, timed
 from chip2chat.serving.decode_run import steps_to_cover
 from chip2chat.serving.request import Request
@@ -28,7 +28,7 @@ class ReplicaSim:
                  host_overhead_per_seq_s: float, step_by_step: bool, energy_scale: float,
                  on_prefilled: Callable[[Request, float], None] | None = None):
         self.index, self.scheduler, self.stats = index, scheduler, stats
-        self.fast_step, self.device = replica.fast_step, replica.device
+        self.fast_cost, self.device = replica.fast_cost, replica.device
         self.on_prefilled, self.step_by_step = on_prefilled, step_by_step
         self.host_per_seq = host_overhead_per_seq_s
         self.energy_scale = energy_scale  # chips per replica: stats hold whole-replica joules
@@ -66,9 +66,9 @@ class ReplicaSim:
         n_dec = out.num_decodes
         if not n_dec and not out.prefill:
             return  # the scheduler preempted to make room: nothing ran
-        shape = StepShape(prefill=tuple([(r.num_computed, c) for r, c in out.prefill]), decode_count=n_dec,
-                          decode_keys=sched.decode.keys(0) if n_dec else ())
-        seconds, joules = timed(*self.fast_step(shape), self.device, self.host_per_seq * (n_dec + len(out.prefill)))
+        chunks = tuple([(r.num_computed, c) for r, c in out.prefill])
+        seconds, joules = timed(*self.fast_cost(chunks, n_dec, sched.decode.window_keys(0) if n_dec else ()),
+                                self.device, self.host_per_seq * (n_dec + len(chunks)))
         start = self.clock
         self.clock += seconds
         self.stats.record(start, seconds, joules * self.energy_scale, sched.pool.used / sched.pool.total,
@@ -95,10 +95,9 @@ class ReplicaSim:
         if k_max < 1:
             return False
         # the chips' time of the run's first and last steps (the host's is taken below)
-        g0, e0 = throttle(*self.fast_step(StepShape(decode_count=n, decode_keys=decode.keys(0))), self.device)
+        g0, e0 = throttle(*self.fast_cost((), n, decode.window_keys(0)), self.device)
         if k_max > 1:
-            g1, e1 = throttle(*self.fast_step(StepShape(decode_count=n, decode_keys=decode.keys(k_max - 1))),
-                              self.device)
+            g1, e1 = throttle(*self.fast_cost((), n, decode.window_keys(k_max - 1)), self.device)
             slope, eslope = (g1 - g0) / (k_max - 1), (e1 - e0) / (k_max - 1)
         else:
             slope = eslope = 0.0
