@@ -142,8 +142,9 @@ class Replica:
     def fast_cost(self, prefill: tuple[tuple[int, int], ...], decode_count: int,
                   window_keys: tuple[float, ...]) -> tuple[float, float]:
         """`fast_step` of StepShape(prefill, decode_count, decode keys) without building the shape:
-        `window_keys` are the decode keys per attention window of `self.windows`, in its order."""
-        pp = self.plan.pp
+        `window_keys` are the decode keys per attention window of `self.windows`, in its order.
+        Attention is what `_attention_all` adds to a StepTotal, without the operator calls."""
+        pp, dev = self.plan.pp, self.device
         if pp > 1:  # one of pp equal micro-batches
             f = 1.0 / pp
             prefill = tuple((c, new * f) for c, new in prefill)
@@ -156,12 +157,23 @@ class Replica:
             acc = StepCost()
             self._body(acc, *key)
             body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
-        att_s, att_j = self._attention_fast(prefill, decode_count, window_keys)
-        seconds = (body[0] + att_s) * pp + self.device.step_overhead_s
+        terms = self._prefill_terms(prefill) if prefill else None
+        time_of, launch = dev.times.attention, dev.launch_s
+        e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
+        att_s = att_j = 0.0
+        for i, lp in enumerate(self._layers):
+            if terms is not None:
+                att_s += terms[i][0]
+                att_j += terms[i][1]
+            if decode_count:
+                flops, nbytes = _decode_work(lp, decode_count, window_keys[self._window_index[i]])
+                att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
+                att_j += (flops * e_flop + nbytes * e_byte) * lp.count
+        seconds = (body[0] + att_s) * pp + dev.step_overhead_s
         joules = (body[1] + att_j) * pp
         if pp > 1:
             send = StepTotal()
-            collective(send, "pp_send", "send", tokens * self.model.hidden * ACT, 2, self.device, count=pp - 1)
+            collective(send, "pp_send", "send", tokens * self.model.hidden * ACT, 2, dev, count=pp - 1)
             seconds, joules = seconds + send.time_s, joules + send.dynamic_energy_j
         return seconds, joules
 
@@ -199,24 +211,6 @@ class Replica:
             if shape.decode_count:
                 attention(acc, "decode_attention",
                           *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
-
-    def _attention_fast(self, prefill, count, window_keys) -> tuple[float, float]:
-        """(seconds, joules) of all attention operators: what `_attention_all` adds to a StepTotal,
-        without the calls (the simulator's hot path); times from the device's fidelity."""
-        dev = self.device
-        time_of, launch = dev.times.attention, dev.launch_s
-        e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
-        terms = self._prefill_terms(prefill) if prefill else None
-        seconds = joules = 0.0
-        for i, lp in enumerate(self._layers):
-            if terms is not None:
-                seconds += terms[i][0]
-                joules += terms[i][1]
-            if count:
-                flops, nbytes = _decode_work(lp, count, window_keys[self._window_index[i]])
-                seconds += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
-                joules += (flops * e_flop + nbytes * e_byte) * lp.count
-        return seconds, joules
 
     def _prefill_terms(self, prefill) -> tuple[tuple[float, float], ...]:
         """Each layer's prefill attention (seconds, joules), memoised by the chunks: a simulation

@@ -28,19 +28,29 @@ def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], route
     `prefilled`: the requests arrive with their prompt's KV computed (disaggregated decode pool).
     """
     choose = ROUTERS[router]
-    needs_state = router not in STATELESS and len(replicas) > 1
-    for i, (t, req) in enumerate(events):
-        if needs_state:
+    if router in STATELESS or len(replicas) == 1:
+        # a router that reads no replica state makes the replicas independent: each serves its
+        # share of the arrivals on its own, start to finish
+        shares: dict[int, list[tuple[float, Request]]] = {id(r): [] for r in replicas}
+        if len(replicas) == 1:
+            shares[id(replicas[0])] = events
+        else:
+            for i, event in enumerate(events):
+                shares[id(choose(event[1], replicas, i))].append(event)
+        done = 0
+        for r in replicas:
+            r.serve(shares[id(r)], prefilled, progress, done)
+            done += len(shares[id(r)])
+    else:
+        for i, (t, req) in enumerate(events):
             for r in replicas:
                 r.advance_to(t)
-        target = choose(req, replicas, i)
-        if not needs_state:
-            target.advance_to(t)
-        target.submit_prefilled(req) if prefilled else target.submit(req)
-        if progress is not None and i % 4096 == 0:
-            progress(i)
-    for r in replicas:
-        r.advance_to(math.inf)
+            target = choose(req, replicas, i)
+            target.submit_prefilled(req) if prefilled else target.submit(req)
+            if progress is not None and i % 4096 == 0:
+                progress(i)
+        for r in replicas:
+            r.advance_to(math.inf)
     if progress is not None:
         progress(len(events))
 

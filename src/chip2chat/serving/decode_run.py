@@ -14,11 +14,13 @@ import math
 
 def blocks_needed(counts: list[int], g: int, k: int) -> int:
     """New KV blocks the decode set needs over its next k steps from global step g."""
-    bs, n = len(counts), sum(counts)
+    bs = len(counts)
     full, rest = divmod(k, bs)
-    need = full * n
-    for j in range(rest):
-        need += counts[(-(g + full * bs + j)) % bs]
+    need = full * sum(counts) if full else 0
+    if rest:  # the residues needing a block at steps g, g+1, ... are (-g) mod bs, one less, ...
+        hi = (-g) % bs + 1
+        lo = hi - rest
+        need += sum(counts[lo:hi]) if lo >= 0 else sum(counts[lo:]) + sum(counts[:hi])
     return need
 
 

@@ -82,20 +82,18 @@ class DecodeSet:
     def pop_finished(self) -> Request | None:
         """A member whose last token is out by now (it has left the set), or None."""
         heap = self._finish_heap
-        while heap and (heap[0][0] <= self.step or not _live(heap[0])):
-            entry = heapq.heappop(heap)
-            if _live(entry):
-                self.leave(entry[2])
-                return entry[2]
+        while heap and heap[0][0] <= self.step:
+            _, seq, req = heapq.heappop(heap)
+            if req.in_decode and req.dec_seq == seq:  # not an entry left behind by a preemption
+                self.leave(req)
+                return req
         return None
 
     def steps_to_next_finish(self) -> float:
         heap = self._finish_heap
-        while heap and not _live(heap[0]):
-            heapq.heappop(heap)
-        return heap[0][0] - self.step if heap else math.inf
-
-
-def _live(entry: tuple[int, int, Request]) -> bool:
-    """A finish-heap entry still describes its request (not left by preemption since)."""
-    return entry[2].in_decode and entry[2].dec_seq == entry[1]
+        while heap:
+            _, seq, req = heap[0]
+            if req.in_decode and req.dec_seq == seq:
+                return heap[0][0] - self.step
+            heapq.heappop(heap)  # left behind by a preemption
+        return math.inf

@@ -42,10 +42,11 @@ class BlockPool:
         """Take n blocks for a running request, evicting unused cached prefixes if needed."""
         if n <= 0:
             return True
-        if n > self.available:
-            return False
-        while self.free < n:
-            self._evict_one()
+        if self.owned + self.cached + n > self.total:  # fewer free blocks than n
+            if n > self.available:
+                return False
+            while self.free < n:
+                self._evict_one()
         self.owned += n
         return True
 

@@ -48,37 +48,54 @@ class ReplicaSim:
         return self.scheduler.outstanding_tokens
 
     # --- the loop ----------------------------------------------------------------------------------
+    def serve(self, events: list[tuple[float, Request]], prefilled: bool = False,
+              progress: Callable[[int], None] | None = None, done: int = 0) -> None:
+        """Take these arrivals (sorted), each at its time, and run until idle; `progress` is told
+        the arrivals taken every 4,096, counting from `done`."""
+        add = self.scheduler.add_prefilled if prefilled else self.scheduler.add_request
+        index = self.index
+        for i, (t, req) in enumerate(events):
+            if self.clock < t:
+                self.advance_to(t)
+            req.replica = index
+            add(req)
+            if progress is not None and not i & 4095:
+                progress(done + i)
+        self.advance_to(math.inf)
+
     def advance_to(self, until: float) -> None:
         """Run steps while a step would start before `until` (math.inf: until idle)."""
         sched = self.scheduler
+        running, waiting, prefilling = sched.running, sched.waiting, sched.prefilling
         while self.clock < until:
-            if not sched.running and not sched.waiting:
+            if not running and not waiting:
                 if until != math.inf:
                     self.clock = until
                 return
-            if not sched.prefilling and not sched.can_admit() and self._decode_run(until):
+            if not prefilling and not (waiting and sched.can_admit()) and self._decode_run(until):
                 continue
             self._step()
 
     def _step(self) -> None:
         sched = self.scheduler
         out = sched.schedule(self.clock)
-        n_dec = out.num_decodes
-        if not n_dec and not out.prefill:
+        n_dec, prefill = out.num_decodes, out.prefill
+        if not n_dec and not prefill:
             return  # the scheduler preempted to make room: nothing ran
-        chunks = tuple([(r.num_computed, c) for r, c in out.prefill])
+        chunks = tuple([(r.num_computed, c) for r, c in prefill])
         seconds, joules = timed(*self.fast_cost(chunks, n_dec, sched.decode.window_keys(0) if n_dec else ()),
                                 self.device, self.host_per_seq * (n_dec + len(chunks)))
         start = self.clock
-        self.clock += seconds
-        self.stats.record(start, seconds, joules * self.energy_scale, sched.pool.used / sched.pool.total,
-                          out.prefill_tokens, n_dec, 1, len(sched.running), len(sched.waiting))
+        self.clock = now = start + seconds
+        pool = sched.pool
+        self.stats.record(start, seconds, joules * self.energy_scale, pool.used / pool.total, out.prefill_tokens,
+                          n_dec, 1, len(sched.running), len(sched.waiting))
         if n_dec:
             self.stats.itl.add(seconds, seconds, n_dec)
-        sched.update_from_output(out, self.clock)
+        sched.update_from_output(out, now)
         if sched.handed_over:
             for req in sched.handed_over:
-                self.on_prefilled(req, self.clock)
+                self.on_prefilled(req, now)
             sched.handed_over.clear()
 
     # --- closed-form decode run ----------------------------------------------------------------------
@@ -94,34 +111,33 @@ class ReplicaSim:
             k_max = min(k_max, 1)
         if k_max < 1:
             return False
-        # the chips' time of the run's first and last steps (the host's is taken below)
-        g0, e0 = throttle(*self.fast_cost((), n, decode.window_keys(0)), self.device)
-        if k_max > 1:
-            g1, e1 = throttle(*self.fast_cost((), n, decode.window_keys(k_max - 1)), self.device)
-            slope, eslope = (g1 - g0) / (k_max - 1), (e1 - e0) / (k_max - 1)
-        else:
-            slope = eslope = 0.0
+        # the chips' time of the run's first step, and of its last when it has more than one (the
+        # host's time is taken below)
+        cost, dev = self.fast_cost, self.device
+        g0, e0 = throttle(*cost((), n, decode.window_keys(0)), dev)
         host = self.host_per_seq * n
-        t0 = g0
-        if host > g0:
-            # host-bound: each step takes the host's time until the GPU's would overtake it; the run
-            # ends there (the GPU's step time grows by `slope` a step)
-            if k_max > 1 and g1 > host:
-                k_max = math.floor((host - g0) / slope) + 1
-            t0, slope = host, 0.0
-        k = k_max
-        if until != math.inf:
-            k = min(k, steps_to_cover(until - self.clock, t0, slope))
-        k = int(k)
+        t0 = host if host > g0 else g0
+        start = self.clock
+        slope = eslope = 0.0
+        k = 1
+        if k_max > 1 and until - start > t0:  # (else the run's first step reaches `until`)
+            g1, e1 = throttle(*cost((), n, decode.window_keys(k_max - 1)), dev)
+            slope, eslope = (g1 - g0) / (k_max - 1), (e1 - e0) / (k_max - 1)
+            if host > g0:
+                # host-bound: each step takes the host's time until the GPU's would overtake it; the
+                # run ends there (the GPU's step time grows by `slope` a step)
+                if g1 > host:
+                    k_max = math.floor((host - g0) / slope) + 1
+                slope = 0.0
+            k = int(k_max if until == math.inf else min(k_max, steps_to_cover(until - start, t0, slope)))
         duration = k * t0 + slope * k * (k - 1) / 2
         energy = k * e0 + eslope * k * (k - 1) / 2 + self.static_w * duration
-        running, waiting, used_before = len(sched.running), len(sched.waiting), sched.pool.used
-        start = self.clock
-        self.clock += duration
-        blocks = sched.advance_decode(k, self.clock)
+        pool = sched.pool
+        running, waiting, used_before = len(sched.running), len(sched.waiting), pool.used
+        self.clock = now = start + duration
+        blocks = sched.advance_decode(k, now)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
         used = used_before + blocks * (k + 1) / (2 * k)
-        self.stats.record(start, duration, energy * self.energy_scale, used / sched.pool.total, 0, n * k, k,
-                          running, waiting)
+        self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting)
         self.stats.itl.add(t0, t0 + slope * (k - 1), n * k)
         return True

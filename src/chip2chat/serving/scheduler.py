@@ -58,6 +58,7 @@ class Scheduler:
         self.running: list[Request] = []  # admission order
         self.prefilling: list[Request] = []
         self.decode = DecodeSet(cfg.block_size, windows)
+        self.receives_kv = False  # a decode replica of a disaggregated pair: prompts' KV arrives whole
         self.handed_over: list[Request] = []  # prefill_only: prompts done, KV to send, not yet collected
         self.assigned_tokens = 0  # forward-pass tokens of the requests sent here (recomputes included)
         self.processed_tokens = 0
@@ -104,6 +105,7 @@ class Scheduler:
         req.prefill_target = req.num_computed = 0
         req.status = WAITING
         self.assigned_tokens += req.output_len - req.num_output
+        self.receives_kv = True
         self.waiting.push(req)
 
     def _reject(self, req: Request, reason: str) -> None:
@@ -124,16 +126,21 @@ class Scheduler:
             computed = req.input_len + req.num_output - 1
             blocks = pool.blocks_for(self.reserved_tokens(req, computed))
             return (0, computed, 0, blocks) if blocks <= pool.available else None
-        hit = pool.lookup(req.hashes)
-        computed = min(hit * self.hash_block_size, req.prefill_target - 1)
-        chunk = req.prefill_target - computed
+        target = req.prefill_target
+        hit = pool.lookup(req.hashes) if req.hashes else 0
+        computed = hit * self.hash_block_size
+        if computed >= target:
+            computed = target - 1
+        chunk = target - computed
         if chunk > budget:
             if not self.chunked or budget <= 0:
                 return None  # without chunked prefill a prompt is prefilled whole
             chunk = budget
-        blocks = max(0, pool.blocks_for(self.reserved_tokens(req, computed + chunk)) - hit * pool.blocks_per_hash)
+        blocks = pool.blocks_for(self.reserved_tokens(req, computed + chunk)) - hit * pool.blocks_per_hash
+        if blocks < 0:
+            blocks = 0
         # reused prefix blocks nobody else holds stop being evictable once pinned
-        if blocks + pool.unpinned_blocks(req.hashes, hit) > pool.available:
+        if blocks + (pool.unpinned_blocks(req.hashes, hit) if hit else 0) > pool.available:
             return None
         return hit, computed, chunk, blocks
 
@@ -141,13 +148,13 @@ class Scheduler:
         """Could the next waiting request start in the next step?"""
         if not self.waiting or len(self.running) >= self.max_num_seqs:
             return False
-        budget = self.token_budget - len(self.decode) if self.chunked else self.token_budget
+        budget = self.token_budget - len(self.decode.members) if self.chunked else self.token_budget
         return self._admission(self.waiting.peek(), budget) is not None
 
     def _admit(self, out: SchedulerOutput, budget: int, now: float) -> None:
         """Start prompts from the head of the queue while budget, max_num_seqs and KV blocks allow."""
-        pool, waiting = self.pool, self.waiting
-        while waiting and budget > 0 and len(self.running) < self.max_num_seqs:
+        pool, waiting, running = self.pool, self.waiting, self.running
+        while waiting and budget > 0 and len(running) < self.max_num_seqs:
             req = waiting.peek()
             admission = self._admission(req, budget) if req.prefill_target else None
             if admission is None:
@@ -161,9 +168,10 @@ class Scheduler:
             req.status = RUNNING
             if req.scheduled_s < 0:
                 req.scheduled_s = now
-            self.stats.prefix_hit_tokens += computed
-            self.processed_tokens += computed
-            self.running.append(req)
+            if computed:
+                self.stats.prefix_hit_tokens += computed
+                self.processed_tokens += computed
+            running.append(req)
             self.prefilling.append(req)
             out.prefill.append((req, chunk))
             out.prefill_tokens += chunk
@@ -191,11 +199,13 @@ class Scheduler:
         grow), one request is preempted instead and the output is empty: schedule again."""
         out = self._out
         out.prefill.clear()
-        out.preempted.clear()
+        if out.preempted:
+            out.preempted.clear()
         out.prefill_tokens = out.num_decodes = 0
         pool, decode = self.pool, self.decode
         budget = self.token_budget
-        self._admit_prefilled()
+        if self.receives_kv:
+            self._admit_prefilled()
         if not self.chunked and self.can_admit():
             self._admit(out, budget, now)  # vLLM V0: a prefill-only step
             return out
@@ -260,15 +270,18 @@ class Scheduler:
         finishes or the KV cache cannot give the next step its blocks (0: none; inf: no limit).
         Only meaningful when nothing is prefilling and `can_admit()` is false."""
         k_finish = self.decode.steps_to_next_finish()
-        return min(k_finish, self.decode_steps_until_kv_full(k_finish))
+        k_kv = self.decode_steps_until_kv_full(k_finish)
+        return k_finish if k_finish <= k_kv else k_kv
 
     def advance_decode(self, k: int, now: float) -> int:
         """Apply k decode steps that ended at `now` (at most `decode_run_limit()`); the blocks taken."""
+        decode = self.decode
         blocks = self.decode_blocks(k)
         self.pool.allocate(blocks)
-        self.processed_tokens += len(self.decode) * k
-        self.decode.step += k
-        self._finish_due(now)
+        self.processed_tokens += len(decode.members) * k
+        decode.step += k
+        while (req := decode.pop_finished()) is not None:
+            self._finish(req, now)
         return blocks
 
     # --- leaving ---------------------------------------------------------------------------------
@@ -299,16 +312,16 @@ class Scheduler:
         """Give back a request's blocks; with prefix caching its full prompt blocks stay cached."""
         pool = self.pool
         own = pool.blocks_for(self.reserved_tokens(req, req.num_computed)) - req.shared_blocks
-        if keep_prefix and req.hashes and pool.prefix_caching:
+        if req.hashes and keep_prefix and pool.prefix_caching:
             full = min(len(req.hashes), req.input_len // self.hash_block_size, req.num_computed // self.hash_block_size)
             pool.insert(req.hashes, req.cached_hashes, full)  # these blocks move from owned to cached
         if req.cached_hashes:
             pool.unpin(req.hashes, req.cached_hashes)
-        pool.release(max(0, own))
+        if own > 0:
+            pool.release(own)
 
     def _finish(self, req: Request, now: float) -> None:
-        if req in self.prefilling:
-            self.prefilling.remove(req)
+        """A request's last token is out (it has left the prefilling list or the decode set)."""
         self.running.remove(req)
         self._free_kv(req, keep_prefix=True)
         req.status, req.finish_s = FINISHED, now

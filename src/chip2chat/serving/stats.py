@@ -76,7 +76,7 @@ class LatencyHistogram:
         return _LO * _RATIO ** (i + min(max(frac, 0.0), 1.0))
 
 
-@dataclass
+@dataclass(slots=True)
 class ReplicaStats:
     bucket_s: float
     """Width of the time buckets of `kv_time` (simulate's bucket_s)."""
