@@ -85,7 +85,7 @@ class Replica:
         """All the model's weights (every chip's share together), in bytes."""
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
-        self._window_index = tuple(self.windows.index(lp.window) for lp in self._layers)
+        self._layer_windows = tuple((lp, self.windows.index(lp.window)) for lp in self._layers)
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
         self._prefill_memo: dict[tuple, tuple[tuple[float, float], ...]] = {}
 
@@ -157,18 +157,22 @@ class Replica:
             acc = StepCost()
             self._body(acc, *key)
             body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
-        terms = self._prefill_terms(prefill) if prefill else None
         time_of, launch = dev.times.attention, dev.launch_s
         e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
         att_s = att_j = 0.0
-        for i, lp in enumerate(self._layers):
-            if terms is not None:
-                att_s += terms[i][0]
-                att_j += terms[i][1]
-            if decode_count:
-                flops, nbytes = _decode_work(lp, decode_count, window_keys[self._window_index[i]])
+        if not prefill:
+            for lp, w in self._layer_windows if decode_count else ():
+                flops, nbytes = _decode_work(lp, decode_count, window_keys[w])
                 att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
                 att_j += (flops * e_flop + nbytes * e_byte) * lp.count
+        else:
+            for (lp, w), (pre_s, pre_j) in zip(self._layer_windows, self._prefill_terms(prefill)):
+                att_s += pre_s
+                att_j += pre_j
+                if decode_count:
+                    flops, nbytes = _decode_work(lp, decode_count, window_keys[w])
+                    att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
+                    att_j += (flops * e_flop + nbytes * e_byte) * lp.count
         seconds = (body[0] + att_s) * pp + dev.step_overhead_s
         joules = (body[1] + att_j) * pp
         if pp > 1:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 
-from chip2chat.serving.decode_run import blocks_needed, steps_until_blocks_run_out
+from chip2chat.serving.decode_run import steps_until_blocks_run_out
 from chip2chat.serving.request import Request
 
 
@@ -24,7 +24,7 @@ class DecodeSet:
         self.step = 0  # decode steps the set has taken
         self.members: dict[int, Request] = {}
         self._agg = 0  # sum over members of (tokens at join - join step)
-        self._counts = [0] * block_size  # members by (tokens at join - join step) mod block_size
+        self.counts = [0] * block_size  # members by (tokens at join - join step) mod block_size
         self._finish_heap: list[tuple[int, int, Request]] = []
         self._seq = 0  # tie-breaker and liveness mark of heap entries
 
@@ -36,7 +36,7 @@ class DecodeSet:
         req.in_decode, req.dec_join, req.dec_comp0, req.dec_out0 = True, g, req.num_computed, req.num_output
         key = req.num_computed - g
         self._agg += key
-        self._counts[key % self.block_size] += 1
+        self.counts[key % self.block_size] += 1
         self.members[req.id] = req
         self._seq += 1
         req.dec_seq = self._seq
@@ -50,7 +50,7 @@ class DecodeSet:
         req.num_output = req.dec_out0 + steps
         key = req.dec_comp0 - req.dec_join
         self._agg -= key
-        self._counts[key % self.block_size] -= 1
+        self.counts[key % self.block_size] -= 1
         del self.members[req.id]
 
     def window_keys(self, k: int) -> tuple[float, ...]:
@@ -66,28 +66,30 @@ class DecodeSet:
     # --- KV blocks ---------------------------------------------------------------------------------
     def blocks_next_step(self) -> int:
         """New KV blocks the members need before their next token."""
-        return self._counts[(-self.step) % self.block_size]
-
-    def blocks_needed(self, k: int) -> int:
-        return blocks_needed(self._counts, self.step, k)
+        return self.counts[(-self.step) % self.block_size]
 
     def steps_until_blocks_run_out(self, available: int, horizon: float = math.inf) -> float:
         """Steps whose new blocks `available` blocks provide; `horizon` when they last that long at
         least (no member needs more than one block per block_size steps)."""
         if horizon < math.inf and available >= len(self.members) * -(-horizon // self.block_size):
             return horizon
-        return steps_until_blocks_run_out(self._counts, self.step, available)
+        return steps_until_blocks_run_out(self.counts, self.step, available)
 
     # --- finishing ---------------------------------------------------------------------------------
-    def pop_finished(self) -> Request | None:
-        """A member whose last token is out by now (it has left the set), or None."""
+    def advance(self, k: int) -> list[Request]:
+        """Take k steps; the members whose last token is out by then, in finishing order (they
+        have left the set)."""
+        self.step = step = self.step + k
         heap = self._finish_heap
-        while heap and heap[0][0] <= self.step:
+        if not heap or heap[0][0] > step:
+            return _NONE
+        done = []
+        while heap and heap[0][0] <= step:
             _, seq, req = heapq.heappop(heap)
             if req.in_decode and req.dec_seq == seq:  # not an entry left behind by a preemption
                 self.leave(req)
-                return req
-        return None
+                done.append(req)
+        return done
 
     def steps_to_next_finish(self) -> float:
         heap = self._finish_heap
@@ -97,3 +99,6 @@ class DecodeSet:
                 return heap[0][0] - self.step
             heapq.heappop(heap)  # left behind by a preemption
         return math.inf
+
+
+_NONE: list[Request] = []  # (never appended to)

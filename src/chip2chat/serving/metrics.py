@@ -18,8 +18,10 @@ from chip2chat.serving.request import FINISHED, REJECTED, Request
 from chip2chat.serving.stats import LatencyHistogram
 
 PERCENTILES = (50, 90, 99)
-REQUEST_COLUMNS = ("id", "replica", "status", "arrival_s", "scheduled_s", "first_token_s", "finish_s", "input_len",
-                   "output_len", "preemptions", "reason")
+REQUEST_COLUMNS = {"id": np.int64, "replica": np.int64, "status": str, "arrival_s": float, "scheduled_s": float,
+                   "first_token_s": float, "finish_s": float, "input_len": np.int64, "output_len": np.int64,
+                   "preemptions": np.int64, "reason": str}
+"""The request table's columns, each Request's attribute of that name, with their dtypes."""
 OVERLOAD_RATIO = 1.05
 """Offered over served rate above which a run is called overloaded (Poisson noise of a 1,000-request
 run is ~3% on either rate)."""
@@ -38,7 +40,10 @@ def _stats(name: str, values_s: np.ndarray) -> dict:
 def request_table(requests: list[Request]) -> pd.DataFrame:
     """One row per request, with its TTFT, TPOT and E2E (NaN unless finished; TPOT also NaN for a
     one-token output). The one place these latencies are computed."""
-    df = pd.DataFrame({name: list(map(attrgetter(name), requests)) for name in REQUEST_COLUMNS})
+    n = len(requests)
+    df = pd.DataFrame({name: list(map(attrgetter(name), requests)) if dtype is str else
+                       np.fromiter(map(attrgetter(name), requests), dtype=dtype, count=n)
+                       for name, dtype in REQUEST_COLUMNS.items()})
     done = df["status"] == FINISHED
     df["ttft_s"] = np.where(done, df["first_token_s"] - df["arrival_s"], np.nan)
     df["e2e_s"] = np.where(done, df["finish_s"] - df["arrival_s"], np.nan)

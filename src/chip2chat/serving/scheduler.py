@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chip2chat.serving.decode_run import blocks_needed
 from chip2chat.serving.decode_set import DecodeSet
 from chip2chat.serving.kv_cache import BlockPool
 from chip2chat.serving.request import FINISHED, REJECTED, RUNNING, WAITING, Request
@@ -75,7 +76,7 @@ class Scheduler:
 
     def decode_blocks(self, k: int) -> int:
         """New blocks the decode set takes over its next k steps."""
-        return self.decode.blocks_needed(k)
+        return blocks_needed(self.decode.counts, self.decode.step, k)
 
     def decode_steps_until_kv_full(self, horizon: float) -> float:
         """Steps until the decode set needs a block that is not there (at least `horizon` is enough)."""
@@ -253,8 +254,8 @@ class Scheduler:
                     req.first_token_s = now
                 prefilled.append(req)
         if out.num_decodes:
-            self.decode.step += 1
-            self._finish_due(now)
+            for req in self.decode.advance(1):
+                self._finish(req, now)
         for req in prefilled:
             if self.prefill_only:
                 self._hand_over(req)
@@ -277,18 +278,14 @@ class Scheduler:
         """Apply k decode steps that ended at `now` (at most `decode_run_limit()`); the blocks taken."""
         decode = self.decode
         blocks = self.decode_blocks(k)
-        self.pool.allocate(blocks)
+        if blocks:
+            self.pool.allocate(blocks)
         self.processed_tokens += len(decode.members) * k
-        decode.step += k
-        while (req := decode.pop_finished()) is not None:
+        for req in decode.advance(k):
             self._finish(req, now)
         return blocks
 
     # --- leaving ---------------------------------------------------------------------------------
-    def _finish_due(self, now: float) -> None:
-        while (req := self.decode.pop_finished()) is not None:
-            self._finish(req, now)
-
     def _preempt(self, out: SchedulerOutput) -> None:
         """Preempt by recompute: free the victim's KV; it restarts from its prompt + output so far."""
         victim = self.waiting.victim(self.running)
@@ -311,7 +308,7 @@ class Scheduler:
     def _free_kv(self, req: Request, keep_prefix: bool) -> None:
         """Give back a request's blocks; with prefix caching its full prompt blocks stay cached."""
         pool = self.pool
-        own = pool.blocks_for(self.reserved_tokens(req, req.num_computed)) - req.shared_blocks
+        own = -(-self.reserved_tokens(req, req.num_computed) // pool.block_size) - req.shared_blocks  # blocks_for
         if req.hashes and keep_prefix and pool.prefix_caching:
             full = min(len(req.hashes), req.input_len // self.hash_block_size, req.num_computed // self.hash_block_size)
             pool.insert(req.hashes, req.cached_hashes, full)  # these blocks move from owned to cached

@@ -94,6 +94,8 @@ class ReplicaStats:
     kv_time: dict = field(default_factory=dict)  # bucket -> [sum of util x seconds, seconds]
     in_system_s: float = 0.0  # integral over time of requests running or waiting (Little's L x T)
     waiting_s: float = 0.0  # integral over time of requests waiting
+    _kv_bucket: int = -1  # the bucket `record` last added to, and its kv_time entry
+    _kv_acc: list = field(default_factory=list)
 
     def record(self, start: float, seconds: float, joules: float, kv_util: float, prefill_tokens: int,
                decode_seqs: int, steps: int, running: int = 0, waiting: int = 0) -> None:
@@ -105,9 +107,12 @@ class ReplicaStats:
         self.prefill_tokens += prefill_tokens
         self.decode_tokens += decode_seqs
         b = int(start // self.bucket_s)
-        acc = self.kv_time.get(b)
-        if acc is None:
-            acc = self.kv_time[b] = [0.0, 0.0]
+        acc = self._kv_acc
+        if b != self._kv_bucket:  # steps come in time order: most fall in the bucket of the one before
+            acc = self.kv_time.get(b)
+            if acc is None:
+                acc = self.kv_time[b] = [0.0, 0.0]
+            self._kv_bucket, self._kv_acc = b, acc
         acc[0] += kv_util * seconds
         acc[1] += seconds
         if self.trace is not None:
