@@ -89,9 +89,7 @@ class ReplicaSim:
         self.clock = now = start + seconds
         pool = sched.pool
         self.stats.record(start, seconds, joules * self.energy_scale, pool.used / pool.total, out.prefill_tokens,
-                          n_dec, 1, len(sched.running), len(sched.waiting))
-        if n_dec:
-            self.stats.itl.add(seconds, seconds, n_dec)
+                          n_dec, 1, len(sched.running), len(sched.waiting), seconds, seconds)
         sched.update_from_output(out, now)
         if sched.handed_over:
             for req in sched.handed_over:
@@ -138,6 +136,6 @@ class ReplicaSim:
         blocks = sched.advance_decode(k, now)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
         used = used_before + blocks * (k + 1) / (2 * k)
-        self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting)
-        self.stats.itl.add(t0, t0 + slope * (k - 1), n * k)
+        self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
+                          t0, t0 + slope * (k - 1))
         return True

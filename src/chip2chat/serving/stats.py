@@ -98,7 +98,12 @@ class ReplicaStats:
     _kv_acc: list = field(default_factory=list)
 
     def record(self, start: float, seconds: float, joules: float, kv_util: float, prefill_tokens: int,
-               decode_seqs: int, steps: int, running: int = 0, waiting: int = 0) -> None:
+               decode_seqs: int, steps: int, running: int = 0, waiting: int = 0, itl_first: float = 0.0,
+               itl_last: float = 0.0) -> None:
+        """`steps` steps from `start`, in which `decode_seqs` tokens were decoded, their inter-token
+        latencies spread from `itl_first` (the first step's time) to `itl_last` (the last's)."""
+        if decode_seqs:
+            self.itl.add(itl_first, itl_last, decode_seqs)
         self.busy_s += seconds
         self.in_system_s += (running + waiting) * seconds
         self.waiting_s += waiting * seconds
