@@ -150,7 +150,7 @@ class Replica:
             prefill = tuple((c, new * f) for c, new in prefill)
             decode_count = decode_count * f
             window_keys = tuple(k * f for k in window_keys)
-        tokens = sum(n for _, n in prefill) + decode_count if prefill else decode_count
+        tokens = sum([n for _, n in prefill]) + decode_count if prefill else decode_count
         key = (tokens, decode_count + len(prefill))
         body = self._body_memo.get(key)
         if body is None:

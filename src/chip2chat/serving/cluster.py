@@ -1,7 +1,8 @@
 """Replicas behind a router, and disaggregated prefill/decode pools.
 
 Arrivals are routed in time order: every replica is first advanced to the arrival time, so the
-router sees the state at that moment. Disaggregation runs the prefill pool first; each
+router sees the state at that moment. A router that reads no replica state (round robin) makes
+the replicas independent, so each then serves its share of the arrivals on its own. Disaggregation runs the prefill pool first; each
 request's KV then reaches the decode pool after its transfer time (bytes over the link between
 the pools), which is simulated as a second cluster with those arrival times. (Decode-side
 backpressure on the prefill pool is not modelled.)
@@ -31,16 +32,15 @@ def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], route
     if router in STATELESS or len(replicas) == 1:
         # a router that reads no replica state makes the replicas independent: each serves its
         # share of the arrivals on its own, start to finish
-        shares: dict[int, list[tuple[float, Request]]] = {id(r): [] for r in replicas}
-        if len(replicas) == 1:
-            shares[id(replicas[0])] = events
-        else:
+        shares = [events] if len(replicas) == 1 else [[] for _ in replicas]
+        if len(replicas) > 1:
+            position = {id(r): j for j, r in enumerate(replicas)}
             for i, event in enumerate(events):
-                shares[id(choose(event[1], replicas, i))].append(event)
+                shares[position[id(choose(event[1], replicas, i))]].append(event)
         done = 0
-        for r in replicas:
-            r.serve(shares[id(r)], prefilled, progress, done)
-            done += len(shares[id(r)])
+        for r, share in zip(replicas, shares):
+            r.serve(share, prefilled, progress, done)
+            done += len(share)
     else:
         for i, (t, req) in enumerate(events):
             for r in replicas:
