@@ -165,6 +165,52 @@ def test_replicas_share_load_and_routers_differ():
     assert lot.summary["completed"] == 2000
 
 
+def test_round_robin_replicas_are_independent_single_replica_runs():
+    # a router that reads no replica state makes each replica serve its share alone (ReplicaSim.serve):
+    # every request's timeline equals that of a one-replica run of its share of the workload
+    w = synthetic(1500, 40, input_len=("uniform", 100, 3000), output_len=("uniform", 1, 400), seed=4)
+    kw = dict(**BASE, gpu_memory_utilization=0.35)
+    three = simulate(**kw, workload=w, num_replicas=3, router="round_robin").requests
+    assert three["preemptions"].sum() > 0
+    columns = ["scheduled_s", "first_token_s", "finish_s", "preemptions"]
+    for j in range(3):
+        share = Workload(arrival_s=w.arrival_s[j::3], input_len=w.input_len[j::3], output_len=w.output_len[j::3])
+        alone = simulate(**kw, workload=share).requests
+        assert (three[columns].iloc[j::3].to_numpy() == alone[columns].to_numpy()).all()
+
+
+def test_a_run_leaves_garbage_collection_as_it_found_it():
+    # the collector is paused while the requests live (they make no cycles) and restored after
+    import gc
+
+    assert gc.isenabled()
+    simulate(**BASE, rate_per_s=5, num_requests=50)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        simulate(**BASE, rate_per_s=5, num_requests=50)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_itl_histogram_spreads_a_run_over_its_bins():
+    # a run's latencies go uniformly (in log space) over [lo, hi]: the weight is kept, the mean is
+    # the middle, and percentiles fall inside the range to within a bin (0.1%)
+    from chip2chat.serving.stats import LatencyHistogram
+
+    h = LatencyHistogram()
+    h.add(0.020, 0.021, 300)  # about 49 bins
+    h.add(0.020, 0.020, 100)
+    assert h.counts.sum() == pytest.approx(400) and h.total == 400
+    assert h.mean == pytest.approx((300 * 0.0205 + 100 * 0.020) / 400)
+    assert h.percentile(10) == pytest.approx(0.020, rel=1e-3) and h.percentile(99) == pytest.approx(0.021, rel=2e-3)
+    both = LatencyHistogram()
+    both.merge(h)
+    both.merge(h)
+    assert both.total == 800 and both.percentile(50) == pytest.approx(h.percentile(50))
+
+
 def test_prefix_affinity_keeps_a_prefix_on_one_replica():
     w = _shared_prefix_workload(groups=6)
     sim = simulate(**BASE, workload=w, num_replicas=3, router="prefix_affinity", enable_prefix_caching=True)
