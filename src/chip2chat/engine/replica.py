@@ -87,6 +87,9 @@ class Replica:
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
         self._layer_windows = tuple((lp, self.windows.index(lp.window)) for lp in self._layers)
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
+        self._decode_body_memo: dict[float, tuple[float, float]] = {}  # (tokens = logits = decode count)
+        self._attention_rates = (device.times.attention, device.launch_s, device.energy_per_flop["attention"],
+                                 device.energy_per_byte)
         self._prefill_memo: dict[tuple, tuple[tuple[float, float], ...]] = {}
 
     def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
@@ -150,22 +153,23 @@ class Replica:
             prefill = tuple((c, new * f) for c, new in prefill)
             decode_count = decode_count * f
             window_keys = tuple(k * f for k in window_keys)
-        tokens = sum([n for _, n in prefill]) + decode_count if prefill else decode_count
-        key = (tokens, decode_count + len(prefill))
-        body = self._body_memo.get(key)
-        if body is None:
-            acc = StepCost()
-            self._body(acc, *key)
-            body = self._body_memo[key] = (acc.time_s, acc.dynamic_energy_j)
-        time_of, launch = dev.times.attention, dev.launch_s
-        e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
+        time_of, launch, e_flop, e_byte = self._attention_rates
         att_s = att_j = 0.0
         if not prefill:
+            tokens = decode_count
+            body = self._decode_body_memo.get(decode_count)
+            if body is None:
+                body = self._decode_body_memo[decode_count] = self._body_cost(decode_count, decode_count)
             for lp, w in self._layer_windows if decode_count else ():
                 flops, nbytes = _decode_work(lp, decode_count, window_keys[w])
                 att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
                 att_j += (flops * e_flop + nbytes * e_byte) * lp.count
         else:
+            tokens = sum([n for _, n in prefill]) + decode_count
+            key = (tokens, decode_count + len(prefill))
+            body = self._body_memo.get(key)
+            if body is None:
+                body = self._body_memo[key] = self._body_cost(*key)
             for (lp, w), (pre_s, pre_j) in zip(self._layer_windows, self._prefill_terms(prefill)):
                 att_s += pre_s
                 att_j += pre_j
@@ -215,6 +219,11 @@ class Replica:
             if shape.decode_count:
                 attention(acc, "decode_attention",
                           *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
+
+    def _body_cost(self, tokens: float, logits: float) -> tuple[float, float]:
+        acc = StepCost()
+        self._body(acc, tokens, logits)
+        return acc.time_s, acc.dynamic_energy_j
 
     def _prefill_terms(self, prefill) -> tuple[tuple[float, float], ...]:
         """Each layer's prefill attention (seconds, joules), memoised by the chunks: a simulation
