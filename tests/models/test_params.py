@@ -100,3 +100,12 @@ def test_prefill_attention_is_quadratic_by_hand():
     m = load_model("llama-3.1-8b")
     c, n, lm_head = 32 * 2 * 32 * 256, 1024, 128256 * 4096
     assert m.prefill_flops(2 * n) - 2 * m.prefill_flops(n) == pytest.approx(c * n * n - 2 * lm_head)
+
+
+def test_deepseek_r1_is_deepseek_v3s_architecture():
+    # DeepSeek-R1 (and R1-0528) ship the V3 architecture field for field (catalog/models/index.yaml)
+    r1, v3 = load_model("deepseek-r1"), load_model("deepseek-v3")
+    assert r1.name == "deepseek-r1"
+    assert r1.total_params == v3.total_params == pytest.approx(671e9, rel=0.01)
+    assert r1.active_params == v3.active_params
+    assert r1.kv_bytes_per_token("bf16") == v3.kv_bytes_per_token("bf16") == (512 + 64) * 61 * 2
