@@ -1,10 +1,11 @@
 """Read a Hugging Face `config.json` into a normalised Transformer description.
 
-Handles the families in the catalog: Llama / Mistral / Qwen (dense, GQA), Mixtral and Qwen-MoE
-(routed experts), DeepSeek-V3 (MLA + shared and routed experts, first dense layers), gpt-oss
-(alternating sliding-window layers, biases, sinks) and Llama 4 (nested text_config, interleaved
-MoE, chunked local attention). Layers that are the same are grouped, so costs are computed once
-per kind of layer and multiplied by its count.
+Handles the decoder-only families of FAMILIES: Llama / Mistral / Qwen (dense, GQA), Mixtral and
+Qwen-MoE (routed experts), DeepSeek-V2/V3 (MLA + shared and routed experts, first dense layers),
+gpt-oss (alternating sliding-window layers, biases, sinks) and Llama 4 (nested text_config,
+interleaved MoE, chunked local attention). A config of any other family (GPT-J, GPT-2, BERT, T5,
+Mamba, ...) is refused by its name before a field is read. Layers that are the same are grouped,
+so costs are computed once per kind of layer and multiplied by its count.
 """
 
 from __future__ import annotations
@@ -76,6 +77,26 @@ class ModelSpec:
 
 CONFIG_JSON = "a Hugging Face config.json"
 
+FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "llama": ("Llama 2/3", ("LlamaForCausalLM",)),
+    "llama4": ("Llama 4", ("Llama4ForConditionalGeneration", "Llama4ForCausalLM")),
+    "llama4_text": ("Llama 4", ("Llama4ForCausalLM",)),
+    "mistral": ("Mistral", ("MistralForCausalLM",)),
+    "mixtral": ("Mixtral", ("MixtralForCausalLM",)),
+    "qwen2": ("Qwen2", ("Qwen2ForCausalLM",)),
+    "qwen2_moe": ("Qwen2-MoE", ("Qwen2MoeForCausalLM",)),
+    "qwen3": ("Qwen3", ("Qwen3ForCausalLM",)),
+    "qwen3_moe": ("Qwen3-MoE", ("Qwen3MoeForCausalLM",)),
+    "deepseek_v2": ("DeepSeek-V2", ("DeepseekV2ForCausalLM",)),
+    "deepseek_v3": ("DeepSeek-V3/R1", ("DeepseekV3ForCausalLM",)),
+    "gpt_oss": ("gpt-oss", ("GptOssForCausalLM",)),
+}
+"""model_type -> (family, its `architectures` class names): the decoder-only transformers this
+module reads field by field (attention kind, MoE layout, windows). A config that names another
+model_type or architecture is refused; one that names neither is read as a plain decoder. Qwen2's
+q/k/v biases are not in its config and are left out (under 0.1% of its parameters)."""
+_ARCHITECTURES = {a for _, names in FAMILIES.values() for a in names}
+
 
 def load_config_file(path: str | Path) -> ModelSpec:
     p = Path(path)
@@ -89,6 +110,23 @@ def load_config_file(path: str | Path) -> ModelSpec:
     if not isinstance(raw, dict):
         raise ConfigError(str(p), "<root>", f"expected a JSON object ({CONFIG_JSON})")
     return parse_config(raw, name=p.stem if p.name != "config.json" else p.parent.name, source=str(p))
+
+
+def check_family(raw: dict[str, Any], source: str) -> None:
+    """A one-line ConfigError when `raw` names a model_type or architecture outside FAMILIES. A
+    multimodal wrapper passes when its text_config is of a supported family."""
+    text = raw["text_config"] if isinstance(raw.get("text_config"), dict) else {}
+    model_types = [t for t in (raw.get("model_type"), text.get("model_type")) if isinstance(t, str)]
+    archs = [a for a in raw.get("architectures") or [] if isinstance(a, str)]
+    if any(t in FAMILIES for t in model_types):
+        return
+    if not model_types and (not archs or any(a in _ARCHITECTURES for a in archs)):
+        return
+    named = f"{archs[0]!r} (model_type {model_types[0]})" if archs and model_types else repr((archs or model_types)[0])
+    families = ", ".join(dict.fromkeys(family for family, _ in FAMILIES.values()))
+    raise ConfigError(source, "architectures" if archs else "model_type",
+                      f"unsupported architecture {named}: chip2chat models decoder-only transformers of these "
+                      f"families: {families}")
 
 
 class _Reader:
@@ -125,6 +163,7 @@ class _Reader:
 
 
 def parse_config(raw: dict[str, Any], name: str, source: str) -> ModelSpec:
+    check_family(raw, source)
     cfg, prefix = raw, ""
     if isinstance(raw.get("text_config"), dict):  # Llama 4 and other multimodal wrappers
         cfg, prefix = raw["text_config"], "text_config."
