@@ -1,9 +1,13 @@
-"""Model and GPU names as people write them ("LLaMA v3.1 70B", "H200 141GB HBM3") -> catalog ids.
+"""Model and GPU names as published tables write them ("LLaMA v3.1 70B", "H200 141GB HBM3") -> catalog ids.
 
-Tried in order: the whole name against every id, display name and alias (case, spaces and
-punctuation ignored, 'v3.1' read as '3.1'); then the name with trailing words dropped one by
-one ("H100 SXM 80GB" -> "H100 SXM" -> "H100"), so memory sizes and form factors people append
-do not matter. None when nothing matches.
+Both are read by the catalog's name rules (chip2chat.catalog, above find_entry), the same ones
+every command uses. A GPU name: an id, display name or alias, then the chip with its vendor,
+count, memory size, memory kind, power and partition words dropped ("NVIDIA H100-SXM-80GB",
+"AMD Instinct MI300X-NPS1-SPX-192GB-750W"). Words that name another part (PCIe, NVL) are kept, so
+a variant the catalog lacks is unknown rather than read as its SXM sibling, and a GPU that joins
+two chips ("MI300X + MI325X") raises MixedChipsError instead of taking the first. A model name:
+an id, display name or alias, without a Hugging Face organisation and without trailing
+Instruct/precision words. None when the name is unknown.
 """
 
 from __future__ import annotations
@@ -14,19 +18,17 @@ from chip2chat.hardware.load import CATALOG_FILE as HARDWARE_FILE
 from chip2chat.models.load import INDEX as MODEL_INDEX
 
 
-def _match(kind: str, file: str, name: str) -> str | None:
-    words = name.split()
-    for n in range(len(words), 0, -1):
-        try:
-            return find_entry(kind, file, " ".join(words[:n]))[0]
-        except NotFoundError:
-            continue
-    return None
-
-
 def match_model(name: str) -> str | None:
-    return _match("model", MODEL_INDEX, name)
+    try:
+        return find_entry("model", MODEL_INDEX, name)[0]
+    except NotFoundError:
+        return None
 
 
 def match_hardware(name: str) -> str | None:
-    return _match("hardware", HARDWARE_FILE, name)
+    """The accelerator id, None when unknown; MixedChipsError (one line naming the chips) when the
+    name joins different chips."""
+    try:
+        return find_entry("hardware", HARDWARE_FILE, name)[0]
+    except NotFoundError:
+        return None
