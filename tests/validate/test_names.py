@@ -122,3 +122,11 @@ def test_one_slash_names_are_names_unless_they_exist(tmp_path):
 def test_catalog_show_reads_names_by_the_same_rules():
     assert [(k, key) for k, key, _ in find_everywhere("NVIDIA H100-NVL-94GB")] == [("accelerators", "h100-nvl")]
     assert [(k, key) for k, key, _ in find_everywhere("deepseek-ai/DeepSeek-R1-0528")] == [("models", "deepseek-r1")]
+
+
+def test_a_mixed_cluster_error_survives_a_process_pool():
+    # validate runs rows in a pool: the error must come back whole, not as a TypeError
+    import pickle
+
+    err = pickle.loads(pickle.dumps(MixedChipsError("MI300X + MI325X", ["mi300x", "mi325x"])))
+    assert isinstance(err, MixedChipsError) and str(err).startswith("'MI300X + MI325X' is a mixed cluster")

@@ -85,7 +85,10 @@ class MixedChipsError(Chip2ChatError):
     def __init__(self, name: str, parts: list[str]):
         super().__init__(f"{name!r} is a mixed cluster of {' and '.join(parts)}: chip2chat serves a model on "
                          f"one kind of chip at a time; give one chip per option (or per row)")
-        self.parts = parts
+        self.name, self.parts = name, parts
+
+    def __reduce__(self):  # crosses process pools (validate, sweeps) with its own arguments
+        return self.__class__, (self.name, self.parts)
 
 
 def _names(key: str, entry: Any) -> list[str]:
