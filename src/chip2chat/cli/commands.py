@@ -36,20 +36,39 @@ def validate(
 
 @app.command()
 def calibrate(
-    hardware: str = typer.Option(..., "--hardware", help="Catalog name of the chip being measured (for its peaks)."),
-    out_path: str = typer.Option("profile.yaml", "--out", help="Where to write the fitted profile."),
+    hardware: Optional[str] = typer.Option(None, "--hardware",
+                                           help="Catalog name of the chip being measured (for its peaks)."),
+    out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the fitted profile (profile.yaml), "
+                                           "or with --from-kernel-tables the tables' folder (catalog/kernels/)."),
     raw_path: Optional[str] = typer.Option(None, "--raw", help="Where to write the raw measurements (CSV)."),
     from_raw: Optional[str] = typer.Option(None, "--from-raw", help="Fit recorded measurements; measure nothing."),
     device: str = typer.Option("cuda", "--device", help="cuda, or cpu to test the measuring code."),
     quick: bool = typer.Option(False, "--quick", help="Small shapes only (seconds, for testing)."),
+    from_kernel_tables: bool = typer.Option(
+        False, "--from-kernel-tables", help="Derive the measured kernel tables (catalog/kernels/) from "
+        "aiconfigurator-core's kernel timings: pip install 'chip2chat[kernels]', or --data."),
+    data: Optional[str] = typer.Option(None, "--data", help="With --from-kernel-tables: an unpacked "
+                                       "aiconfigurator_core/systems/data folder instead of the installed package."),
 ) -> None:
-    """Measure the local accelerator (PyTorch) and fit the cost model's calibration profile."""
+    """Measure the local accelerator (PyTorch) and fit the cost model's calibration profile, or
+    derive the measured kernel tables (--from-kernel-tables)."""
     import yaml
 
+    from chip2chat.errors import Chip2ChatError
+
+    if from_kernel_tables:
+        from chip2chat.calibrate.kernel_tables import from_kernel_tables as derive
+
+        derive(data, out_path, say=lambda line: out.print(line, highlight=False, markup=False))
+        return
+    if data or hardware is None:
+        raise Chip2ChatError("--data goes with --from-kernel-tables" if data else
+                             "--hardware is needed: the catalog name of the chip being measured (for its peaks)")
     from chip2chat.calibrate.fit import fit_profile
     from chip2chat.calibrate.raw import read_raw, write_raw
     from chip2chat.hardware.load import load_hardware
 
+    out_path = out_path or "profile.yaml"
     hw_id, hw = load_hardware(hardware)
     if from_raw:
         rows, source = read_raw(from_raw), f"fitted by chip2chat calibrate from {from_raw}"
