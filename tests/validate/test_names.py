@@ -130,3 +130,17 @@ def test_a_mixed_cluster_error_survives_a_process_pool():
 
     err = pickle.loads(pickle.dumps(MixedChipsError("MI300X + MI325X", ["mi300x", "mi325x"])))
     assert isinstance(err, MixedChipsError) and str(err).startswith("'MI300X + MI325X' is a mixed cluster")
+
+
+def test_a_row_naming_two_chips_is_skipped_with_the_reason_not_the_whole_run(tmp_path):
+    # a mixed MI300X+MI325X cluster used to map silently to the first name
+    from chip2chat.validate.run import validate
+
+    header = ("table,trtllm_version,model,gpu,num_gpus,tp,pp,precision,isl,osl,offered_qps,throughput_tok_s,"
+              "throughput_metric,req_per_s,mean_ttft_ms,mean_itl_ms,total_token_tput_tok_s,source\n")
+    row = "throughput_max_load,0.17,LLaMA v3.1 8B,{gpu},1,1,1,FP8,128,128,inf,29526.04,out,,,,,doc\n"
+    path = tmp_path / "rows.csv"
+    path.write_text(header + row.format(gpu="MI300X + MI325X") + row.format(gpu="H200 141GB HBM3"))
+    df = validate([str(path)], workers=1)
+    assert df["status"].tolist() == ["skipped", "ok"]
+    assert "MI300X" in df["reason"].iloc[0] and "MI325X" in df["reason"].iloc[0]

@@ -131,11 +131,16 @@ def predict(m: Measurement) -> list[dict]:
     base = dict(file=m.file, line=m.line, source=source_label(m), table=m.table, model=m.model, gpu=m.gpu,
                 num_gpus=m.num_gpus, tp=m.tp, pp=m.pp, precision=m.precision, isl=m.isl, osl=m.osl,
                 offered_qps=m.offered_qps)
-    model_id, hw_id = match_model(m.model), match_hardware(m.gpu)
+    model_id = hw_id = None
 
     def skipped(reason: str) -> list[dict]:
         return [dict(base, hardware=hw_id or "", metric="throughput_tok_s", measured=m.throughput_tok_s,
                      predicted=float("nan"), error_pct=float("nan"), status="skipped", reason=reason)]
+
+    try:  # a row naming two chips (a mixed cluster) is skipped with the reason, not the whole run
+        model_id, hw_id = match_model(m.model), match_hardware(m.gpu)
+    except Chip2ChatError as exc:
+        return skipped(str(exc))
 
     if model_id is None:
         return skipped(f"unknown model {m.model!r}")
