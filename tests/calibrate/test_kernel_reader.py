@@ -2,6 +2,7 @@
 
 import ast
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,9 @@ def test_shipped_gemm_clamps_beyond_its_grid_so_time_follows_the_roofline():
     assert gemm_efficiency("h200-sxm", "trtllm", "bf16", 10 ** 6, 8192, 8192) == big
     assert gemm_efficiency("h200-sxm", "trtllm", "bf16", 0.5, 8192, 8192) == \
         gemm_efficiency("h200-sxm", "trtllm", "bf16", 1, 8192, 8192)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no tokens: the first node, without a log(0) warning
+        assert moe_time("h200-sxm", "trtllm", "fp8", 0, 7168, 2048, 8, 256) == 0.0
     ratio = gemm_time("h200-sxm", "trtllm", "bf16", 2 * 10 ** 6, 8192, 8192) / \
         gemm_time("h200-sxm", "trtllm", "bf16", 10 ** 6, 8192, 8192)
     assert ratio == pytest.approx(2.0)  # compute-bound with a constant efficiency

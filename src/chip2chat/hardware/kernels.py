@@ -107,7 +107,8 @@ def moe_axes(num_tokens, hidden, inter, topk, num_experts, tp=1, ep=1, gated=Tru
 def interpolate(axes: list[np.ndarray], log_values: np.ndarray, *coords):
     """exp of the multilinear interpolation of `log_values` (on the grid `axes`) in log(axis),
     each coordinate clamped to its axis; coordinates broadcast together."""
-    points = np.broadcast_arrays(*(np.log(np.asarray(c, dtype=float)) for c in coords))
+    with np.errstate(divide="ignore"):  # a zero (no tokens) clamps to the grid's first node
+        points = np.broadcast_arrays(*(np.log(np.asarray(c, dtype=float)) for c in coords))
     shape = points[0].shape
     cells, weights = [], []
     for axis, point in zip(axes, points):
