@@ -1,10 +1,11 @@
 """The data flow is the import graph: a stage imports earlier stages only, never a later one.
 
 units/errors -> catalog -> hardware -> models/silicon -> costs -> engine -> workload -> serving -> voice
--> datacenter -> explore -> validate/calibrate -> report -> cli (DESIGN.md, "No module reaches
-backwards"). silicon/ is the chip model only (a design -> its area, cost, power and Accelerator),
-so it sits beside models/, below the cost model. Checked on the source with ast, so a violation
-fails here, not in review.
+-> configure -> datacenter -> explore -> validate/calibrate -> report -> cli (DESIGN.md, "No module
+reaches backwards"). configure/ searches serving configurations with the serving simulator and is
+used by the fleet plan, so it sits between them. silicon/ is the chip model only (a design -> its
+area, cost, power and Accelerator), so it sits beside models/, below the cost model. Checked on
+the source with ast, so a violation fails here, not in review.
 """
 
 import ast
@@ -14,8 +15,8 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "chip2chat"
 ORDER = {"units": 0, "errors": 0, "args": 0, "userfiles": 1, "catalog": 1, "hardware": 2, "models": 3, "costs": 4,
-         "engine": 5, "workload": 6, "serving": 7, "voice": 8, "silicon": 3, "datacenter": 10, "explore": 11,
-         "validate": 12, "calibrate": 12, "report": 13, "cli": 14}
+         "engine": 5, "workload": 6, "serving": 7, "voice": 8, "configure": 9, "silicon": 3, "datacenter": 10,
+         "explore": 11, "validate": 12, "calibrate": 12, "report": 13, "cli": 14}
 
 
 def _stage(module: str) -> str:

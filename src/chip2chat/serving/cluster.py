@@ -5,15 +5,19 @@ router sees the state at that moment. A router that reads no replica state (roun
 the replicas independent, so each then serves its share of the arrivals on its own. Disaggregation runs the prefill pool first; each
 request's KV then reaches the decode pool after its transfer time (bytes over the link between
 the pools), which is simulated as a second cluster with those arrival times. (Decode-side
-backpressure on the prefill pool is not modelled.)
+backpressure on the prefill pool is not modelled.) The decode pool may be another kind of replica
+(`decode`: another chip, parallel plan or batching, the same model): heterogeneous disaggregation,
+with the KV sent at the slower side's NICs and the slower side's link latency.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 from chip2chat.engine.replica import Replica
+from chip2chat.errors import Chip2ChatError
 from chip2chat.serving.config import ClusterConfig, SchedulerConfig
 from chip2chat.serving.replica_sim import ReplicaSim
 from chip2chat.serving.request import Request
@@ -55,44 +59,64 @@ def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], route
         progress(len(events))
 
 
+@dataclass(frozen=True)
+class Pool:
+    """One kind of replica of a cluster: the replica, how it batches, and its KV blocks."""
+
+    replica: Replica
+    scheduling: SchedulerConfig
+    total_blocks: int
+
+
 def run_cluster(requests: list[Request], replica: Replica, scheduling: SchedulerConfig, cluster: ClusterConfig,
                 total_blocks: int, hash_block_size: int, *, bucket_s: float, record_trace: bool, step_by_step: bool,
-                progress: Callable[[int], None] | None) -> list[ReplicaSim]:
-    """Serve `requests` (in arrival order) on the cluster; the replicas, with what they recorded."""
-    chips = replica.plan.num_devices
+                progress: Callable[[int], None] | None, decode: Pool | None = None) -> list[ReplicaSim]:
+    """Serve `requests` (in arrival order) on the cluster; the replicas, with what they recorded.
 
-    def make(n: int, offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
-        sims = []
+    `decode`: the decode pool's replicas when they differ from the prefill pool's (`replica`,
+    `scheduling`, `total_blocks`); only with `cluster.disaggregate`."""
+    first = Pool(replica, scheduling, total_blocks)
+
+    def make(pool: Pool, n: int, offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
+        sims, rep, cfg = [], pool.replica, pool.scheduling
         for i in range(n):
             stats = ReplicaStats(bucket_s=bucket_s, trace=[] if record_trace else None)
-            scheduler = SCHEDULERS[scheduling.scheduler](
-                scheduling, total_blocks, hash_block_size, replica.model.spec.max_context, replica.windows, stats,
+            scheduler = SCHEDULERS[cfg.scheduler](
+                cfg, pool.total_blocks, hash_block_size, rep.model.spec.max_context, rep.windows, stats,
                 prefill_only=on_prefilled is not None)
-            sims.append(ReplicaSim(offset + i, replica, scheduler, stats,
-                                   host_overhead_per_seq_s=scheduling.host_overhead_per_seq_s,
-                                   step_by_step=step_by_step, energy_scale=chips, on_prefilled=on_prefilled))
+            sims.append(ReplicaSim(offset + i, rep, scheduler, stats, host_overhead_per_seq_s=cfg.host_overhead_per_seq_s,
+                                   step_by_step=step_by_step, energy_scale=rep.plan.num_devices,
+                                   on_prefilled=on_prefilled))
         return sims
 
     arrivals = [(r.arrival_s, r) for r in requests]
     if cluster.disaggregate is None:
-        sims = make(cluster.num_replicas)
+        if decode is not None:
+            raise Chip2ChatError("a decode pool needs a disaggregated cluster (ClusterConfig.disaggregate)")
+        sims = make(first, cluster.num_replicas)
         route(arrivals, sims, cluster.router, progress=progress)
         return sims
     n_prefill, n_decode = cluster.disaggregate
+    decode = decode or first
+    if decode.replica.model.name != replica.model.name:
+        raise Chip2ChatError(f"prefill and decode pools serve different models: {replica.model.name} and "
+                         f"{decode.replica.model.name}")
     handed: list[tuple[float, Request]] = []
-    link = (cluster.kv_link_bandwidth_bytes_per_s
-            or replica.device.hw.scale_up.scale_out_bandwidth_bytes_per_s * chips)
+    # the KV leaves through the prefill replica's NICs and arrives through the decode replica's:
+    # the slower side sets the bandwidth and the latency (one side's figures when both are alike)
+    link = cluster.kv_link_bandwidth_bytes_per_s or min(
+        p.device.hw.scale_up.scale_out_bandwidth_bytes_per_s * p.plan.num_devices for p in (replica, decode.replica))
     kv_per_token = replica.model.kv_bytes_per_token(replica.kv_dtype)
-    latency = replica.device.link_latency_s
+    latency = max(replica.device.link_latency_s, decode.replica.device.link_latency_s)
 
     def on_prefilled(req: Request, t: float) -> None:
         handed.append((t + latency + req.input_len * kv_per_token / link, req))
 
-    prefill = make(n_prefill, on_prefilled=on_prefilled)
+    prefill = make(first, n_prefill, on_prefilled=on_prefilled)
     route(arrivals, prefill, cluster.router, progress=progress)
     handed.sort(key=lambda e: (e[0], e[1].id))
-    decode = make(n_decode, offset=n_prefill)
+    decoders = make(decode, n_decode, offset=n_prefill)
     # the decode pool has no prefix cache to be affine to
-    route(handed, decode, cluster.router if cluster.router != "prefix_affinity" else "least_outstanding_tokens",
+    route(handed, decoders, cluster.router if cluster.router != "prefix_affinity" else "least_outstanding_tokens",
           prefilled=True)
-    return prefill + decode
+    return prefill + decoders

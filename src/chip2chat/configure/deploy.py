@@ -1,0 +1,124 @@
+"""A candidate deployment simulated at a request rate: the one place `configure` runs the simulator.
+
+A deployment whose replicas are all alike (aggregated, or disaggregated with the same replica in
+both pools) goes through `simulate` itself, so its numbers are what `chip2chat simulate` prints for
+those settings. One whose decode pool differs (another chip, plan or batching) runs the cluster
+with its own decode pool (serving.cluster.Pool) around the same steps as `simulate`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+from chip2chat.configure.space import AGGREGATED, Candidate
+from chip2chat.engine.factory import get_replica
+from chip2chat.serving import simulate as simulation
+from chip2chat.serving.cluster import Pool, run_cluster
+from chip2chat.serving.config import ClusterConfig, Slo
+from chip2chat.serving.metrics import request_table, summarize
+from chip2chat.workload import Workload, synthetic
+from chip2chat.workload.synthetic import LengthSpec
+
+
+def engine_keywords(fn, engine: str) -> dict:
+    """{"engine": engine} when `fn` takes an engine (the cost model's engine dimension), else {}."""
+    return {"engine": engine} if "engine" in inspect.signature(fn).parameters else {}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every simulation of a search shares."""
+
+    model: object
+    """A catalog model name, a config.json path or a Transformer."""
+    engine: str
+    weight_dtype: str
+    slo: Slo
+    input_len: LengthSpec = 1024
+    output_len: LengthSpec = 256
+    trace: Workload | None = None
+    """Replayed instead of synthetic requests: its lengths, and its arrivals rescaled to each rate."""
+    requests_per_replica: int = 300
+    min_requests: int = 1200
+    seed: int = 0
+
+    def requests(self, candidate: Candidate) -> int:
+        n = max(self.min_requests, self.requests_per_replica * candidate.replicas)
+        return n if self.trace is None else min(n, len(self.trace))
+
+    def workload(self, candidate: Candidate, rate_per_s: float | None) -> Workload:
+        """Poisson arrivals at `rate_per_s` (None: every request at once, the saturated throughput)."""
+        n = self.requests(candidate)
+        if self.trace is None:
+            return synthetic(n, rate_per_s or 1.0, input_len=self.input_len, output_len=self.output_len,
+                             arrival="poisson" if rate_per_s else "all_at_once", seed=self.seed)
+        head = Workload(self.trace.arrival_s[:n] - self.trace.arrival_s[0], self.trace.input_len[:n],
+                        self.trace.output_len[:n], source=self.trace.source)
+        if rate_per_s is None:
+            return Workload(np.zeros(n), head.input_len, head.output_len, source=head.source)
+        own_rate = (n - 1) / head.duration_s if head.duration_s > 0 else rate_per_s
+        return head.scaled(rate_per_s / own_rate)
+
+    def describe(self) -> str:
+        if self.trace is not None:
+            return f"{self.trace.source or 'trace'}, arrivals rescaled to each rate"
+        return f"Poisson arrivals, input {self.input_len!r} tokens, output {self.output_len!r} tokens"
+
+    def mean_lengths(self) -> tuple[float, float]:
+        sample = self.trace if self.trace is not None else synthetic(
+            2000, 1.0, input_len=self.input_len, output_len=self.output_len, seed=self.seed)
+        return float(sample.input_len.mean()), float(sample.output_len.mean())
+
+
+def simulate_candidate(setup: Setup, candidate: Candidate, rate_per_s: float | None) -> dict:
+    """The summary of `candidate` serving its workload at `rate_per_s` (None: all at once)."""
+    workload = setup.workload(candidate, rate_per_s)
+    first = candidate.workers[0]
+    common = dict(slo=setup.slo, workload=workload, weight_dtype=setup.weight_dtype, kv_dtype=candidate.kv_dtype,
+                  **engine_keywords(simulation.simulate, setup.engine))
+    if candidate.mode == AGGREGATED:
+        return simulation.simulate(setup.model, first.hardware, plan=first.plan,
+                                   scheduling=first.scheduling(setup.engine),
+                                   cluster=ClusterConfig(num_replicas=first.count), **common).summary
+    prefill, decode = candidate.workers
+    if _same_replica(prefill, decode, setup.engine):
+        return simulation.simulate(setup.model, first.hardware, plan=first.plan,
+                                   scheduling=first.scheduling(setup.engine),
+                                   cluster=ClusterConfig(disaggregate=(prefill.count, decode.count)), **common).summary
+    return _simulate_pools(setup, candidate, workload)
+
+
+def _same_replica(a, b, engine: str) -> bool:
+    return (a.chip, a.plan, a.hardware if isinstance(a.hardware, str) else id(a.hardware)) == \
+        (b.chip, b.plan, b.hardware if isinstance(b.hardware, str) else id(b.hardware)) \
+        and a.scheduling(engine) == b.scheduling(engine)
+
+
+def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> dict:
+    """A disaggregated deployment whose prefill and decode replicas differ, as `simulate` runs one
+    (serving.simulate's helpers: the KV blocks, the requests, no garbage collection meanwhile)."""
+    pools = []
+    for w in candidate.workers:
+        rep = get_replica(setup.model, w.hardware, w.plan.tp, w.plan.pp, w.plan.ep, setup.weight_dtype,
+                          candidate.kv_dtype, attention_dp=w.plan.attention_dp,
+                          **engine_keywords(get_replica, setup.engine))
+        cfg = w.scheduling(setup.engine)
+        pools.append(Pool(rep, cfg, simulation._kv_blocks(rep, cfg)))
+    prefill, decode = candidate.workers
+    with simulation._collector_paused():
+        requests = simulation._requests(workload)
+        sims = run_cluster(requests, pools[0].replica, pools[0].scheduling,
+                           ClusterConfig(disaggregate=(prefill.count, decode.count)), pools[0].total_blocks,
+                           workload.hash_block_size, bucket_s=1.0, record_trace=False, step_by_step=False,
+                           progress=None, decode=pools[1])
+        table = request_table(requests)
+    # summarize charges one static power per replica for idle time: the pools' mean, by replica
+    static = [p.replica.device.static_w * p.replica.plan.num_devices for p in pools]
+    mean_static = (static[0] * prefill.count + static[1] * decode.count) / candidate.replicas
+    summary = summarize(table, sims, setup.slo, static_w_per_replica=mean_static)
+    summary.update(model=pools[0].replica.model.name, hardware=f"{prefill.chip} + {decode.chip}",
+                   num_replicas=len(sims), workload=workload.source)
+    return summary
