@@ -10,14 +10,15 @@ each command of the CLI is one function here, returning dataclasses or DataFrame
     c2c.chip("hbm4-custom", model="llama-3.1-70b", compare=["h200"]).serving
     c2c.sweep("examples/sweep_hbm4.yaml", "out/hbm4", backend="vector")
     c2c.validate()                                        # DataFrame: predicted vs measured
+    c2c.configure("llama-3.1-70b", "h200", weight_dtype="fp8", gpus=8, slo_ttft_ms=300, slo_tpot_ms=30).best
 
 plan, voice, chip and sweep take a path to a YAML file, a catalog name (catalog/scenarios,
 catalog/designs), a mapping of the same fields, or the validated object itself (Scenario,
 VoiceSpec, ChipDesign, SweepSpec). A wrongly typed argument is a one-line Chip2ChatError naming
 the argument and what it takes. They wrap the stages' own functions (datacenter.plan.plan,
 voice.run.compare, explore.compare.compare_chips, explore.sweep.run_sweep,
-validate.run.validate), imported on call. `voice` and `validate` are also subpackages: the
-subpackage is callable as the function (see `_callable_package`).
+validate.run.validate, configure.search.configure), imported on call. `voice`, `validate` and
+`configure` are also subpackages: the subpackage is callable as the function (see `_callable_package`).
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
 if TYPE_CHECKING:
+    from chip2chat.configure.result import ConfigureResult
     from chip2chat.datacenter.plan import PlanResult
 
 __all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "Estimate", "ParallelPlan", "SchedulerConfig",
-           "SimulationResult", "Slo", "chip", "estimate", "load_hardware", "load_model", "plan", "simulate", "sweep",
-           "validate", "voice"]
+           "SimulationResult", "Slo", "chip", "configure", "estimate", "load_hardware", "load_model", "plan", "simulate",
+           "sweep", "validate", "voice"]
 
 DEFAULT_SCENARIO = "voice-assistant"
 """catalog/scenarios/voice-assistant.yaml: the default of `plan` and `voice`, as on the CLI."""
@@ -149,6 +151,18 @@ def validate(paths: Any = None, *, workers: int = 2) -> pd.DataFrame:
     return run_validate(None if paths is None else [str(p) for p in paths], workers=args.positive_int("workers", workers))
 
 
+def configure(model: str | os.PathLike, chips: Any, **options) -> "ConfigureResult":
+    """The best serving configuration of `model` on `chips` (a chip or a list: catalog names, YAML
+    files, chip designs) under an SLO, within a GPU budget (`gpus=`) or for a request rate
+    (`rate_per_s=`): the simulated finalists, their Pareto front, the choice and its launch files.
+    The options are those of chip2chat.configure.search.configure (engine, weight_dtype, lengths or
+    a trace, slo_ttft_ms / slo_tpot_ms / tokens_per_s_per_user, space, finalists, seed, workers)."""
+    from chip2chat.configure.search import configure as run_configure
+
+    _path_like("model", model, "a catalog model name or a path to a config.json")
+    return run_configure(str(model), chips, **options)
+
+
 def _callable_package(package: types.ModuleType, fn: Callable) -> types.ModuleType:
     """Make `package` callable as `fn`. `chip2chat.voice` and `chip2chat.validate` are functions
     and subpackages at once: importing a subpackage sets it as an attribute of its parent, which
@@ -194,7 +208,8 @@ def _wrong(argument: str, value: Any, allowed: str) -> Chip2ChatError:
 
 
 # the functions first: importing a subpackage rebinds its name here to the module
-_functions = {"voice": voice, "validate": validate}
+_functions = {"voice": voice, "validate": validate, "configure": configure}
 voice = _callable_package(import_module("chip2chat.voice"), _functions["voice"])
 validate = _callable_package(import_module("chip2chat.validate"), _functions["validate"])
+configure = _callable_package(import_module("chip2chat.configure"), _functions["configure"])
 del _functions

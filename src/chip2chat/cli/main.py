@@ -7,6 +7,7 @@ import sys
 import typer
 
 import chip2chat.cli.commands  # noqa: F401  the commands declare themselves on the app
+import chip2chat.cli.configure  # noqa: F401
 import chip2chat.cli.serve  # noqa: F401
 from chip2chat.cli.app import app, error_line
 from chip2chat.errors import Chip2ChatError

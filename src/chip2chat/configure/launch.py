@@ -32,6 +32,8 @@ KV_CACHE_DTYPE = {"vllm": {"bf16": "auto", "fp16": "auto", "fp8": "fp8"},
                   "trtllm": {"bf16": "auto", "fp16": "auto", "fp8": "fp8"}}
 """The engines' names for a KV cache dtype ('auto': the model's dtype)."""
 PORT = 8000
+NODE_GPUS = 8
+"""GPUs of one server: the devices of later replicas are numbered on the next server."""
 NIXL = '{"kv_connector":"NixlConnector","kv_role":"kv_both"}'
 """vLLM's KV transfer through NIXL, as Dynamo's disaggregated vLLM workers use it."""
 
@@ -61,7 +63,7 @@ def _aggregated(model, repo, c: Candidate, engine, weight_dtype, max_model_len) 
     files, lines = {}, [f"#!/bin/bash\n# {c.label()}: {w.count} server(s) of {VERSIONS[engine]}, one per "
                         f"{w.plan.num_devices} GPU(s), behind a round-robin load balancer"]
     for i in range(w.count):
-        gpus = _devices(i * w.plan.num_devices, w.plan.num_devices)
+        gpus = _devices(lines, i * w.plan.num_devices, w.plan.num_devices)
         if engine == "vllm":
             command = ["vllm", "serve", repo, *_vllm(w, c.kv_dtype, weight_dtype, max_model_len), "--port", PORT + i]
         elif engine == "sglang":
@@ -82,9 +84,11 @@ def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> d
              f"workers (KV over NIXL).\n# Start etcd and NATS first (Dynamo's docker-compose); a pool on "
              f"other nodes runs its lines there.", _join(["python3", "-m", "dynamo.frontend", "--http-port", PORT])
              + " &"]
-    offset = 0
+    offset, chip = 0, c.workers[0].chip
     for role, w in zip(("prefill", "decode"), c.workers):
-        lines.append(f"# {role}: {w.count} worker(s) on {w.chip}")
+        if w.chip != chip:  # another chip: its own nodes, numbered from their first GPU
+            offset, chip = 0, w.chip
+        lines.append(f"# {role}: {w.count} worker(s) of {w.plan.num_devices} GPU(s) on {w.chip} node(s)")
         for _ in range(w.count):
             if engine == "vllm":
                 command = ["python3", "-m", "dynamo.vllm", "--model", repo,
@@ -99,7 +103,7 @@ def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> d
                                                      engine_settings=True, role=role)
                 command = ["python3", "-m", "dynamo.trtllm", "--model-path", repo, "--served-model-name", repo,
                            "--extra-engine-args", f"{role}.yaml", "--disaggregation-mode", role]
-            lines.append(f"CUDA_VISIBLE_DEVICES={_devices(offset, w.plan.num_devices)} {_join(command)} &")
+            lines.append(f"CUDA_VISIBLE_DEVICES={_devices(lines, offset, w.plan.num_devices)} {_join(command)} &")
             offset += w.plan.num_devices
     return {"dynamo.sh": "\n".join(lines + ["wait", ""]), **files}
 
@@ -173,7 +177,12 @@ def _kv_fraction(model, w: Workers, kv: str, weight_dtype: str) -> float:
     return round(b.kv_capacity_bytes / (b.capacity_bytes - b.fixed_bytes), 2)
 
 
-def _devices(first: int, count: int) -> str:
+def _devices(lines: list[str], first: int, count: int) -> str:
+    """CUDA_VISIBLE_DEVICES of a replica whose GPUs start at `first` of its pool (a line saying so
+    goes into `lines` when it starts a new server)."""
+    if first and first % NODE_GPUS == 0:
+        lines.append(f"# next {NODE_GPUS}-GPU server:")
+    first %= NODE_GPUS
     return ",".join(str(first + i) for i in range(count))
 
 

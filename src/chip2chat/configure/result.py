@@ -44,25 +44,29 @@ class Finalist:
         return 1e3 / s["mean_tpot_ms"] if s and s["mean_tpot_ms"] > 0 else math.nan
 
     def row(self) -> dict:
-        c, s = self.candidate, self.capacity.summary or {}
-        first, last = c.workers[0], c.workers[-1]
-        return {"mode": c.mode, "configuration": c.label(), "gpus": c.gpus, "replicas": c.replicas,
-                "chip": first.chip if c.mode == AGGREGATED else f"{first.chip} / {last.chip}",
-                "tp": _pools(c, lambda w: w.plan.tp), "pp": _pools(c, lambda w: w.plan.pp),
-                "ep": _pools(c, lambda w: w.plan.ep), "attention_dp": _pools(c, lambda w: w.plan.attention_dp),
-                "kv_dtype": c.kv_dtype, "max_num_seqs": _pools(c, lambda w: w.max_num_seqs),
-                "max_num_batched_tokens": _pools(c, lambda w: w.max_num_batched_tokens),
-                "chunked_prefill": first.enable_chunked_prefill, "meets_slo": self.meets_slo,
-                "rate_per_s": self.rate_per_s, "tokens_per_s_per_gpu": self.tokens_per_s_per_gpu,
-                "tokens_per_s_per_user": self.tokens_per_s_per_user,
+        s = self.capacity.summary or {}
+        return {**candidate_row(self.candidate), "meets_slo": self.meets_slo, "rate_per_s": self.rate_per_s,
+                "tokens_per_s_per_gpu": self.tokens_per_s_per_gpu, "tokens_per_s_per_user": self.tokens_per_s_per_user,
                 "p99_ttft_ms": s.get("p99_ttft_ms", math.nan), "p99_tpot_ms": s.get("p99_tpot_ms", math.nan),
                 "screened_rate_per_s": self.screened_rate_per_s,
                 "saturated_rate_per_s": self.capacity.saturated_rate_per_s, "simulations": len(self.capacity.probes) + 1}
 
 
+def candidate_row(c: Candidate) -> dict:
+    """A candidate's settings as table columns ("a/b" where the prefill and decode pools differ)."""
+    first, last = c.workers[0], c.workers[-1]
+    return {"mode": c.mode, "configuration": c.label(), "gpus": c.gpus, "replicas": _pools(c, lambda w: w.count),
+            "chip": _pools(c, lambda w: w.chip), "tp": _pools(c, lambda w: w.plan.tp),
+            "pp": _pools(c, lambda w: w.plan.pp), "ep": _pools(c, lambda w: w.plan.ep),
+            "attention_dp": _pools(c, lambda w: w.plan.attention_dp), "kv_dtype": c.kv_dtype,
+            "max_num_seqs": _pools(c, lambda w: w.max_num_seqs),
+            "max_num_batched_tokens": _pools(c, lambda w: w.max_num_batched_tokens),
+            "chunked_prefill": first.enable_chunked_prefill and last.enable_chunked_prefill}
+
+
 def _pools(c: Candidate, get):
     values = [get(w) for w in c.workers]
-    return values[0] if len(set(values)) == 1 else "/".join(map(str, values))
+    return values[0] if c.mode == AGGREGATED else "/".join(map(str, values))
 
 
 def pareto(x: np.ndarray, y: np.ndarray) -> np.ndarray:
