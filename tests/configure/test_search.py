@@ -149,3 +149,21 @@ def test_a_wrong_argument_is_one_line_naming_it(kw, message):
 def test_a_model_that_fits_no_plan_says_so():
     with pytest.raises(Chip2ChatError, match="does not fit"):
         configure("llama-3.1-405b", "h100", gpus=2, slo_tpot_ms=50, space=dataclasses.replace(SPACE, kv_dtypes=("bf16",)))
+
+
+def test_an_included_deployment_is_simulated_and_never_beaten_by_the_answer():
+    # reason: the fleet plan passes the deployment its scenario fixes; the answer must be at least as good
+    from chip2chat.configure import Candidate, Workers
+    from chip2chat.engine.plan import ParallelPlan
+
+    fixed = Candidate("aggregated", (Workers("NVIDIA H100 SXM", ParallelPlan(2), 1, hardware="h100"),), "bf16")
+    for kw in ({"gpus": 2}, {"rate_per_s": 30.0}):
+        result = run(include=[fixed], finalists=1, **kw)
+        simulated = next(f for f in result.finalists if f.candidate == fixed)
+        if kw.get("gpus"):
+            assert result.best.rate_per_s >= simulated.rate_per_s
+        else:
+            fixed_gpus = -(-30.0 // simulated.rate_per_s) * fixed.gpus
+            assert result.total_gpus <= fixed_gpus
+    with pytest.raises(Chip2ChatError, match="more than the budget"):
+        run(include=[fixed.with_counts(2)], gpus=2)

@@ -105,7 +105,7 @@ def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> d
         rep = get_replica(setup.model, w.hardware, w.plan.tp, w.plan.pp, w.plan.ep, setup.weight_dtype,
                           candidate.kv_dtype, attention_dp=w.plan.attention_dp,
                           **engine_keywords(get_replica, setup.engine))
-        cfg = w.scheduling(setup.engine)
+        cfg = _for_engine(w.scheduling(setup.engine), setup.engine)
         pools.append(Pool(rep, cfg, simulation._kv_blocks(rep, cfg)))
     prefill, decode = candidate.workers
     with simulation._collector_paused():
@@ -120,5 +120,16 @@ def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> d
     mean_static = (static[0] * prefill.count + static[1] * decode.count) / candidate.replicas
     summary = summarize(table, sims, setup.slo, static_w_per_replica=mean_static)
     summary.update(model=pools[0].replica.model.name, hardware=f"{prefill.chip} + {decode.chip}",
-                   num_replicas=len(sims), workload=workload.source)
+                   num_replicas=len(sims), static_power_w_per_replica=mean_static, workload=workload.source)
     return summary
+
+
+def _for_engine(cfg, engine: str):
+    """`cfg` with the engine's own scheduler and host time where it leaves them to the engine, as
+    `simulate` completes it (once SchedulerConfig knows engines: engine/engines.py); else `cfg`."""
+    complete = getattr(cfg, "for_engine", None)
+    if complete is None:
+        return cfg
+    from importlib import import_module
+
+    return complete(import_module("chip2chat.engine.engines").serving_engine(engine))

@@ -26,7 +26,7 @@ from chip2chat.configure.capacity import Capacity, meets, slo_capacity
 from chip2chat.configure.deploy import Setup, engine_keywords, simulate_candidate
 from chip2chat.configure.result import ConfigureResult, Finalist, best_finalist, candidate_row
 from chip2chat.configure.screen import Screen, check_fits
-from chip2chat.configure.space import AGGREGATED, DISAGGREGATED, ENGINES, SearchSpace, replica_plans
+from chip2chat.configure.space import AGGREGATED, DISAGGREGATED, ENGINES, Candidate, SearchSpace, replica_plans
 from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
 from chip2chat.engine.factory import get_replica
 from chip2chat.errors import Chip2ChatError
@@ -49,7 +49,8 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
               trace_format: str | None = None, slo: Slo | None = None, slo_ttft_ms: float | None = None,
               slo_tpot_ms: float | None = None, tokens_per_s_per_user: float | None = None, gpus: int | None = None,
               rate_per_s: float | None = None, space: SearchSpace | None = None, finalists: int = 3,
-              seed: int = 0, workers: int = 1, tolerance: float = 0.02) -> ConfigureResult:
+              include: list[Candidate] | tuple = (), seed: int = 0, workers: int = 1,
+              tolerance: float = 0.02) -> ConfigureResult:
     """Search the serving configurations of `model` on `chips` (a catalog name, accelerator YAML,
     chip design name or file, Accelerator or ChipDesign, or a list of them) for the SLO, within a
     GPU budget (`gpus`) or sized for a request rate (`rate_per_s`).
@@ -59,8 +60,9 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     simulated rate. SLO: an `Slo`, or p99 `slo_ttft_ms` / `slo_tpot_ms`, or `tokens_per_s_per_user`
     (a p99 TPOT of 1000 / that many ms). `engine`: trtllm, vllm or sglang (its scheduler in the
     simulation, its launch files; passed on to the cost model where that takes an engine).
-    `finalists`: candidates simulated per mode; `workers`: processes for them (same answer).
-    Same arguments and seed, same answer."""
+    `finalists`: candidates simulated per mode; `include`: candidates simulated besides them
+    (e.g. the deployment a scenario fixes, so that the answer is never worse than it); `workers`:
+    processes for the simulations (same answer). Same arguments and seed, same answer."""
     start = time.perf_counter()
     args.one_of("engine", engine, tuple(ENGINES))
     args.one_of("weight_dtype", weight_dtype, WEIGHT_DTYPES)
@@ -86,6 +88,7 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     resolved = [_chip(c, transformer, engine, space, budget, screen) for c in _chip_list(chips)]
     screened = screen_all(screen, resolved, space, objective, space.kv_dtypes, budget, target)
     chosen = _finalists(screened, finalists)
+    chosen += [Screened(c, math.nan, math.nan, math.nan) for c in _included(include, chosen, gpus)]
     capacities = _run(setup, [s.candidate for s in chosen], tolerance, workers)
     done = [Finalist(s.candidate, s.rate_per_s, c, mean_out) for s, c in zip(chosen, capacities)]
     best = best_finalist(done, target)
@@ -165,6 +168,17 @@ def _finalists(screened: list[Screened], per_mode: int) -> list[Screened]:
                 seen.add(key)
                 chosen.append(s)
     return chosen
+
+
+def _included(include, chosen: list[Screened], gpus: int | None) -> list[Candidate]:
+    """The `include`d candidates not already among the finalists."""
+    if not isinstance(include, (list, tuple)) or not all(isinstance(c, Candidate) for c in include):
+        raise Chip2ChatError(f"include must be a list of chip2chat.configure.Candidate, got {include!r}")
+    for c in include:
+        if gpus is not None and c.gpus > gpus:
+            raise Chip2ChatError(f"include: {c.label()} needs {c.gpus} GPUs, more than the budget of {gpus}")
+    known = {s.candidate for s in chosen}
+    return [c for c in include if c not in known]
 
 
 def _ties_near_defaults(ranked: list[Screened]) -> list[Screened]:
