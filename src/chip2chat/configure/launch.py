@@ -1,7 +1,7 @@
 """Launch files for a configuration: the engine's own server command (aggregated), or an NVIDIA
 Dynamo deployment of prefill and decode workers (disaggregated), each naming the version it targets.
 
-Flag names are the engines' documented ones (tests/configure/test_launch.py keeps the lists with
+Flag names are the engines' documented ones (tests/configure/test_configure_launch.py keeps the lists with
 their sources and checks every generated command against them):
 - vLLM 0.10.1 `vllm serve` engine arguments;
 - SGLang 0.5.3 `python -m sglang.launch_server` server arguments;

@@ -37,6 +37,7 @@ def test_moe_gets_ep_and_attention_dp_as_each_engine_launches_them():
 
 
 def test_no_expert_parallel_when_the_space_says_so():
+    # reason: the space is data: leaving EP out must leave it out
     assert all(p.ep == 1 for p in replica_plans(MOE, "trtllm", SearchSpace(expert_parallel=False), 8))
 
 
@@ -57,5 +58,6 @@ def test_knob_sets_hold_every_decode_in_the_token_budget(role):
     ({"speculative": ("eagle",)}, "speculative decoding is not in the cost model"),
 ])
 def test_a_wrong_space_is_one_line_naming_the_field(fields, message):
+    # reason: house rule: a wrong setting is one line naming the field
     with pytest.raises(Chip2ChatError, match=message):
         SearchSpace(**fields)

@@ -13,6 +13,7 @@ def run(*args):
 
 
 def test_the_table_the_choice_and_the_launch_files(tmp_path):
+    # reason: the command answers the question in one call: table, choice, files, picture
     p = run(*SMALL, "--gpus", "2", "--engine", "sglang", "--launch-dir", str(tmp_path / "launch"),
             "--png", str(tmp_path / "front.png"))
     assert p.returncode == 0, p.stderr
@@ -24,6 +25,7 @@ def test_the_table_the_choice_and_the_launch_files(tmp_path):
 
 
 def test_json_has_the_choice_the_finalists_and_the_launch_files():
+    # reason: scripts read the answer as JSON; a rate gets copies of the best unit
     p = run(*SMALL, "--request-rate", "20", "--engine", "trtllm", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -32,6 +34,7 @@ def test_json_has_the_choice_the_finalists_and_the_launch_files():
 
 
 def test_a_bad_option_is_one_line():
+    # reason: house rule: bad input is one line naming the option, never a traceback
     p = run(*SMALL, "--gpus", "2", "--tensor-parallel-sizes", "one")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]

@@ -23,12 +23,14 @@ def test_the_screen_lands_near_what_the_simulation_finds():
 
 
 def test_a_bigger_batch_decodes_more_requests_but_more_slowly():
+    # reason: the curve the screen searches must trade rate for speed, as batching does
     curve = SCREEN.decode(REPLICA, 256, 8192)
     assert np.all(np.diff(curve.rate_per_s) > 0) and np.all(np.diff(curve.tpot_s) >= 0)
 
 
 @pytest.mark.parametrize("chunked", [True, False])
 def test_max_num_seqs_caps_the_batch_and_never_raises_the_capacity(chunked):
+    # reason: a cap on the batch can only remove steady states
     curve = SCREEN.aggregated(REPLICA, 512, 8192, chunked, extra=(64, 128, 256))
     rates = [curve.capped(s).capacity(SLO, 1)[0] for s in (16, 64, 256, 512)]
     assert rates == sorted(rates)
@@ -48,5 +50,6 @@ def test_a_looser_slo_or_a_larger_pool_never_screens_lower(kind):
 
 
 def test_a_model_too_big_for_the_chip_screens_as_none():
+    # reason: a plan whose weights leave no KV room is not a candidate
     big = Screen("llama-3.1-405b", "bf16", 1024, 256, {})
     assert big.replica("h100", ParallelPlan(1), "bf16") is None
