@@ -14,8 +14,8 @@ import argparse
 import os
 import time
 
-QUESTION = dict(model="llama-3.1-70b", chips="h200", weight_dtype="fp8", input_len=1024, output_len=256, gpus=8,
-                slo_ttft_ms=300, slo_tpot_ms=30)
+QUESTION = {"model": "llama-3.1-70b", "chips": "h200", "weight_dtype": "fp8", "input_len": 1024, "output_len": 256,
+            "gpus": 8, "slo_ttft_ms": 300, "slo_tpot_ms": 30}
 
 
 def main() -> None:

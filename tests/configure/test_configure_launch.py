@@ -92,7 +92,7 @@ def parser(flags: dict, positional_model: bool) -> argparse.ArgumentParser:
 def commands(script: str):
     for line in script.replace("\\\n", " ").splitlines():
         line = line.strip().removesuffix("&").strip()
-        if not line or line.startswith("#") or line == "wait" or line.startswith("#!"):
+        if not line or line.startswith("#") or line == "wait":
             continue
         words = shlex.split(line)
         while words and "=" in words[0] and not words[0].startswith("-"):  # VAR=value before the command

@@ -18,7 +18,7 @@ from chip2chat.serving.config import Slo
 
 SPACE = SearchSpace(tp=(1, 2), pp=(1,), max_num_seqs=(64, 256), max_num_batched_tokens=(2048, 8192),
                     chunked_prefill=(True,))
-SMALL = dict(space=SPACE, finalists=2)
+SMALL = {"space": SPACE, "finalists": 2}
 
 
 def run(**kw):

@@ -16,8 +16,8 @@ returned rate is always one that was simulated and met the SLO; its run is retur
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from chip2chat import args
 from chip2chat.serving.config import Slo

@@ -60,8 +60,9 @@ def launch_files(model, candidate: Candidate, engine: str, weight_dtype: str,
 
 def _aggregated(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> dict[str, str]:
     w = c.workers[0]
-    files, lines = {}, [f"#!/bin/bash\n# {c.label()}: {w.count} server(s) of {VERSIONS[engine]}, one per "
-                        f"{w.plan.num_devices} GPU(s), behind a round-robin load balancer"]
+    header = (f"#!/bin/bash\n# {c.label()}: {w.count} server(s) of {VERSIONS[engine]}, one per "
+              f"{w.plan.num_devices} GPU(s), behind a round-robin load balancer")
+    files, lines = {}, [header]
     for i in range(w.count):
         gpus = _devices(lines, i * w.plan.num_devices, w.plan.num_devices)
         if engine == "vllm":
@@ -80,10 +81,10 @@ def _aggregated(model, repo, c: Candidate, engine, weight_dtype, max_model_len) 
 
 def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> dict[str, str]:
     files = {}
-    lines = [f"#!/bin/bash\n# {c.label()}: {VERSIONS['dynamo']} disaggregated serving with {VERSIONS[engine]} "
-             f"workers (KV over NIXL).\n# Start etcd and NATS first (Dynamo's docker-compose); a pool on "
-             f"other nodes runs its lines there.", _join(["python3", "-m", "dynamo.frontend", "--http-port", PORT])
-             + " &"]
+    header = (f"#!/bin/bash\n# {c.label()}: {VERSIONS['dynamo']} disaggregated serving with {VERSIONS[engine]} "
+              f"workers (KV over NIXL).\n# Start etcd and NATS first (Dynamo's docker-compose); a pool on "
+              f"other nodes runs its lines there.")
+    lines = [header, _join(["python3", "-m", "dynamo.frontend", "--http-port", PORT]) + " &"]
     offset, chip = 0, c.workers[0].chip
     for role, w in zip(("prefill", "decode"), c.workers):
         if w.chip != chip:  # another chip: its own nodes, numbered from their first GPU

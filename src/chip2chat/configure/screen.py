@@ -79,7 +79,7 @@ class Curve:
         i = int(np.argmax(np.where(ok, self.rate_per_s, -1.0)))
         return float(self.rate_per_s[i]), float(self.tpot_s[i])
 
-    def capped(self, max_seqs: int) -> "Curve":
+    def capped(self, max_seqs: int) -> Curve:
         """The steady states with at most `max_seqs` sequences running (what max_num_seqs allows)."""
         keep = self.batch <= max_seqs
         return Curve(self.batch[keep], self.rate_per_s[keep], self.tpot_s[keep], self.ttft_s[keep], self.rho[keep],
@@ -91,8 +91,8 @@ class Screen:
 
     def __init__(self, model, weight_dtype: str, input_len: float, output_len: float, engine_keywords: dict):
         self.model, self.weight_dtype, self.engine_keywords = model, weight_dtype, engine_keywords
-        self.input_len = max(1, int(round(input_len)))
-        self.output_len = max(2, int(round(output_len)))
+        self.input_len = max(1, round(input_len))
+        self.output_len = max(2, round(output_len))
         self._replicas: dict = {}
 
     def replica(self, hardware, plan: ParallelPlan, kv_dtype: str) -> Replica | None:
@@ -115,7 +115,7 @@ class Screen:
 
     def _batches(self, rep: Replica, max_seqs: int, budget: int, extra: tuple[int, ...]) -> np.ndarray:
         most = min(max_seqs, self._most_sequences(rep, budget, max_seqs))
-        grid = {int(round(b)) for b in np.geomspace(1, max(most, 1), 20)} | {b for b in extra if b <= most} | {most}
+        grid = {round(b) for b in np.geomspace(1, max(most, 1), 20).tolist()} | {b for b in extra if b <= most} | {most}
         return np.array(sorted(b for b in grid if b >= 1), dtype=np.int64)
 
     def aggregated(self, rep: Replica, max_seqs: int, budget: int, chunked: bool, extra=()) -> Curve:

@@ -24,7 +24,7 @@ from chip2chat.catalog import CATALOG_DIR
 from chip2chat.configure.candidates import TIE, Chip, Screened, knobs_distance, screen_all
 from chip2chat.configure.capacity import Capacity, meets, slo_capacity
 from chip2chat.configure.deploy import Setup, engine_keywords, simulate_candidate
-from chip2chat.configure.result import ConfigureResult, Finalist, best_finalist, candidate_row
+from chip2chat.configure.result import ConfigureResult, Finalist, best_finalist, candidate_row, pareto
 from chip2chat.configure.screen import Screen, check_fits
 from chip2chat.configure.space import AGGREGATED, DISAGGREGATED, ENGINES, Candidate, SearchSpace, replica_plans
 from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
@@ -220,6 +220,11 @@ def _size(setup: Setup, best: Finalist, rate_per_s: float) -> tuple[int, dict]:
 
 
 def _table(screened: list[Screened], mean_out: float) -> pd.DataFrame:
-    return pd.DataFrame([{**candidate_row(s.candidate), "screened_rate_per_s": s.rate_per_s,
-                          "tokens_per_s_per_gpu": s.rate_per_s * mean_out / s.candidate.gpus,
-                          "tokens_per_s_per_user": s.tokens_per_s_per_user} for s in screened])
+    """The screen's table; `pareto`: on the analytic front of tokens/s/GPU vs tokens/s/user."""
+    table = pd.DataFrame([{**candidate_row(s.candidate), "screened_rate_per_s": s.rate_per_s,
+                           "tokens_per_s_per_gpu": s.rate_per_s * mean_out / s.candidate.gpus,
+                           "tokens_per_s_per_user": s.tokens_per_s_per_user} for s in screened])
+    if not table.empty:
+        table["pareto"] = pareto(table["tokens_per_s_per_gpu"].to_numpy(float),
+                                 table["tokens_per_s_per_user"].to_numpy(float))
+    return table

@@ -91,7 +91,7 @@ class Candidate:
     def replicas(self) -> int:
         return sum(w.count for w in self.workers)
 
-    def with_counts(self, *counts: int) -> "Candidate":
+    def with_counts(self, *counts: int) -> Candidate:
         return replace(self, workers=tuple(replace(w, count=n) for w, n in zip(self.workers, counts)))
 
     def label(self) -> str:

@@ -1,9 +1,10 @@
 """The picture of a configuration search: tokens/s/GPU against tokens/s/user.
 
-Grey: every screened candidate where the analytic screen puts it. Coloured: the simulated
-finalists at their capacity within the SLO (circles aggregated, triangles disaggregated), the
-Pareto front of those that met it joined by a line, the chosen configuration starred. The dashed
-line is the TPOT objective's user speed (1000 / p99 TPOT ms): every finalist lies to its right.
+Grey: every screened candidate where the analytic screen puts it, its front dotted. Coloured: the
+simulated finalists at their capacity within the SLO (circles aggregated, triangles
+disaggregated), the Pareto front of those that met it joined by a line, the chosen configuration
+starred. The dashed line is the TPOT objective's user speed (1000 / p99 TPOT ms): every finalist
+lies to its right.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def plot_configure_front(result, path: str | Path) -> Path:
     if not screened.empty:
         ax.plot(screened["tokens_per_s_per_user"], screened["tokens_per_s_per_gpu"], ".", c="0.75", ms=3,
                 label="screened (analytic)")
+        edge = screened[screened["pareto"]].sort_values("tokens_per_s_per_user")
+        ax.plot(edge["tokens_per_s_per_user"], edge["tokens_per_s_per_gpu"], ":", c="0.5", lw=1, label="analytic front")
     front = result.front
     for mode, marker in MARKERS.items():
         rows = front[(front["mode"] == mode) & front["meets_slo"]] if not front.empty else front
