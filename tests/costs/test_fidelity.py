@@ -17,9 +17,9 @@ PROFILE = CalibrationProfile(launch_overhead_s=1e-6)
 # a second fidelity whose every call takes a round number of seconds: 1 per GEMM (compute-bound),
 # 2 per attention (memory-bound), 3 per memory-bound kernel, 4 per collective
 FAKE = fid.Fidelity(gemm=lambda m, n, k, groups, flops, nbytes, dtype, dev: (1.0, True),
-                    attention=lambda flops, nbytes, dev: (2.0, False),
+                    attention=lambda flops, nbytes, dev, layer, batch, length, decode: (2.0, False),
                     elementwise=lambda nbytes, dev: 3.0,
-                    collective=lambda kind, nbytes, ranks, dev: 4.0)
+                    collective=lambda kind, nbytes, ranks, dev: 4.0, moe=None, launch_included=False)
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def test_a_device_chooses_the_fidelity_for_every_operator(fake):
 
 
 def test_an_unknown_fidelity_names_the_known_ones():
-    with pytest.raises(ValueError, match="unknown cost fidelity 'measured'; known: roofline"):
-        Device(H100, PROFILE, fidelity="measured")
+    with pytest.raises(ValueError, match="unknown cost fidelity 'table'; known: roofline, measured"):
+        Device(H100, PROFILE, fidelity="table")
 
 
 def test_the_roofline_costs_an_array_device_chip_by_chip():

@@ -10,6 +10,11 @@ given as arrays make every rate an array, one entry per chip, and the cost funct
 unchanged; `maximum` is the elementwise max that fits (a plain compare for one chip, numpy's for
 arrays) and `one_chip` says which it is. `fidelity` names how its operators are timed
 (costs.fidelity.FIDELITIES); `times` is that Fidelity.
+
+The fidelity is the chip's: "measured" where its calibration profile names kernel tables and a
+serving engine is given (the tables are per engine), "roofline" otherwise: a chip nobody measured
+(MI300X, TPUs), a custom design (vendor "custom", as the silicon model makes them), a Device of
+many chips (a vectorised sweep of designs), or no engine. A fidelity may also be named.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 from chip2chat.costs.fidelity import fidelity as named
+from chip2chat.costs.measured import KernelTimes
+from chip2chat.hardware import kernels
 from chip2chat.hardware.calibration import CalibrationProfile, load_profile
 from chip2chat.hardware.memory import energy_per_bit_j
 from chip2chat.hardware.spec import Accelerator
 
-DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
+DTYPES = ("bf16", "fp16", "fp32", "fp8", "int8", "fp4", "int4")
+"""Weight dtypes a GEMM may be asked for; each runs at the rate of a dtype the chip has."""
 VARIED = ("peak_flops", "bandwidth_bytes_per_s", "capacity_bytes", "link_bandwidth_bytes_per_s", "tdp_w",
           "energy_per_flop_j", "static_power_w")
 """What a Device of many chips may vary (any subset; the rest are the reference chip's)."""
@@ -61,17 +69,22 @@ class Device:
     (its `calibration` field) unless one is given. `varied` (fields of VARIED as arrays; peak_flops
     a dict of them) makes it a Device of as many chips, the reference chip `hw` giving the rest."""
 
-    __slots__ = ("hw", "profile", "calibration", "fidelity", "times", "one_chip", "maximum", "gemm_rate", "compute_dtype",
+    __slots__ = ("hw", "profile", "calibration", "fidelity", "times", "engine", "kernels", "one_chip", "maximum",
+                 "gemm_rate", "compute_dtype",
                  "attention_rate", "memory_bw", "attention_bw", "capacity_bytes", "cores", "tile_m", "tile_n",
                  "split_k", "gemm_fixed_s", "gemm_ridge_exponent", "launch_s", "step_overhead_s", "link_bw",
                  "link_latency_s", "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
-    def __init__(self, hw: Accelerator, profile: CalibrationProfile | None = None, fidelity: str = "roofline",
-                 **varied):
+    def __init__(self, hw: Accelerator, profile: CalibrationProfile | None = None, fidelity: str | None = None,
+                 engine: str | None = None, **varied):
         self.calibration = hw.calibration if profile is None else profile.name
         """Which profile sets the efficiencies (shown beside every result)."""
         profile = profile or load_profile(hw.calibration)
-        self.hw, self.profile, self.fidelity, self.times = hw, profile, fidelity, named(fidelity)
+        if engine is not None and engine not in kernels.ENGINES:
+            raise ValueError(f"unknown serving engine {engine!r}; known: {', '.join(kernels.ENGINES)}")
+        self.hw, self.profile, self.engine = hw, profile, engine
+        """`engine`: the serving engine whose measured kernels time the operators (a name of
+        hardware.kernels.ENGINES), or None."""
         self.one_chip = not varied
         self.maximum = _larger if self.one_chip else np.maximum
         v = _values(hw, varied)
@@ -80,8 +93,8 @@ class Device:
                        link.scale_out_bandwidth_bytes_per_s, 0.0 if v["tdp_w"] is None else v["tdp_w"],
                        hw.memory.energy_per_bit_j or energy_per_bit_j(hw.memory.generation), profile,
                        v["energy_per_flop_j"], v["static_power_w"])
-        # each requested dtype runs at the rate of the dtype the chip really has (fp4 -> fp8 ...)
-        self.compute_dtype = {d: hw.flops_for(d)[1] for d in DTYPES}
+        # each requested dtype runs at the rate of the dtype the chip really has (fp8 -> bf16 ...)
+        self.compute_dtype = {d: _runs_at(hw, d) for d in DTYPES}
         self.gemm_rate = {d: a["gemm_rate"][used] for d, used in self.compute_dtype.items()}
         self.energy_per_flop = {d: a["energy_per_flop"][used] for d, used in self.compute_dtype.items()}
         self.energy_per_flop["attention"] = a["energy_per_flop"]["attention"]
@@ -97,6 +110,34 @@ class Device:
         self.step_overhead_s = profile.step_overhead_s
         self.link_latency_s = link.latency_s if link.latency_s is not None else profile.collective_latency_s
         self.domain = link.domain
+        self.fidelity = fidelity or ("measured" if self._tables() else "roofline")
+        self.times = named(self.fidelity)
+        self.kernels = None
+        """The measured kernel times (costs.measured.KernelTimes) under the measured fidelity."""
+        if self.fidelity == "measured":
+            tables = self._tables()
+            if not tables:
+                raise kernels.MissingKernelTable(
+                    f"{hw.name} has no measured kernel tables under {engine or 'no engine'} (profile "
+                    f"{profile.name!r} names {profile.kernel_tables}; a Device of many chips or a custom design is "
+                    f"always costed by the roofline)")
+            self.kernels = KernelTimes(tables, engine, hw, self.compute_dtype, self.link_bw)
+
+    def _tables(self) -> str | None:
+        """The chip whose kernel tables time this Device under its engine, or None (roofline)."""
+        tables = self.profile.kernel_tables
+        if not tables or self.engine is None or not self.one_chip or self.hw.vendor.lower() == "custom":
+            return None
+        return tables if self.engine in kernels.engines_for(tables) else None
+
+
+def _runs_at(hw: Accelerator, dtype: str) -> str:
+    """The tensor-core dtype that `dtype` weights run at on the chip. FP4 weights on a chip without
+    FP4 tensor cores are dequantised to bf16 (W4A16: TensorRT-LLM's MXFP4 MoE on Hopper, vLLM's
+    Marlin kernels), not run at the FP8 rate that hw.flops_for's order would give them."""
+    if dtype == "fp4" and "fp4" not in hw.peak_flops:
+        return hw.flops_for("bf16")[1]
+    return hw.flops_for(dtype)[1]
 
 
 def _larger(a: float, b: float) -> float:

@@ -4,7 +4,7 @@ A call takes max(FLOP / rate, bytes / bandwidth); a GEMM's rate is reduced by it
 padding, wave quantization) and its max is softened near the ridge point where the calibration
 profile says so; a collective takes latency + ring bus factor x message / link bandwidth. Launch
 overheads and energy are the same whatever times the operators, so the step accumulators add
-them (costs/operators.py). Registered in operators.FIDELITIES as "roofline".
+them (costs/operators.py). Registered in fidelity.FIDELITIES as "roofline".
 
 Every function works on floats (one chip) and on numpy arrays (a Device of many designs) alike:
 plain arithmetic, and the Device's own `maximum` where a max is needed. Whether a call is
@@ -65,9 +65,10 @@ def gemm(m: float, n: float, k: float, groups: float, flops: float, nbytes: floa
     return (softened_max(t_c, t_m, ridge) if ridge else dev.maximum(t_c, t_m)), dev.one_chip and t_c >= t_m
 
 
-def attention(flops: float, nbytes: float, dev: Device):
+def attention(flops: float, nbytes: float, dev: Device, layer=None, batch=0.0, length=0.0, decode=True):
     """(seconds, compute-bound) of one fused attention call (FlashAttention-style): FLOP at the
-    attention rate against the KV cache read at the KV-read bandwidth."""
+    attention rate against the KV cache read at the KV-read bandwidth (the call's shape, which
+    the measured fidelity looks its tables up by, does not matter here)."""
     t_c, t_m = flops / dev.attention_rate, nbytes / dev.attention_bw
     return dev.maximum(t_c, t_m), dev.one_chip and t_c >= t_m
 

@@ -13,11 +13,13 @@ KV; the per-chip figures below are then that share of the step (balanced ranks).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from chip2chat.costs.collectives import collective
 from chip2chat.costs.device import Device
-from chip2chat.costs.operators import Accumulator, StepCost, StepTotal, attention, elementwise, gemm
+from chip2chat.costs.fidelity import AttentionLayer, MoeLayer
+from chip2chat.costs.operators import Accumulator, StepCost, StepTotal, attention, elementwise, gemm, moe_experts
 from chip2chat.engine.expert_load import busiest_rank_factor
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.models.config import LayerKind
@@ -68,6 +70,8 @@ class _LayerPlan:
     decode_flops_per_pair: float  # the same in decode (MLA absorbed)
     qo_bytes_per_query: float  # query read + output write per token on this chip
     busiest_rank: float  # token-expert pairs on the busiest EP rank over the mean (1 without MoE or EP)
+    attn: AttentionLayer  # the attention kernel's shape on this chip (what measured tables look up)
+    moe: MoeLayer | None  # the routed experts (None for a dense MLP)
 
 
 class Replica:
@@ -80,7 +84,9 @@ class Replica:
         self.weight_dtype, self.kv_dtype = weight_dtype, kv_dtype
         self.w_bytes = dtype_bytes(weight_dtype, "weight dtype")
         self.kv_bytes = dtype_bytes(kv_dtype, "KV dtype")
-        self.compute_dtype = COMPUTE_DTYPE[weight_dtype]
+        # the dtype the GEMMs are asked for: the weights' (int4 stays int4, so measured tables take its
+        # weight-only kernels; the Device knows the rate each runs at), bf16 for fp16/fp32 weights
+        self.gemm_dtype = "int4" if weight_dtype == "int4" else COMPUTE_DTYPE[weight_dtype]
         self.model_weight_bytes = model.weight_bytes(weight_dtype)
         """All the model's weights (every chip's share together), in bytes."""
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
@@ -88,8 +94,8 @@ class Replica:
         self._layer_windows = tuple((lp, self.windows.index(lp.window)) for lp in self._layers)
         self._body_memo: dict[tuple[float, float], tuple[float, float]] = {}
         self._decode_body_memo: dict[float, tuple[float, float]] = {}  # (tokens = logits = decode count)
-        self._attention_rates = (device.times.attention, device.launch_s, device.energy_per_flop["attention"],
-                                 device.energy_per_byte)
+        self._attention_rates = (device.times.attention, 0.0 if device.times.launch_included else device.launch_s,
+                                 device.energy_per_flop["attention"], device.energy_per_byte)
         self._prefill_memo: dict[tuple, tuple[tuple[float, float], ...]] = {}
 
     def _plan_layer(self, count: int, kind: LayerKind) -> _LayerPlan:
@@ -99,10 +105,14 @@ class Replica:
             # the compressed latent is replicated on every TP rank (vLLM's MLA)
             kv_per_token = (a.kv_lora_rank + a.qk_rope_head_dim) * self.kv_bytes
             qkv_out = heads * a.head_dim + a.kv_lora_rank + a.qk_rope_head_dim
+            kv_heads = heads  # every head reads the one latent (no measured table: the roofline times it)
         else:
             kv_heads = max(1, a.num_kv_heads // tp)  # replicated when tp > kv heads
             kv_per_token = kv_heads * (a.head_dim + a.v_head_dim) * self.kv_bytes
             qkv_out = (heads + 2 * kv_heads) * a.head_dim
+        m, plan = kind.mlp, self.plan
+        moe = MoeLayer(self.model.hidden, m.intermediate, m.top_k, m.num_experts, plan.tp // plan.ep, plan.ep,
+                       m.gated, self.gemm_dtype) if m.is_moe else None
         # with attention DP a chip holds 1/dp of the sequences: on average 1/dp of each token's work
         return _LayerPlan(count=count / self.plan.pp, kind=kind, heads=heads, qkv_out=qkv_out,
                           attn_in=heads * a.v_head_dim, kv_bytes_per_token=kv_per_token / dp, window=a.window,
@@ -110,7 +120,9 @@ class Replica:
                           decode_flops_per_pair=self.model.attention_flops_per_pair(a, absorbed=True) / tp / dp,
                           qo_bytes_per_query=heads * (a.head_dim + a.v_head_dim) * ACT / dp,
                           busiest_rank=busiest_rank_factor(self.plan.ep, kind.mlp.num_experts / self.plan.ep)
-                          if kind.mlp.is_moe else 1.0)
+                          if kind.mlp.is_moe else 1.0,
+                          attn=AttentionLayer(heads, kv_heads, a.head_dim, self.kv_dtype, latent=a.kind == "mla"),
+                          moe=moe)
 
     # --- one step ---------------------------------------------------------------------------
     def step_cost(self, shape: StepShape, detail: bool = False) -> StepCost:
@@ -153,30 +165,22 @@ class Replica:
             prefill = tuple((c, new * f) for c, new in prefill)
             decode_count = decode_count * f
             window_keys = tuple(k * f for k in window_keys)
-        time_of, launch, e_flop, e_byte = self._attention_rates
-        att_s = att_j = 0.0
         if not prefill:
             tokens = decode_count
             body = self._decode_body_memo.get(decode_count)
             if body is None:
                 body = self._decode_body_memo[decode_count] = self._body_cost(decode_count, decode_count)
-            for lp, w in self._layer_windows if decode_count else ():
-                flops, nbytes = _decode_work(lp, decode_count, window_keys[w])
-                att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
-                att_j += (flops * e_flop + nbytes * e_byte) * lp.count
+            att_s, att_j = self._decode_terms(decode_count, window_keys) if decode_count else (0.0, 0.0)
         else:
             tokens = sum([n for _, n in prefill]) + decode_count
             key = (tokens, decode_count + len(prefill))
             body = self._body_memo.get(key)
             if body is None:
                 body = self._body_memo[key] = self._body_cost(*key)
-            for (lp, w), (pre_s, pre_j) in zip(self._layer_windows, self._prefill_terms(prefill)):
+            att_s, att_j = self._decode_terms(decode_count, window_keys) if decode_count else (0.0, 0.0)
+            for pre_s, pre_j in self._prefill_terms(prefill):
                 att_s += pre_s
                 att_j += pre_j
-                if decode_count:
-                    flops, nbytes = _decode_work(lp, decode_count, window_keys[w])
-                    att_s += (time_of(flops, nbytes, dev)[0] + launch) * lp.count
-                    att_j += (flops * e_flop + nbytes * e_byte) * lp.count
         seconds = (body[0] + att_s) * pp + dev.step_overhead_s
         joules = (body[1] + att_j) * pp
         if pp > 1:
@@ -212,13 +216,30 @@ class Replica:
         elementwise(acc, "sampling", logits * self.model.vocab * 4.0, dev, count=share)
 
     def _attention_all(self, acc: Accumulator, shape: StepShape) -> None:
-        dev, keys_by_window = self.device, dict(shape.decode_keys)
+        dev, keys_by_window, dp = self.device, dict(shape.decode_keys), self.plan.dp
+        count = shape.decode_count
         for lp in self._layers:
             if shape.prefill:
-                attention(acc, "prefill_attention", *_prefill_work(lp, shape.prefill), dev, lp.count)
-            if shape.decode_count:
-                attention(acc, "decode_attention",
-                          *_decode_work(lp, shape.decode_count, keys_by_window.get(lp.window, 0.0)), dev, lp.count)
+                flops, nbytes, length = _prefill_work(lp, shape.prefill)
+                attention(acc, "prefill_attention", flops, nbytes, dev, lp.count, layer=lp.attn,
+                          batch=len(shape.prefill) / dp, length=length, decode=False)
+            if count:
+                keys = keys_by_window.get(lp.window, 0.0)
+                attention(acc, "decode_attention", *_decode_work(lp, count, keys), dev, lp.count, layer=lp.attn,
+                          batch=count / dp, length=keys / count)
+
+    def _decode_terms(self, count: float, window_keys: tuple[float, ...]) -> tuple[float, float]:
+        """Every layer's decode attention (seconds, joules): what `_attention_all` adds, without
+        the operator calls (the simulator's hot path). `count` > 0 sequences."""
+        time_of, launch, e_flop, e_byte = self._attention_rates
+        dev, batch = self.device, count / self.plan.dp
+        att_s = att_j = 0.0
+        for lp, w in self._layer_windows:
+            keys = window_keys[w]
+            flops, nbytes = _decode_work(lp, count, keys)
+            att_s += (time_of(flops, nbytes, dev, lp.attn, batch, keys / count, True)[0] + launch) * lp.count
+            att_j += (flops * e_flop + nbytes * e_byte) * lp.count
+        return att_s, att_j
 
     def _body_cost(self, tokens: float, logits: float) -> tuple[float, float]:
         acc = StepCost()
@@ -232,13 +253,12 @@ class Replica:
         if terms is None:
             if len(self._prefill_memo) >= 4096:  # lengths drawn from a distribution rarely repeat
                 self._prefill_memo.clear()
-            dev = self.device
-            time_of, launch = dev.times.attention, dev.launch_s
-            e_flop, e_byte = dev.energy_per_flop["attention"], dev.energy_per_byte
+            dev, batch = self.device, len(prefill) / self.plan.dp
+            time_of, launch, e_flop, e_byte = self._attention_rates
             terms = []
             for lp in self._layers:
-                flops, nbytes = _prefill_work(lp, prefill)
-                terms.append(((time_of(flops, nbytes, dev)[0] + launch) * lp.count,
+                flops, nbytes, length = _prefill_work(lp, prefill)
+                terms.append(((time_of(flops, nbytes, dev, lp.attn, batch, length, False)[0] + launch) * lp.count,
                               (flops * e_flop + nbytes * e_byte) * lp.count))
             terms = self._prefill_memo[prefill] = tuple(terms)
         return terms
@@ -246,7 +266,7 @@ class Replica:
     def _layer(self, acc: Accumulator, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
         """One layer on one chip: `t_step` tokens in the step, `tp` the split outside the experts."""
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
-        cd, wb = self.compute_dtype, self.w_bytes
+        cd, wb = self.gemm_dtype, self.w_bytes
         t = t_step / self.plan.dp  # tokens this chip runs outside the routed experts
         elementwise(acc, "input_norm", 2 * t * h * ACT, dev, n)
         # --- attention ---
@@ -273,23 +293,7 @@ class Replica:
         gemm(acc, "router", t, m.num_experts, h, "bf16", HIGH_PRECISION_BYTES, dev, n)
         if m.shared_intermediate:
             self._mlp(acc, "shared_expert", t, m.shared_intermediate / tp, m.gated, dev, n)
-        experts_here = m.num_experts / ep
-        assignments = t_step * m.top_k
-        # experts of this chip that receive at least one token (tokens routed uniformly)
-        touched = experts_here * (1.0 - (1.0 - 1.0 / m.num_experts) ** assignments)
-        # token-expert pairs on this chip: its 1/ep share, on the busiest rank (which sets the step)
-        rows_here = assignments / ep * lp.busiest_rank
-        cols = m.intermediate / (self.plan.tp // ep)
-        mult = 3 if m.gated else 2
-        # grouped GEMM: each touched expert streams its weights once; rows spread over them
-        per_expert_rows = rows_here / max(touched, 1e-9)
-        # gather each token's hidden state once per chosen expert (grouped by expert), and scatter
-        # the expert outputs back with their router weights
-        elementwise(acc, "moe_permute", (t * h + rows_here * h) * ACT, dev, n)
-        gemm(acc, "experts_gate_up", per_expert_rows, (mult - 1) * cols, h, cd, wb, dev, n, groups=touched)
-        elementwise(acc, "experts_act", 3 * rows_here * cols * ACT, dev, n)
-        gemm(acc, "experts_down", per_expert_rows, h, cols, cd, wb, dev, n, groups=touched)
-        elementwise(acc, "moe_unpermute", (rows_here * h + t * h) * ACT, dev, n)
+        moe_experts(acc, lp.moe, t_step, t, lp.busiest_rank, wb, dev, n)
         if self.plan.attention_dp:
             # each rank's tokens are all-gathered to every rank, each runs its experts on the tokens
             # routed to them, and the partial outputs are reduce-scattered back to their ranks: the
@@ -304,22 +308,25 @@ class Replica:
             collective(acc, "moe_all_reduce", "all_reduce", t * h * ACT, tp, dev, n)
 
     def _mlp(self, acc: Accumulator, name: str, t: int, cols: float, gated: bool, dev: Device, n: float) -> None:
-        cd, wb, h = self.compute_dtype, self.w_bytes, self.model.hidden
+        cd, wb, h = self.gemm_dtype, self.w_bytes, self.model.hidden
         gemm(acc, f"{name}_gate_up", t, (2 if gated else 1) * cols, h, cd, wb, dev, n)
         elementwise(acc, f"{name}_act", 3 * t * cols * ACT, dev, n)
         gemm(acc, f"{name}_down", t, h, cols, cd, wb, dev, n)
 
 
-def _prefill_work(lp: _LayerPlan, prefill) -> tuple[float, float]:
-    """(FLOP, bytes) of one layer's prefill attention: causal pairs of each chunk against its
-    cached context (capped by the window), reading the cached KV once."""
+def _prefill_work(lp: _LayerPlan, prefill) -> tuple[float, float, float]:
+    """(FLOP, bytes, length) of one layer's prefill attention: causal pairs of each chunk against
+    its cached context (capped by the window), reading the cached KV once; `length` is the prompt
+    length of as many fresh prompts with as many (query, key) pairs (s^2 / 2 each), how a measured
+    table of fresh causal prompts is read for chunks after a cached prefix."""
     w = lp.window
     pairs = cached = new = 0
     for c, n in prefill:
         pairs += attention_pairs(c, n, w)
         cached += c if w is None or c < w else w
         new += n
-    return pairs * lp.prefill_flops_per_pair, (cached + new) * lp.kv_bytes_per_token + new * lp.qo_bytes_per_query
+    return (pairs * lp.prefill_flops_per_pair, (cached + new) * lp.kv_bytes_per_token + new * lp.qo_bytes_per_query,
+            math.sqrt(2.0 * pairs / len(prefill)))
 
 
 def _decode_work(lp: _LayerPlan, count: float, keys: float) -> tuple[float, float]:

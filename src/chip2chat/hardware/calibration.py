@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import StrictModel, validated
@@ -71,8 +71,23 @@ class CalibrationProfile(StrictModel):
     """Latency of one small collective inside a scale-up domain (one-shot custom all-reduce)."""
     static_power_fraction: float = Field(default=0.30, ge=0, lt=1)
     """Share of TDP drawn whatever the load (leakage, fans excluded, HBM refresh, idle clocks)."""
+    kernel_tables: str | None = None
+    """The chip whose measured kernel tables (catalog/kernels/, hardware/kernels.py) time this
+    chip's GEMMs, attention, MoE layers and all-reduces under the measured fidelity: a chip id of
+    `kernels.chips_with_tables()`, the same silicon's for a card of another form factor (an H200
+    NVL names h200-sxm; the efficiencies apply to the card's own peaks). None: no chip of this
+    silicon was measured, and every operator comes from the analytic roofline."""
     sources: list[str] = []
     """Measurements the profile was fitted to."""
+
+    @field_validator("kernel_tables")
+    @classmethod
+    def _measured_chip(cls, value: str | None) -> str | None:
+        from chip2chat.hardware.kernels import chips_with_tables
+
+        if value is not None and value not in chips_with_tables():
+            raise ValueError(f"{value!r} has no measured kernel tables; measured: {', '.join(chips_with_tables())}")
+        return value
 
     def gemm_peak_efficiency(self, dtype: str) -> float:
         """Measured efficiency for the dtype; else the chip's bf16 one scaled by the default ratio

@@ -213,6 +213,26 @@ def variants(chip: str, engine: str, family: str, tables: KernelTables | None = 
     return tuple((tables or kernel_tables()).variants(chip, engine, family))
 
 
+def table_slice(family: str, chip: str, engine: str, variant: str, tables: KernelTables | None = None,
+                **fixed) -> tuple[list[np.ndarray], np.ndarray]:
+    """One table with the axes named in `fixed` interpolated at those values: (the other axes,
+    log(efficiency) on their nodes). Interpolating the slice in the free axes gives what
+    `interpolate` gives at the same point (multilinear interpolation is separable), so a caller
+    that reads many points at the same fixed coordinates (a layer's GEMM at every m) reads a
+    small grid instead of the whole table."""
+    t = tables or kernel_tables()
+    names = list(t.index["axes"][family])
+    unknown = set(fixed) - set(names)
+    if unknown:
+        raise ValueError(f"{family} tables have no axis {sorted(unknown)}; axes: {', '.join(names)}")
+    axes = t.axes[family]
+    free = [a for name, a in zip(names, axes) if name not in fixed]
+    nodes = iter(np.meshgrid(*free, indexing="ij"))
+    coords = [fixed[name] if name in fixed else next(nodes) for name in names]
+    values = interpolate(axes, t.grid(family, chip, engine, variant), *coords)
+    return free, np.log(np.asarray(values, dtype=float))
+
+
 # ---- lookups -----------------------------------------------------------------------------------
 
 def _efficiency(family, chip, engine, variant, tables, *coords):
