@@ -12,12 +12,18 @@ from chip2chat.hardware.load import load_hardware
 
 
 def test_70b_bf16_decode_batch1_on_8x_h200_between_one_and_two_weight_reads():
-    # Decode at batch 1 must read every weight once per token: at least weights / peak bandwidth,
-    # and no real engine is more than 2x slower than that.
-    r = estimate("llama-3.1-70b", "h200", tp=8, batch=1, input_len=1024, output_len=256)
-    read_once = r.weights_bytes_per_device / 4.8e12
-    assert read_once < r.tpot_s < 2 * read_once
-    assert r.decode_bound == "memory"
+    # Decode at batch 1 must read every weight once per token: at least weights / peak bandwidth.
+    # The roofline is within 2x of that; the measured kernels of each engine within 2.5x: on 8
+    # chips a layer's GEMMs are small (a 7168 x 8192 gate/up shard reads at 0.8 of the bandwidth)
+    # and 80 layers x 8 kernels of fixed cost (attention ~13 us at batch 1, norms, all-reduces)
+    # add 3-4 ms, as engines measure (vLLM and TensorRT-LLM serve it at ~7 ms a token)
+    read_once = estimate("llama-3.1-70b", "h200", tp=8, batch=1).weights_bytes_per_device / 4.8e12
+    roofline = estimate("llama-3.1-70b", "h200", tp=8, batch=1, input_len=1024, output_len=256, fidelity="roofline")
+    assert read_once < roofline.tpot_s < 2 * read_once and roofline.decode_bound == "memory"
+    for engine in ("trtllm", "vllm", "sglang"):
+        r = estimate("llama-3.1-70b", "h200", tp=8, batch=1, input_len=1024, output_len=256, engine=engine)
+        assert r.fidelity == "measured" and read_once < r.tpot_s < 2.5 * read_once
+        assert r.decode_bound == "memory"
 
 
 def test_json_keys_required_by_the_cli_contract():
@@ -57,9 +63,16 @@ def test_weights_that_do_not_fit_report_zero_batch():
 
 
 def test_fp8_weights_halve_decode_time_when_memory_bound():
-    bf16 = estimate("llama-3.1-70b", "h200", tp=8, batch=1)
-    fp8 = estimate("llama-3.1-70b", "h200", tp=8, batch=1, weight_dtype="fp8")
+    # half the weight bytes: the roofline takes ~0.6 of the time; the measured kernels gain less at
+    # batch 1, where fp8 GEMMs pay a fixed cost (quantising the activations, 7-13 us a GEMM on
+    # TensorRT-LLM's tables), and still gain on a 2-chip shard under every engine
+    bf16 = estimate("llama-3.1-70b", "h200", tp=8, batch=1, fidelity="roofline")
+    fp8 = estimate("llama-3.1-70b", "h200", tp=8, batch=1, weight_dtype="fp8", fidelity="roofline")
     assert fp8.tpot_s < 0.75 * bf16.tpot_s
+    for engine in ("trtllm", "vllm", "sglang"):
+        bf16 = estimate("llama-3.1-70b", "h200", tp=2, batch=1, engine=engine)
+        fp8 = estimate("llama-3.1-70b", "h200", tp=2, batch=1, weight_dtype="fp8", engine=engine)
+        assert fp8.tpot_s < 0.8 * bf16.tpot_s
 
 
 def test_moe_decode_reads_only_routed_experts_at_batch_1():
@@ -153,7 +166,7 @@ def test_expert_parallel_exchanges_tokens_as_the_engines_do():
     tp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 1, "fp8", "fp8")
     assert seconds(ep, "moe_all_reduce") == pytest.approx(94 * collective_time("all_reduce", step_bytes, 8, ep.device))
     assert seconds(ep, "moe_all_reduce") == pytest.approx(seconds(tp, "moe_all_reduce"))
-    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True, fidelity="roofline")
     gather = collective_time("all_gather", step_bytes, 8, dp.device)
     assert gather == pytest.approx(dp.device.link_latency_s + 7 / 8 * step_bytes / dp.device.link_bw)
     assert seconds(dp, "moe_all_gather") == pytest.approx(94 * gather)
@@ -167,7 +180,7 @@ def test_attention_dp_holds_each_kv_head_once_and_experts_split():
     from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget, routed_expert_bytes
 
     tp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8")
-    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True, fidelity="roofline")
     full = dp.model.kv_bytes_per_token("fp8")
     assert kv_bytes_per_token_per_device(tp) == pytest.approx(full / 4)
     assert kv_bytes_per_token_per_device(dp) == pytest.approx(full / 8)
@@ -183,7 +196,7 @@ def test_attention_dp_drops_the_attention_all_reduce_and_splits_the_tokens():
     from chip2chat.engine.factory import get_replica
     from chip2chat.engine.replica import StepShape
 
-    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True, fidelity="roofline")
     cost = dp.step_cost(StepShape.uniform_decode(1024, 192, dp.windows), detail=True)
     names = {op.name for op in cost.ops}
     assert "attn_all_reduce" not in names and "moe_all_gather" in names
@@ -227,7 +240,7 @@ def test_expert_gemms_run_the_busiest_ranks_tokens():
     from chip2chat.engine.expert_load import busiest_rank_factor
     from chip2chat.engine.replica import StepShape
 
-    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True)
+    dp = get_replica("qwen3-235b-a22b", "h200", 8, 1, 8, "fp8", "fp8", attention_dp=True, fidelity="roofline")
     cost = dp.step_cost(StepShape.uniform_decode(1024, 192, dp.windows), detail=True)
     (gate_up,) = [op for op in cost.ops if op.name == "experts_gate_up"]
     rows = 1024 * 8 / 8 * busiest_rank_factor(8, 16)

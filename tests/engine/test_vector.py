@@ -1,4 +1,5 @@
-"""The vectorised path equals `estimate` chip by chip (same formulas on arrays)."""
+"""The vectorised path equals `estimate` chip by chip (same formulas on arrays): the roofline, as
+a Device of many chips is always timed by it (designs have no measured kernels)."""
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def test_vectorised_estimates_equal_scalar_ones(kw):
                          peak_flops={d: p * scale for d, p in H100.peak_flops.items()}, **kw)
     model = kw.pop("model")
     for i in range(3):
-        one = estimate(model, _variant(bw[i], scale[i], tdp[i], cap[i]), **kw)
+        one = estimate(model, _variant(bw[i], scale[i], tdp[i], cap[i]), fidelity="roofline", **kw)
         for key in ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "power_w", "energy_per_output_token_j"):
             assert many[key][i] == pytest.approx(getattr(one, key), rel=1e-9), key
         assert many["fits"][i] == one.fits and many["max_batch"][i] == one.max_batch
@@ -46,6 +47,6 @@ def test_a_reference_without_tdp_gives_times_but_no_power():
     # like estimate, which reports power None for a chip whose TDP is unpublished
     no_tdp = H100.model_copy(update={"tdp_w": None})
     many = estimate_many("llama-3.1-8b", no_tdp, bandwidth_bytes_per_s=np.array([2e12, 4e12]), batch=8)
-    one = estimate("llama-3.1-8b", _variant(4e12, 1.0, None, H100.memory.capacity_bytes), batch=8)
+    one = estimate("llama-3.1-8b", _variant(4e12, 1.0, None, H100.memory.capacity_bytes), batch=8, fidelity="roofline")
     assert one.power_w is None and np.isnan(many["power_w"]).all() and np.isnan(many["energy_per_output_token_j"]).all()
     assert many["tpot_s"][1] == pytest.approx(one.tpot_s, rel=1e-9) and many["max_batch"].dtype.kind == "i"

@@ -40,6 +40,9 @@ AttentionDpOpt = Annotated[bool, typer.Option(
     help="Attention data parallel over the TP chips (TensorRT-LLM enable_attention_dp); MoE with ep = tp.")]
 WeightDtypeOpt = Annotated[str, typer.Option("--weight-dtype", help="bf16, fp8, int8, fp4, int4")]
 KvDtypeOpt = Annotated[str, typer.Option("--kv-dtype", help="bf16, fp8")]
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="Serving engine: trtllm, vllm or sglang (its measured kernels where the chip has tables, its "
+                     "scheduler and host time).")]
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)

@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from chip2chat.cli.app import (AttentionDpOpt, ExpertParallelOpt, HardwareOpt, KvDtypeOpt, ModelOpt,
+from chip2chat.cli.app import (AttentionDpOpt, EngineOpt, ExpertParallelOpt, HardwareOpt, KvDtypeOpt, ModelOpt,
                                PipelineParallelOpt, TensorParallelOpt, WeightDtypeOpt, app, err, out, warning_line)
-from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
+from chip2chat.engine.defaults import ENGINE, GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
 from chip2chat.errors import Chip2ChatError, DoesNotFitError
 from chip2chat.serving.config import ClusterConfig, SchedulerConfig
 from chip2chat.serving.options import SYNTHETIC
@@ -19,12 +19,12 @@ _SCHEDULING, _CLUSTER = SchedulerConfig(), ClusterConfig()
 DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router,
             "--request-rate": SYNTHETIC["rate_per_s"], "--num-requests": SYNTHETIC["num_requests"],
             "--arrival": "poisson", "--burstiness": 1.0, "--input-len": INPUT_LEN, "--output-len": OUTPUT_LEN,
-            "--seed": 0, "--scheduling-policy": _SCHEDULING.policy, "--scheduler": _SCHEDULING.scheduler,
+            "--seed": 0, "--scheduling-policy": _SCHEDULING.policy, "--engine": ENGINE,
+            "--scheduler": "the engine's", "--host-overhead-per-seq-us": "the engine's",
             **{f"--{name.replace('_', '-')}": getattr(_SCHEDULING, name) for name in
                ("max_num_seqs", "max_num_batched_tokens", "block_size", "gpu_memory_utilization")},
             "--enable-chunked-prefill/--no-enable-chunked-prefill": _SCHEDULING.enable_chunked_prefill,
-            "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching,
-            "--host-overhead-per-seq-us": _SCHEDULING.host_overhead_per_seq_s * 1e6}
+            "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching}
 
 
 def _given(flag: str, help: str = "", **kw):
@@ -46,6 +46,7 @@ def estimate(
     output_len: int = typer.Option(OUTPUT_LEN, "--output-len"),
     weight_dtype: WeightDtypeOpt = "bf16",
     kv_dtype: KvDtypeOpt = "bf16",
+    engine: EngineOpt = ENGINE,
     gpu_memory_utilization: float = typer.Option(GPU_MEMORY_UTILIZATION, "--gpu-memory-utilization"),
     max_num_batched_tokens: int = typer.Option(MAX_NUM_BATCHED_TOKENS, "--max-num-batched-tokens"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -56,7 +57,7 @@ def estimate(
 
     result = run_estimate(model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size,
                           ep=expert_parallel_size, attention_dp=attention_dp, batch=batch, input_len=input_len,
-                          output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                          output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine,
                           gpu_memory_utilization=gpu_memory_utilization,
                           max_num_batched_tokens=max_num_batched_tokens)
     if as_json:
@@ -95,6 +96,8 @@ def simulate(
     trace_format: Optional[str] = typer.Option(None, "--trace-format", help="azure, burstgpt or mooncake"),
     weight_dtype: WeightDtypeOpt = None,
     kv_dtype: KvDtypeOpt = None,
+    engine: Optional[str] = _given("--engine", "Serving engine: trtllm, vllm or sglang (its measured kernels where "
+                                   "the chip has tables, its scheduler and host time)."),
     max_num_seqs: Optional[int] = _given("--max-num-seqs", "Most sequences in one step."),
     max_num_batched_tokens: Optional[int] = _given("--max-num-batched-tokens",
                                                    "Token budget of one step (decodes + prompt chunks)."),
@@ -105,11 +108,13 @@ def simulate(
                                                      "Share of HBM for weights, activations and KV cache."),
     policy: Optional[str] = _given("--scheduling-policy", "fcfs or priority"),
     scheduler: Optional[str] = _given(
-        "--scheduler", "vllm, or trtllm-guaranteed-no-evict (whole requests reserved in the KV cache)."),
+        "--scheduler", "vllm, or trtllm-guaranteed-no-evict (whole requests reserved in the KV cache); "
+                       "default: the engine's."),
     host_overhead_per_seq_us: Optional[float] = _given(
         "--host-overhead-per-seq-us",
         "Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer of the two "
-        "(TensorRT-LLM's PyTorch backend measured 29.4 us). 0: not modelled."),
+        "(TensorRT-LLM's PyTorch backend measured 29.4 us, the trtllm engine's default; unmeasured for vllm and "
+        "sglang: 0). 0: not modelled."),
     router: Optional[str] = _given("--router", "round_robin, least_outstanding_tokens or prefix_affinity"),
     disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="P:D prefill and decode replicas, e.g. 2:6"),
     slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms", help="Goodput counts requests within it."),
@@ -141,7 +146,8 @@ def simulate(
         pd_split = (p_count, d_count)
     given = dict(
         tp=tensor_parallel_size, pp=pipeline_parallel_size, ep=expert_parallel_size, attention_dp=attention_dp,
-        weight_dtype=weight_dtype, kv_dtype=kv_dtype, num_replicas=num_replicas, router=router, disaggregate=pd_split,
+        weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine, num_replicas=num_replicas, router=router,
+        disaggregate=pd_split,
         rate_per_s=request_rate, num_requests=num_requests, arrival=arrival, cv=burstiness, seed=seed,
         input_len=lengths(input_len, INPUT_LEN, input_len_cv, "--input-len-cv"),
         output_len=lengths(output_len, OUTPUT_LEN, output_len_cv, "--output-len-cv"), trace=trace,

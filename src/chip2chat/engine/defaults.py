@@ -14,3 +14,8 @@ MAX_NUM_SEQS = 256
 """Most sequences in one engine step."""
 INPUT_LEN, OUTPUT_LEN = 1024, 256
 """Prompt and generated tokens of a request when none are given."""
+ENGINE = "vllm"
+"""The serving engine when none is named (engine/engines.py): vLLM, whose conventions the other
+defaults here and the serving settings follow (its engine arguments, its scheduler), so that a
+result without an engine is one engine's throughout: its kernels, scheduler and host time.
+Validation rows name theirs (TensorRT-LLM) and do not depend on it."""

@@ -4,7 +4,8 @@ TTFT is the time to prefill the whole batch (all prompts arrive together; prompt
 into steps of max_num_batched_tokens, long ones chunked), so with batch=1 it is one request's
 prefill time. TPOT is the decode step time at the mean context (input + output/2); attention
 cost is linear in context, so this equals the mean over the decode. E2E = TTFT + (O-1) x TPOT.
-Power: each step is timed under the chip's TDP cap (engine/timing.py).
+Power: each step is timed under the chip's TDP cap (engine/timing.py); a step takes the longer of
+that and the serving engine's host time for its sequences (engine/engines.py).
 
 `static_batch` does the arithmetic for one chip (`estimate`) and for arrays of chips alike
 (`engine.vector.estimate_many`).
@@ -17,7 +18,8 @@ from typing import Callable
 
 from chip2chat import args
 from chip2chat.costs.operators import Accumulator
-from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
+from chip2chat.engine.defaults import ENGINE, GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
+from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import MemoryBudget, kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import Replica, StepShape
@@ -38,6 +40,11 @@ class Estimate:
     """The chip's display name (the same whether it was given by name, object or file)."""
     calibration: str
     """The calibration profile that set the chip's efficiencies (see Accelerator.calibration)."""
+    engine: str
+    """The serving engine (engine/engines.py) whose kernels time the operators."""
+    fidelity: str
+    """How the operators were timed: "measured" (the chip's kernel tables under the engine) or
+    "roofline" (the analytic model)."""
     tp: int
     pp: int
     ep: int
@@ -83,10 +90,13 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
              tp: int = 1, pp: int = 1, ep: int = 1, batch: int = 1, input_len: int = INPUT_LEN,
              output_len: int = OUTPUT_LEN, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION, max_num_batched_tokens: int = MAX_NUM_BATCHED_TOKENS,
-             profile: CalibrationProfile | None = None, attention_dp: bool = False) -> Estimate:
+             profile: CalibrationProfile | None = None, attention_dp: bool = False, engine: str = ENGINE,
+             fidelity: str | None = None) -> Estimate:
     """Estimate one static batch of `batch` requests of input_len + output_len tokens.
 
-    `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan)."""
+    `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
+    `engine`: the serving engine whose measured kernels time the operators where the chip has
+    tables (engine/engines.py); `fidelity`: None for the chip's, or "roofline" / "measured"."""
     for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
                         ("max_num_batched_tokens", max_num_batched_tokens)):
         args.positive_int(name, value)
@@ -95,19 +105,20 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
         raise Chip2ChatError(f"weight dtype {weight_dtype!r} is not one of {', '.join(WEIGHT_DTYPES)}")
     if kv_dtype not in KV_DTYPES:
         raise Chip2ChatError(f"KV dtype {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
-    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp)
+    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp, engine, fidelity)
     m = replica.model
     if input_len + output_len > m.spec.max_context:
         raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
                              f"of {m.spec.max_context} tokens (max_position_embeddings)")
     run = static_batch(replica, batch, input_len, output_len, gpu_memory_utilization, max_num_batched_tokens,
-                       replica.step_cost)
+                       replica.step_cost, serving_engine(engine).host_overhead_per_seq_s)
     dev, n_dev, decode = replica.device, replica.plan.num_devices, run.decode
     bounds: dict[str, float] = {}
     for seconds, cost in run.prefill:
         bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + seconds
     return Estimate(
-        model=m.name, hardware=dev.hw.name, calibration=dev.calibration, tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
+        model=m.name, hardware=dev.hw.name, calibration=dev.calibration, engine=engine, fidelity=dev.fidelity,
+        tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
         input_len=input_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         fits=run.fits, max_batch=int(run.max_batch),
         ttft_s=run.ttft_s, tpot_s=run.tpot_s, e2e_s=run.e2e_s,
@@ -159,9 +170,11 @@ class StaticBatch:
 
 
 def static_batch(replica: Replica, batch: int, input_len: int, output_len: int, gpu_memory_utilization: float,
-                 max_num_batched_tokens: int, step: Callable[[StepShape], Accumulator]) -> StaticBatch:
+                 max_num_batched_tokens: int, step: Callable[[StepShape], Accumulator],
+                 host_per_seq_s: float = 0.0) -> StaticBatch:
     """One static batch on `replica`, each step costed by `step` (replica.step_cost or step_total)
-    and timed under the TDP cap: prefill of every prompt, then decode at the mean context."""
+    and timed under the TDP cap, or by the engine's host time (`host_per_seq_s` per sequence in the
+    step) where that is longer: prefill of every prompt, then decode at the mean context."""
     dev, n_dev = replica.device, replica.plan.num_devices
     budget = memory_budget(replica, gpu_memory_utilization, max_num_batched_tokens, batch)
     kv_batch = batch * kv_bytes_per_sequence(replica, input_len + output_len)
@@ -170,11 +183,11 @@ def static_batch(replica: Replica, batch: int, input_len: int, output_len: int, 
     prefill = []
     for times, shape in prefill_steps(batch, input_len, max_num_batched_tokens):
         cost = step(shape)
-        t, j = timed(cost.time_s, cost.dynamic_energy_j, dev)
+        t, j = timed(cost.time_s, cost.dynamic_energy_j, dev, host_per_seq_s * len(shape.prefill))
         ttft, prefill_j = ttft + times * t, prefill_j + times * j
         prefill.append((times * t, cost))
     decode = step(StepShape.uniform_decode(batch, input_len + output_len // 2, replica.windows))
-    tpot, decode_j = timed(decode.time_s, decode.dynamic_energy_j, dev)
+    tpot, decode_j = timed(decode.time_s, decode.dynamic_energy_j, dev, host_per_seq_s * batch)
     e2e = ttft + (output_len - 1) * tpot
     has_power = dev.tdp_w is not None
     power_dev = decode_j / tpot if has_power else None

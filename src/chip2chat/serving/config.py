@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from chip2chat import args
 from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS
+from chip2chat.engine.engines import ServingEngine
 from chip2chat.errors import Chip2ChatError, StrictModel
 from chip2chat.serving.routers import ROUTERS
 from chip2chat.serving.scheduler import SCHEDULERS
@@ -29,7 +30,9 @@ class SchedulerConfig(StrictModel):
     """Which engine's scheduler (a name in `serving.scheduler.SCHEDULERS`): vllm (KV blocks taken
     as tokens arrive, preemption when they run out) or trtllm-guaranteed-no-evict (TensorRT-LLM's
     default: a request is admitted only when blocks for its whole prompt + output can be reserved,
-    and is never preempted)."""
+    and is never preempted). Left unset, `simulate` takes its serving engine's (`for_engine`:
+    vllm for vLLM and SGLang, trtllm-guaranteed-no-evict for TensorRT-LLM); the default written
+    here is the default engine's, vLLM's."""
     max_num_seqs: int = Field(default=MAX_NUM_SEQS, ge=1)
     """Most sequences in one step (vLLM default 256)."""
     max_num_batched_tokens: int = Field(default=MAX_NUM_BATCHED_TOKENS, ge=1)
@@ -47,7 +50,9 @@ class SchedulerConfig(StrictModel):
     """Host (CPU) time per sequence in a step: scheduling, sampling bookkeeping and responses in
     Python. The host prepares the next step while the GPU runs this one (TensorRT-LLM's PyTorch
     overlap scheduler, vLLM's async scheduling), so a step takes the longer of the two.
-    0: not modelled (a C++ runtime, or a GPU-bound engine)."""
+    0: not modelled (a C++ runtime, or a GPU-bound engine). Left unset, `simulate` takes its
+    serving engine's measured figure (`for_engine`: 29.4 us for TensorRT-LLM's PyTorch backend; 0
+    for vLLM and SGLang, unmeasured)."""
     policy: str = "fcfs"
     """Waiting order and preemption victim (a name in `serving.waiting.POLICIES`): fcfs (arrival
     order) or priority ((priority, arrival) with lower first)."""
@@ -60,6 +65,13 @@ class SchedulerConfig(StrictModel):
             quoted = [repr(n) for n in names]
             raise ValueError(f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}")
         return value
+
+    def for_engine(self, engine: ServingEngine) -> "SchedulerConfig":
+        """These settings with the engine's scheduler and host time where they were left unset
+        (pydantic's `model_fields_set`: a value written, even the default, is kept)."""
+        defaults = {"scheduler": engine.scheduler, "host_overhead_per_seq_s": engine.host_overhead_per_seq_s}
+        unset = {k: v for k, v in defaults.items() if k not in self.model_fields_set}
+        return self.model_copy(update=unset) if unset else self
 
     @model_validator(mode="after")
     def _budget_holds_the_decodes(self) -> "SchedulerConfig":

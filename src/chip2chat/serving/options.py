@@ -65,7 +65,9 @@ def _grouped(keywords: dict) -> dict[str, dict]:
 def _scheduling(base: SchedulerConfig | None, given: dict) -> SchedulerConfig:
     if base is not None and not given:
         return base
-    return validated(SchedulerConfig, {**(base.model_dump() if base else {}), **given}, "serving options")
+    # only the fields the base set: one it left unset still takes the engine's (SchedulerConfig.for_engine)
+    return validated(SchedulerConfig, {**(base.model_dump(exclude_unset=True) if base else {}), **given},
+                     "serving options")
 
 
 def _workload(given: dict) -> Workload:

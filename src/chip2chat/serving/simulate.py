@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from chip2chat import args
+from chip2chat.engine.defaults import ENGINE
+from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
 from chip2chat.engine.plan import ParallelPlan
@@ -60,13 +62,15 @@ class SimulationResult:
 def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: ParallelPlan | None = None,
              scheduling: SchedulerConfig | None = None, cluster: ClusterConfig | None = None, slo: Slo | None = None,
              workload: Workload | None = None, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-             step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
+             engine: str = ENGINE, step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
              progress: Callable[[int], None] | None = None, **keywords) -> SimulationResult:
     """Simulate serving a workload. Same arguments and seed, same result.
 
     The settings are values: the replica's parallel `plan`, its `scheduling` (SchedulerConfig: the
     batching knobs and which engine's scheduler), the `cluster` (ClusterConfig: replicas, router,
     prefill/decode disaggregation), the `slo` that goodput counts against, and the `workload`.
+    The serving `engine` (engine/engines.py: trtllm, vllm, sglang) brings its measured kernels
+    (where the chip has tables), and the scheduler and host time of `scheduling` left at None.
     Each may instead be given by its fields as keywords (serving/options.py), e.g.
     `simulate("llama-3.1-8b", "h100", tp=2, max_num_seqs=128, rate_per_s=20, num_requests=10_000)`:
     plan: tp, pp, ep, attention_dp; scheduling: the SchedulerConfig fields; cluster: num_replicas, router, disaggregate,
@@ -79,8 +83,9 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     """
     plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
+    scheduling = scheduling.for_engine(serving_engine(engine))
     replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
-                          attention_dp=plan.attention_dp)
+                          attention_dp=plan.attention_dp, engine=engine)
     total_blocks = _kv_blocks(replica, scheduling)
     with _collector_paused():
         requests = _requests(workload)
@@ -90,6 +95,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     static_w = replica.device.static_w * plan.num_devices
     summary = summarize(table, sims, slo, static_w_per_replica=static_w)
     summary.update(model=replica.model.name, hardware=replica.device.hw.name, calibration=replica.device.calibration,
+                   engine=engine, fidelity=replica.device.fidelity, scheduler=scheduling.scheduler,
                    tp=plan.tp, pp=plan.pp, ep=plan.ep, attention_dp=plan.attention_dp, num_replicas=len(sims),
                    kv_blocks_per_replica=total_blocks, static_power_w_per_replica=static_w,
                    block_size=scheduling.block_size, workload=workload.source)

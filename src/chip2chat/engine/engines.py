@@ -1,0 +1,64 @@
+"""Serving engines as a dimension: what chip2chat models of each, in one table chosen by name.
+
+An engine brings its kernels (the measured tables it was timed under, hardware/kernels.py; they
+time the operators wherever the chip has tables: costs/measured.py), its scheduler policy (a name
+in serving.scheduler.SCHEDULERS, the default of SchedulerConfig.scheduler) and its host time per
+sequence and step (the default of SchedulerConfig.host_overhead_per_seq_s). The batching knobs
+(max_num_seqs, max_num_batched_tokens, gpu_memory_utilization) keep their one default whatever
+the engine (engine/defaults.py: vLLM's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chip2chat.errors import Chip2ChatError
+from chip2chat.hardware import kernels
+from chip2chat.hardware.calibration import engine_calibration
+
+
+@dataclass(frozen=True)
+class ServingEngine:
+    """One serving engine, as the cost model and the simulator see it."""
+
+    name: str
+    label: str
+    """How the engine is called in results."""
+    kernels: str
+    """The engine whose measured kernel tables time the operators (a name of kernels.ENGINES)."""
+    scheduler: str
+    """Its scheduler in the simulation (a name of serving.scheduler.SCHEDULERS)."""
+    host_measurement: str | None
+    """The entry of catalog/calibration/engines.yaml that measured its host time per sequence and
+    step; None where nobody has measured it (no host time is modelled: the GPU sets the step)."""
+
+    @property
+    def host_overhead_per_seq_s(self) -> float:
+        """Host (CPU) time per sequence and step, overlapped with the GPU (0 where unmeasured)."""
+        if self.host_measurement is None:
+            return 0.0
+        return float(engine_calibration()[self.host_measurement]["host_overhead_per_seq_s"])
+
+
+SERVING_ENGINES: dict[str, ServingEngine] = {
+    # TensorRT-LLM's PyTorch backend (the default since 1.0): GUARANTEED_NO_EVICT capacity
+    # scheduler (whole requests reserved in the KV cache, never preempted); 29.4 us of Python host
+    # time per sequence and step measured by TensorRT-LLM (engines.yaml). The C++ runtime of 0.x
+    # had no such host loop (validation rows of 0.14 and 0.17 set 0).
+    "trtllm": ServingEngine("trtllm", "TensorRT-LLM", "trtllm", "trtllm-guaranteed-no-evict", "tensorrt-llm-pytorch"),
+    # vLLM V1: KV blocks taken as tokens arrive, preemption by recompute when they run out; its
+    # host time per sequence (async scheduling overlaps it) is unmeasured
+    "vllm": ServingEngine("vllm", "vLLM", "vllm", "vllm", None),
+    # SGLang retracts running requests when its KV pool runs out, as vLLM preempts them; its host
+    # time is unmeasured (the radix-cache scheduler is not modelled: serving/scheduler.py)
+    "sglang": ServingEngine("sglang", "SGLang", "sglang", "vllm", None),
+}
+assert set(SERVING_ENGINES) == set(kernels.ENGINES), "one serving engine per engine the kernel tables know"
+
+
+def serving_engine(name: str) -> ServingEngine:
+    """The engine called `name`; a one-line error listing the known ones otherwise."""
+    try:
+        return SERVING_ENGINES[name]
+    except (KeyError, TypeError):
+        raise Chip2ChatError(f"unknown serving engine {name!r}; known: {', '.join(SERVING_ENGINES)}") from None
