@@ -1,9 +1,12 @@
 """Published measurements to validate against: reading and checking the CSV format.
 
-The format is the shared TensorRT-LLM table's (`catalog/validation/trtllm_perf.csv`). A bad
-file stops with the file, the row (1-based line number) and the column that is wrong: a short
-row, text where a number goes, a number that is not finite and positive (offered_qps alone may
-be "inf": all requests queued at once).
+The format is the shared TensorRT-LLM table's (`catalog/validation/trtllm_perf.csv`), with an
+optional `engine` column naming the serving engine of each row (trtllm, vllm, sglang:
+engine/engines.py; `trtllm_version` then holds that engine's version). Without the column, or
+where it is empty, a row is TensorRT-LLM's, as every shipped file's is (their `trtllm_version`
+column says so). A bad file stops with the file, the row (1-based line number) and the column
+that is wrong: a short row, text where a number goes, a number that is not finite and positive
+(offered_qps alone may be "inf": all requests queued at once), an unknown engine.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chip2chat.catalog import CATALOG_DIR
+from chip2chat.engine.engines import SERVING_ENGINES
 from chip2chat.errors import Chip2ChatError
 from chip2chat.userfiles import csv_rows, number_cell
 
@@ -48,6 +52,8 @@ class Measurement:
     mean_ttft_ms: float | None
     mean_itl_ms: float | None
     source: str
+    engine: str = "trtllm"
+    """The serving engine that ran the row (engine/engines.py)."""
 
 
 def shipped_files() -> list[Path]:
@@ -107,9 +113,12 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
     for column in ("model", "gpu", "source"):
         if not raw[column].strip():
             fail(column, "must not be empty")
+    engine = (raw.get("engine") or "").strip().lower() or "trtllm"  # the format's own: trtllm_version
+    if engine not in SERVING_ENGINES:
+        fail("engine", f"expected one of {', '.join(SERVING_ENGINES)} (empty: trtllm)")
     return Measurement(file=str(p), line=line, table=table, version=raw["trtllm_version"].strip(),
                        model=raw["model"].strip(), gpu=raw["gpu"].strip(), num_gpus=num_gpus, tp=tp, pp=pp,
                        precision=precision, isl=integer("isl"), osl=integer("osl"), offered_qps=qps,
                        throughput_tok_s=number("throughput_tok_s"), req_per_s=number("req_per_s", True),
                        mean_ttft_ms=number("mean_ttft_ms", True), mean_itl_ms=number("mean_itl_ms", True),
-                       source=raw["source"].strip())
+                       source=raw["source"].strip(), engine=engine)

@@ -1,18 +1,22 @@
 """Predict every published measurement with the simulator and report the error.
 
-Each row's setup is rebuilt as its engine ran it. TensorRT-LLM's maximum-throughput benchmark
-(`trtllm-bench throughput`) queues all requests at time zero (num_requests per ISL/OSL as the
-source document lists them); its engine limits come from trtllm-bench's own build heuristic
-(`trtllm_engine_limits` below: max batch size and max tokens per step from the KV memory left
-after the weights); its scheduler is TensorRT-LLM's default GUARANTEED_NO_EVICT (whole requests
-reserved in the KV cache, never preempted) with chunked context; the KV cache gets 90% of the
-memory left after weights (`kv_cache_free_gpu_mem_fraction`), 95% where the source says so.
-FP8 rows use FP8 weights and FP8 KV cache (ModelOpt FP8 checkpoints), FP4 rows FP4 weights and
-FP8 KV cache. Rows of TensorRT-LLM's PyTorch backend (1.0) pay its Python host time per sequence
-and step (catalog/calibration/engines.yaml), overlapped with the GPU; the C++ runtime rows (0.14,
-0.17) do not. Online-serving rows send 500 requests (as the source says) as a Poisson stream at
-the offered rate and compare output throughput, mean TTFT and mean ITL. Nothing here is fitted:
-predictions come from the catalog specs and the calibration profiles only.
+Each row's setup is rebuilt as its engine ran it. The row's serving engine (its `engine`:
+TensorRT-LLM for every shipped row) brings the measured kernels that time the operators where
+the chip has tables, its scheduler and its host time (engine/engines.py). TensorRT-LLM's
+maximum-throughput benchmark (`trtllm-bench throughput`) queues all requests at time zero
+(num_requests per ISL/OSL as the source document lists them); its engine limits come from
+trtllm-bench's own build heuristic (`trtllm_engine_limits` below: max batch size and max tokens
+per step from the KV memory left after the weights); its scheduler is TensorRT-LLM's default
+GUARANTEED_NO_EVICT (whole requests reserved in the KV cache, never preempted) with chunked
+context; the KV cache gets 90% of the memory left after weights (`kv_cache_free_gpu_mem_fraction`),
+95% where the source says so. FP8 rows use FP8 weights and FP8 KV cache (ModelOpt FP8
+checkpoints), FP4 rows FP4 weights and FP8 KV cache. Rows of TensorRT-LLM's PyTorch backend (1.0)
+pay its Python host time per sequence and step (catalog/calibration/engines.yaml), overlapped
+with the GPU; the C++ runtime rows (0.14, 0.17) do not. Rows of another engine run with its
+scheduler and host time and chip2chat's default engine knobs (engine/defaults.py). Online-serving
+rows send 500 requests (as the source says) as a Poisson stream at the offered rate and compare
+output throughput, mean TTFT and mean ITL. Nothing here is fitted: predictions come from the
+catalog specs, the calibration profiles and the measured kernel tables only.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import signal
 import numpy as np
 import pandas as pd
 
+from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import memory_budget
 from chip2chat.errors import Chip2ChatError
-from chip2chat.hardware.calibration import engine_calibration
+from chip2chat.models.load import load_model
 from chip2chat.validate.data import Measurement, read_measurements, shipped_files
 from chip2chat.validate.names import match_hardware, match_model
 
@@ -38,14 +43,14 @@ MAX_REQUESTS = 6000  # beyond this the simulated throughput no longer changes (s
 PRECISION_DTYPES = {"FP16": ("bf16", "bf16"), "BF16": ("bf16", "bf16"), "FP8": ("fp8", "fp8"),
                     "FP4": ("fp4", "fp8"), "NVFP4": ("fp4", "fp8"), "MXFP4": ("fp4", "fp8"),
                     "INT8": ("int8", "bf16"), "INT4": ("int4", "bf16")}
-METRIC_COLUMNS = ["file", "line", "source", "table", "model", "gpu", "hardware", "num_gpus", "tp", "pp",
-                  "precision", "isl", "osl", "offered_qps", "metric", "measured", "predicted", "error_pct",
-                  "status", "reason"]
+METRIC_COLUMNS = ["file", "line", "source", "engine", "table", "model", "architecture", "gpu", "hardware",
+                  "num_gpus", "tp", "pp", "precision", "isl", "osl", "offered_qps", "metric", "measured", "predicted",
+                  "error_pct", "status", "reason"]
 
 
 def source_label(m: Measurement) -> str:
     """A short name for the row's source, for per-source summaries."""
-    return f"TensorRT-LLM {m.version} {m.table}"
+    return f"{serving_engine(m.engine).label} {m.version} {m.table}"
 
 
 def _kv_fraction(m: Measurement) -> float:
@@ -79,10 +84,11 @@ def _ceil_to(value: float, step: int) -> int:
 
 
 def _host_overhead_per_seq_s(m: Measurement) -> float:
-    """Python host time per sequence and step of the row's engine (0 for C++ runtimes)."""
-    if "pytorch" not in m.version.lower():
+    """Python host time per sequence and step of the row's engine (0 for TensorRT-LLM's C++
+    runtime, the backend before 1.0 unless the row says PyTorch)."""
+    if m.engine == "trtllm" and "pytorch" not in m.version.lower():
         return 0.0
-    return float(engine_calibration()["tensorrt-llm-pytorch"]["host_overhead_per_seq_s"])
+    return serving_engine(m.engine).host_overhead_per_seq_s
 
 
 def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
@@ -96,12 +102,19 @@ def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
 
 def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     weight_dtype, kv_dtype = PRECISION_DTYPES[m.precision]
-    replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype)
+    replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype, engine=m.engine)
     # the source says MoE models ran with enable_attention_dp: attention data parallel, experts over EP
     attention_dp = replica.model.is_moe and m.tp > 1 and "attention_dp" in m.source.lower().replace(" ", "_")
     ep = m.tp if attention_dp else 1
     if attention_dp:
-        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=True)
+        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=True,
+                              engine=m.engine)
+    # the engine's scheduler; each attention-DP rank runs its own host loop over its 1/dp of the sequences
+    common = dict(model=model_id, hardware=hw_id, engine=m.engine, tp=m.tp, pp=m.pp, ep=ep, attention_dp=attention_dp,
+                  weight_dtype=weight_dtype, kv_dtype=kv_dtype, input_len=m.isl, output_len=m.osl,
+                  host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp)
+    if m.engine != "trtllm":
+        return common  # chip2chat's default engine knobs (engine/defaults.py)
     max_seqs, max_tokens = _engine_limits(m, replica)
     # TRT-LLM's limits hold per pipeline micro-batch (pp of them are in flight) and, under attention
     # DP, per rank (each runs its own scheduler); ours are per step of the whole replica
@@ -116,21 +129,17 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
         raise Chip2ChatError(f"weights do not fit: {budget.weights_bytes / 1e9:.0f} GB per device of "
                              f"{budget.capacity_bytes / 1e9:.0f} GB")
     gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
-    return dict(model=model_id, hardware=hw_id, tp=m.tp, pp=m.pp, ep=ep, attention_dp=attention_dp, weight_dtype=weight_dtype,
-                kv_dtype=kv_dtype, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
-                # each attention-DP rank runs its own host loop over its own 1/dp of the sequences
-                host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp,
-                max_num_batched_tokens=max(max_tokens, max_seqs), scheduler="trtllm-guaranteed-no-evict",
-                input_len=m.isl, output_len=m.osl)
+    return dict(common, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
+                max_num_batched_tokens=max(max_tokens, max_seqs))
 
 
 def predict(m: Measurement) -> list[dict]:
     """Comparison rows (one per metric) for one measurement, or one skipped row with the reason."""
     from chip2chat.serving.simulate import simulate
 
-    base = dict(file=m.file, line=m.line, source=source_label(m), table=m.table, model=m.model, gpu=m.gpu,
-                num_gpus=m.num_gpus, tp=m.tp, pp=m.pp, precision=m.precision, isl=m.isl, osl=m.osl,
-                offered_qps=m.offered_qps)
+    base = dict(file=m.file, line=m.line, source=source_label(m), engine=m.engine, table=m.table, model=m.model,
+                architecture="", gpu=m.gpu, num_gpus=m.num_gpus, tp=m.tp, pp=m.pp, precision=m.precision, isl=m.isl,
+                osl=m.osl, offered_qps=m.offered_qps)
     model_id = hw_id = None
 
     def skipped(reason: str) -> list[dict]:
@@ -146,6 +155,7 @@ def predict(m: Measurement) -> list[dict]:
         return skipped(f"unknown model {m.model!r}")
     if hw_id is None:
         return skipped(f"unknown GPU {m.gpu!r}")
+    base["architecture"] = "moe" if load_model(model_id).is_moe else "dense"
     try:
         settings = _settings(m, model_id, hw_id)
         if m.table == "throughput_max_load" or math.isinf(m.offered_qps):
@@ -201,7 +211,9 @@ def _ignore_interrupts() -> None:
 
 
 def summarize(df: pd.DataFrame) -> dict:
-    """Median and p90 absolute error: overall, per metric, per hardware and per source."""
+    """Median and p90 absolute error: overall, per metric, per hardware, per source and per engine;
+    and on the maximum-throughput rows (throughput_max_load, the aim's measure), overall, dense
+    and MoE models apart, and per hardware."""
     ok = df[df["status"] == "ok"]
 
     def stats(frame: pd.DataFrame) -> dict:
@@ -211,10 +223,15 @@ def summarize(df: pd.DataFrame) -> dict:
                 "mean_signed_error_pct": float(frame["error_pct"].mean()) if len(err) else float("nan")}
 
     thr = ok[ok["metric"] == "throughput_tok_s"]
+    peak = thr[thr["table"] == "throughput_max_load"]
     return {
         "overall": stats(ok),
         "per_metric": {k: stats(g) for k, g in ok.groupby("metric")},
         "throughput_per_hardware": {k: stats(g) for k, g in thr.groupby("hardware")},
         "per_source": {k: stats(g) for k, g in ok.groupby("source")},
+        "per_engine": {k: stats(g) for k, g in ok.groupby("engine")},
+        "max_throughput": stats(peak),
+        "max_throughput_per_architecture": {k: stats(g) for k, g in peak.groupby("architecture")},
+        "max_throughput_per_hardware": {k: stats(g) for k, g in peak.groupby("hardware")},
         "skipped": int((df["status"] == "skipped").sum()),
     }
