@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.serving.config import SchedulerConfig, Slo
 from chip2chat.serving.simulate import simulate
@@ -23,6 +24,10 @@ from chip2chat.workload import synthetic
 @dataclass(frozen=True)
 class ReplicaCapacity:
     devices: int
+    engine: str
+    """The serving engine the replica ran (engine/engines.py)."""
+    fidelity: str
+    """How its operators were timed: "measured" kernel tables or the "roofline"."""
     max_rate_per_s: float
     """Requests per second with every request queued at once."""
     slo_rate_per_s: float | None
@@ -41,13 +46,14 @@ class ReplicaCapacity:
 
 def replica_capacity(model: str, hardware, *, plan: ParallelPlan, weight_dtype: str, kv_dtype: str, input_len: int,
                      output_len: int, slo: Slo, scheduling: SchedulerConfig | None = None, requests: int = 1500,
-                     grid_points: int = 14, seed: int = 0) -> ReplicaCapacity:
-    """Capacity of one replica (`plan` on `hardware`) at the SLO, for requests of the given lengths."""
+                     grid_points: int = 14, seed: int = 0, engine: str = ENGINE) -> ReplicaCapacity:
+    """Capacity of one replica (`plan` on `hardware`, served by `engine`) at the SLO, for requests
+    of the given lengths."""
     def run(arrival: str, rate_per_s: float):
         workload = synthetic(requests, rate_per_s, input_len=input_len, output_len=output_len, arrival=arrival,
                              seed=seed)
         return simulate(model, hardware, plan=plan, scheduling=scheduling, slo=slo, workload=workload,
-                        weight_dtype=weight_dtype, kv_dtype=kv_dtype)
+                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine)
 
     max_rate = run("all_at_once", 1.0).summary["request_throughput"]
     best = lightest = None
@@ -65,7 +71,7 @@ def replica_capacity(model: str, hardware, *, plan: ParallelPlan, weight_dtype: 
                             f"TTFT is {s['p99_ttft_ms']:.0f} ms and p99 TPOT {s['p99_tpot_ms']:.1f} ms "
                             f"(SLO {slo.ttft_ms:g} / {slo.tpot_ms:g} ms)")
     done = sim.requests[sim.requests["status"] == "finished"]
-    return ReplicaCapacity(devices=plan.num_devices, max_rate_per_s=max_rate,
+    return ReplicaCapacity(devices=plan.num_devices, engine=engine, fidelity=s["fidelity"], max_rate_per_s=max_rate,
                            slo_rate_per_s=float(rate) if best else None, p99_ttft_ms=s["p99_ttft_ms"],
                            p99_tpot_ms=s["p99_tpot_ms"], static_power_w=static, dynamic_j_per_output_token=dynamic,
                            ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),

@@ -69,7 +69,8 @@ def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo) -> Re
     svc, sz = scenario.service, scenario.sizing
     input_len, output_len = scenario.tokens_per_turn()
     return replica_capacity(svc.model, hw, plan=ParallelPlan(tp=option.tp, pp=option.pp),
-                            weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, input_len=input_len,
+                            weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, engine=option.engine or svc.engine,
+                            input_len=input_len,
                             output_len=output_len, slo=slo, scheduling=option.scheduling(),
                             requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
 
@@ -146,7 +147,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
         try:
             cap = option_capacity(scenario, option, hw, slo)
         except DoesNotFitError as exc:
-            rows += [_unserved(option, year, hw, price, str(exc)) for year in d.years]
+            rows += [_unserved(scenario, option, year, hw, price, str(exc)) for year in d.years]
             if progress:
                 progress(i + 1, len(scenario.options))
             continue
@@ -160,7 +161,8 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
             sized = size_year(cap, daily_requests=daily, output_tokens_per_request=scenario.tokens_per_turn()[1],
                               curve=curve, site=site, tdp_w=hw.tdp_w, unit_price_usd=price)
             rows.append({"option": option.name, "year": year.year, "daily_users": year.daily_users,
-                         "chip": hw.name, "calibration": hw.calibration, **sized,
+                         "chip": hw.name, "calibration": hw.calibration, "engine": cap.engine, "fidelity": cap.fidelity,
+                         **sized,
                          "unit_price_usd": price, "meets_slo": cap.slo_rate_per_s is not None,
                          "deployable": not problem, "p99_ttft_ms": cap.p99_ttft_ms, "p99_tpot_ms": cap.p99_tpot_ms,
                          "note": "; ".join(n for n in (cap.note, problem) if n)})
@@ -175,11 +177,11 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
                       capacities=caps, site=site, voice=_voice(scenario, table, caps))
 
 
-def _unserved(option: FleetOption, year, hw, price, note: str) -> dict:
+def _unserved(scenario: Scenario, option: FleetOption, year, hw, price, note: str) -> dict:
     """The row of an option that cannot serve the model at all (it does not fit the chip's memory)."""
     return {"option": option.name, "year": year.year, "daily_users": year.daily_users, "chip": hw.name,
-            "calibration": hw.calibration, "unit_price_usd": price, "meets_slo": False, "deployable": False,
-            "note": note}
+            "calibration": hw.calibration, "engine": option.engine or scenario.service.engine, "unit_price_usd": price,
+            "meets_slo": False, "deployable": False, "note": note}
 
 
 def _voice(scenario: Scenario, table: pd.DataFrame, caps: dict) -> pd.DataFrame | None:

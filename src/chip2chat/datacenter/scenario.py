@@ -9,8 +9,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from typing import Annotated
 
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from chip2chat.engine.defaults import ENGINE
+from chip2chat.engine.engines import SERVING_ENGINES
 from chip2chat.errors import StrictModel, validated
 from chip2chat.hardware.spec import Accelerator, Watts
 from chip2chat.serving.config import SchedulerConfig
@@ -75,10 +79,23 @@ class Slo(_Strict):
         return ServingSlo(ttft_ms=self.p99_ttft_ms, tpot_ms=self.p99_tpot_ms)
 
 
+def _known_engine(value: str) -> str:
+    if value not in SERVING_ENGINES:
+        raise ValueError(f"unknown serving engine {value!r}; known: {', '.join(SERVING_ENGINES)}")
+    return value
+
+
+EngineName = Annotated[str, AfterValidator(_known_engine)]
+"""A serving engine's name (engine/engines.py)."""
+
+
 class Service(_Strict):
     model: str
     weight_dtype: str = "fp8"
     kv_dtype: str = "fp8"
+    engine: EngineName = ENGINE
+    """The serving engine every option runs unless it names its own (engine/engines.py: trtllm,
+    vllm, sglang): its measured kernels where the chip has tables, its scheduler and host time."""
     slo: Slo
 
 
@@ -100,6 +117,8 @@ class FleetOption(_Strict):
     """Engine knob (vLLM's --max-num-seqs); default: serving.config.SchedulerConfig's."""
     max_num_batched_tokens: int | None = Field(default=None, ge=1)
     """Engine knob (vLLM's --max-num-batched-tokens); default: SchedulerConfig's."""
+    engine: EngineName | None = None
+    """The serving engine of this option; None: the service's."""
 
     def scheduling(self) -> SchedulerConfig:
         """The engine knobs the option gives, every other one at its one default."""
