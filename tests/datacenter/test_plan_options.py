@@ -91,3 +91,20 @@ def test_infinite_site_figures_are_refused(field, value):
 def test_years_come_out_in_order():
     s = scenario([{"name": "h100", "hardware": "h100", "unit_price_usd": 25000}], years=((2029, 2e5), (2027, 1e5)))
     assert [y.year for y in s.demand.years] == [2027, 2029]
+
+
+def test_the_service_names_the_engine_and_an_option_may_name_its_own():
+    result = plan(validated(Scenario, dict(
+        name="t", demand={"years": [{"year": 2027, "daily_users": 1e5}], "sessions_per_user_per_day": 2,
+                          "turns_per_session": 3, "input_tokens_per_turn": 512, "output_tokens_per_turn": 64},
+        service={"model": "llama-3.1-8b", "engine": "trtllm", "slo": {"p99_ttft_ms": 2000, "p99_tpot_ms": 200}},
+        options=[{"name": "trt", "hardware": "h100", "unit_price_usd": 25000},
+                 {"name": "vllm", "hardware": "h100", "unit_price_usd": 25000, "engine": "vllm"},
+                 {"name": "amd", "hardware": "mi300x", "unit_price_usd": 15000}],
+        site={"catalog": "us-average"}, sizing=FAST), "scenario"))
+    t = result.table.set_index("option")
+    assert list(t["engine"]) == ["trtllm", "vllm", "trtllm"]
+    assert list(t["fidelity"]) == ["measured", "measured", "roofline"]  # MI300X has no kernel tables
+    assert t.loc["trt", "p99_tpot_ms"] != t.loc["vllm", "p99_tpot_ms"]
+    with pytest.raises(ConfigError, match="unknown serving engine 'tgi'"):
+        scenario([{"name": "x", "hardware": "h100", "unit_price_usd": 1, "engine": "tgi"}])

@@ -144,3 +144,31 @@ def test_a_process_pool_gives_the_same_rows_as_one_process(tmp_path):
     path.write_text(HEADER + "".join(GOOD.replace("LLaMA v3.1 8B", f"GPT-{i}") for i in range(24)))
     pooled, single = validate([str(path)], workers=2), validate([str(path)], workers=1)
     assert len(pooled) == 24 and pooled.equals(single)
+
+
+def test_rows_carry_their_serving_engine(tmp_path):
+    # the shipped files have no engine column: every row is TensorRT-LLM's (their trtllm_version);
+    # a file may name each row's engine, and the row is then run under it (kernels, scheduler, host)
+    assert {m.engine for f in shipped_files() for m in read_measurements(f)} == {"trtllm"}
+    path = tmp_path / "mine.csv"
+    path.write_text(HEADER.replace("source\n", "source,engine\n") + GOOD.replace("doc\n", "doc,vllm\n")
+                    + GOOD.replace("doc\n", "doc,\n"))
+    vllm, default = read_measurements(path)
+    assert (vllm.engine, default.engine) == ("vllm", "trtllm")
+    rows = [predict(m)[0] for m in (vllm, default)]
+    assert [r["engine"] for r in rows] == ["vllm", "trtllm"] and rows[0]["source"].startswith("vLLM 0.17")
+    assert rows[0]["architecture"] == "dense" and rows[0]["predicted"] != rows[1]["predicted"]
+    path.write_text(HEADER.replace("source\n", "source,engine\n") + GOOD.replace("doc\n", "doc,tgi\n"))
+    with pytest.raises(ValidationDataError, match="row 2: column engine: expected one of trtllm, vllm, sglang"):
+        read_measurements(path)
+
+
+def test_summary_measures_the_max_throughput_rows_by_architecture_and_hardware(tmp_path):
+    path = tmp_path / "mine.csv"
+    mixtral = GOOD.replace("LLaMA v3.1 8B", "Mixtral 8x7B").replace(",1,1,1,", ",2,2,1,")
+    online = GOOD.replace("throughput_max_load", "online_serving").replace("inf (all requests queued)", "5")
+    path.write_text(HEADER + GOOD + mixtral + online)
+    s = summarize(validate([str(path)], workers=1))
+    assert s["max_throughput"]["n"] == 2 and s["per_metric"]["throughput_tok_s"]["n"] == 3
+    assert set(s["max_throughput_per_architecture"]) == {"dense", "moe"}
+    assert set(s["max_throughput_per_hardware"]) == {"h100-sxm"} and set(s["per_engine"]) == {"trtllm"}
