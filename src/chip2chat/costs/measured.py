@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from chip2chat.costs.device import Device
     from chip2chat.hardware.spec import Accelerator
 
+_UNSEEN = object()
 _KV_TABLES = {"bf16": "bf16", "fp16": "bf16", "fp32": "bf16", "fp8": "fp8"}
 """KV-cache dtype -> the attention tables' (fp16 and fp32 caches read as bf16 ones; int8 and fp4 not measured)."""
 MOE_ROUTING = ("power_law_1.01", "balanced")
@@ -90,6 +91,8 @@ class KernelTimes:
         self.same_link = load_hardware(chip)[1].scale_up.bandwidth_bytes_per_s == hw.scale_up.bandwidth_bytes_per_s
         self._reads: dict[tuple, object] = {}
         self._decode: dict[tuple, tuple | bool] = {}
+        self._memo: dict[tuple, object] = {}
+        """Calls seen (estimate meets the same shapes at every call, the simulator's body each step count)."""
 
     def _read(self, key: tuple, family: str, variant: str, **fixed):
         read = self._reads.get(key)
@@ -102,8 +105,21 @@ class KernelTimes:
     def _first(self, family: str, candidates) -> str | None:
         return next((v for v in candidates if v in self.measured[family]), None)
 
+    def _memoised(self, work, *args):
+        """work(*args), computed once per arguments (None, not measured, included)."""
+        key = (work, *args)
+        known = self._memo.get(key, _UNSEEN)
+        if known is _UNSEEN:
+            if len(self._memo) >= 65536:  # shapes drawn from a distribution rarely repeat
+                self._memo.clear()
+            known = self._memo[key] = work(*args)
+        return known
+
     def gemm(self, m: float, n: float, k: float, dtype: str):
         """(seconds, compute-bound) of an (m x k) @ (k x n) GEMM with `dtype` weights, or None."""
+        return self._memoised(self._gemm, m, n, k, dtype)
+
+    def _gemm(self, m: float, n: float, k: float, dtype: str):
         variant = self._first("gemm", formats("gemm", dtype, self.runs[dtype]))
         if variant is None:
             return None
@@ -146,6 +162,9 @@ class KernelTimes:
     def context_attention(self, layer, batch: float, length: float) -> float | None:
         """Seconds of causal prefill attention in `layer`: `batch` fresh prompts of `length`
         tokens on the chip, in fp8 where the KV cache is fp8 and the engine measured it."""
+        return self._memoised(self._context_attention, layer, batch, length)
+
+    def _context_attention(self, layer, batch: float, length: float) -> float | None:
         kv = _KV_TABLES.get(layer.kv_dtype)
         if layer.latent or kv is None or batch <= 0 or length <= 0:
             return None
@@ -160,6 +179,9 @@ class KernelTimes:
 
     def moe(self, layer, tokens: float, busiest: float) -> float | None:
         """Seconds of one MoE layer's routed experts on the busiest rank, `tokens` entering it."""
+        return self._memoised(self._moe, layer, tokens, busiest)
+
+    def _moe(self, layer, tokens: float, busiest: float) -> float | None:
         tables = [(v, r) for v in formats("moe", layer.dtype, self.runs[layer.dtype]) for r in MOE_ROUTING
                   if f"{v}_{r}" in self.measured["moe"]]
         if not tables or tokens <= 0:

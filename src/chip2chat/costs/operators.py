@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from chip2chat.costs.device import Device
-from chip2chat.costs.fidelity import AttentionLayer, Fidelity, MoeLayer
+from chip2chat.costs.fidelity import AttentionLayer, MoeLayer
 from chip2chat.costs.fidelity import fidelity as named
 
 
@@ -136,12 +136,6 @@ class StepTotal:
 Accumulator = StepCost | StepTotal
 
 
-def _fidelity(dev: Device, name: str | None) -> tuple[Fidelity, float]:
-    """The fidelity timing a call, and the launch overhead a call adds to what it says."""
-    f = named(name) if name else dev.times
-    return f, 0.0 if f.launch_included else dev.launch_s
-
-
 def gemm(acc: Accumulator, name: str, m: float, n: float, k: float, dtype: str, weight_bytes_per_el: float,
          dev: Device, count: float = 1.0, act_bytes: float = 2.0, weight_reads: float | None = None,
          groups: float = 1.0, fidelity: str | None = None) -> None:
@@ -156,7 +150,8 @@ def gemm(acc: Accumulator, name: str, m: float, n: float, k: float, dtype: str, 
     flops = 2.0 * m * n * k * groups
     w_elems = k * n if weight_reads is None else weight_reads * k * n
     nbytes = (w_elems * weight_bytes_per_el + (m * k + m * n) * act_bytes) * groups
-    f, launch = _fidelity(dev, fidelity)
+    f = named(fidelity) if fidelity else dev.times
+    launch = 0.0 if f.launch_included else dev.launch_s  # what the step adds to the fidelity's time
     seconds, compute = f.gemm(m, n, k, groups, flops, nbytes, dtype, dev)
     acc.add(name, seconds, launch, compute, flops * count, nbytes * count, dev.energy_per_flop[dtype], dev, count,
             dtype)
@@ -170,7 +165,8 @@ def attention(acc: Accumulator, name: str, flops: float, nbytes: float, dev: Dev
     (query, key) pairs equal `batch` fresh prompts of `length` tokens (decode False), in `layer`."""
     if flops <= 0 and nbytes <= 0:
         return
-    f, launch = _fidelity(dev, fidelity)
+    f = named(fidelity) if fidelity else dev.times
+    launch = 0.0 if f.launch_included else dev.launch_s  # what the step adds to the fidelity's time
     seconds, compute = f.attention(flops, nbytes, dev, layer, batch, length, decode)
     acc.add(name, seconds, launch, compute, flops * count, nbytes * count, dev.energy_per_flop["attention"], dev,
             count, "attention")
@@ -180,7 +176,8 @@ def elementwise(acc: Accumulator, name: str, nbytes: float, dev: Device, count: 
     """A memory-bound kernel (norm, activation, residual, embedding gather) moving `nbytes` a call."""
     if nbytes <= 0:
         return
-    f, launch = _fidelity(dev, fidelity)
+    f = named(fidelity) if fidelity else dev.times
+    launch = 0.0 if f.launch_included else dev.launch_s  # what the step adds to the fidelity's time
     acc.add(name, f.elementwise(nbytes, dev), launch, False, 0.0, nbytes * count, 0.0, dev, count)
 
 
@@ -200,7 +197,8 @@ def moe_experts(acc: Accumulator, layer: MoeLayer, tokens: float, local_tokens: 
     them), the activation between them, and the scatter back with the router weights."""
     if tokens <= 0:
         return
-    f, launch = _fidelity(dev, fidelity)
+    f = named(fidelity) if fidelity else dev.times
+    launch = 0.0 if f.launch_included else dev.launch_s  # what the step adds to the fidelity's time
     seconds = f.moe(layer, tokens, busiest, dev) if f.moe is not None else None
     if seconds is None:
         _expert_kernels(acc, layer, tokens, local_tokens, busiest, weight_bytes_per_el, dev, count, act_bytes,
