@@ -3,7 +3,8 @@
 TTFT is the time to prefill the whole batch (all prompts arrive together; prompts are packed
 into steps of max_num_batched_tokens, long ones chunked), so with batch=1 it is one request's
 prefill time. TPOT is the decode step time at the mean context (input + output/2); attention
-cost is linear in context, so this equals the mean over the decode. E2E = TTFT + (O-1) x TPOT.
+cost is linear in context under the roofline, so this equals the mean over the decode (nearly so
+under measured tables, whose efficiency changes slowly with the context). E2E = TTFT + (O-1) x TPOT.
 Power: each step is timed under the chip's TDP cap (engine/timing.py); a step takes the longer of
 that and the serving engine's host time for its sequences (engine/engines.py).
 

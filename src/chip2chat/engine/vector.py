@@ -4,7 +4,9 @@ The model, plan, dtypes and request shape are fixed; the chips vary (peak FLOP/s
 memory bandwidth and capacity, scale-up bandwidth, TDP, ...: costs.device.VARIED). They make one
 Device whose rates are numpy arrays, and the replica's steps run on it with the same operator
 functions, step timing and static-batch arithmetic as `estimate` (engine.estimate.static_batch),
-so the results equal `estimate`'s chip by chip (tested) at a fraction of the cost per design.
+so the results equal `estimate`'s with fidelity="roofline" chip by chip (tested) at a fraction of
+the cost per design. Designs have no measured kernels: a Device of many chips is always timed by
+the roofline (costs/device.py), and no serving engine's host time is added.
 """
 
 from __future__ import annotations
