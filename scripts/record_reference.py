@@ -38,6 +38,10 @@ SIMULATIONS = [
                               weight_dtype="fp8", kv_dtype="fp8", rate_per_s=40, num_requests=2000)),
     ("priority_gamma", dict(model="mistral-7b", hardware="l40s", rate_per_s=3, num_requests=1500, arrival="gamma",
                             cv=3.0, policy="fcfs", seed=7)),
+    # the serving engine's kernels, scheduler and host time; and a chip without kernel tables (roofline)
+    ("trtllm_engine", dict(model="llama-3.1-70b", hardware="h200", tp=4, engine="trtllm", weight_dtype="fp8",
+                           kv_dtype="fp8", rate_per_s=6, num_requests=1500)),
+    ("roofline_mi300x", dict(model="mixtral-8x7b", hardware="mi300x", rate_per_s=10, num_requests=1500)),
 ]
 
 
