@@ -15,7 +15,7 @@ from chip2chat import args
 from chip2chat.engine.defaults import MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import Chip2ChatError
-from chip2chat.hardware import kernels
+from chip2chat.engine.engines import SERVING_ENGINES, serving_engine
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.transformer import Transformer
 from chip2chat.serving.config import SchedulerConfig
@@ -23,26 +23,9 @@ from chip2chat.serving.config import SchedulerConfig
 AGGREGATED, DISAGGREGATED = "aggregated", "disaggregated"
 
 
-@dataclass(frozen=True)
-class EngineRules:
-    """What an engine's launcher can express, where it limits the search."""
-
-    scheduler: str
-    """Its scheduler in the simulation (a name in serving.scheduler.SCHEDULERS)."""
-    partial_ep: bool
-    """Expert parallel over a divisor of the TP group (TensorRT-LLM's moe_expert_parallel_size);
-    False: experts are split over the whole group or not at all (vLLM --enable-expert-parallel,
-    SGLang --ep-size equal to --tp-size)."""
-
-
-ENGINES = {
-    # TensorRT-LLM's default capacity scheduler admits a request only when its whole KV fits
-    "trtllm": EngineRules(scheduler="trtllm-guaranteed-no-evict", partial_ep=True),
-    "vllm": EngineRules(scheduler="vllm", partial_ep=False),
-    # SGLang retracts running requests when its KV pool runs out, as vLLM preempts them
-    "sglang": EngineRules(scheduler="vllm", partial_ep=False),
-}
-assert set(ENGINES) == set(kernels.ENGINES), "one rule per engine the kernel tables know"
+ENGINES = SERVING_ENGINES
+"""The engines a configuration can be launched on: engine/engines.py's table (scheduler, host time,
+whether expert parallel may split a TP group)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +47,8 @@ class Workers:
         return self.count * self.plan.num_devices
 
     def scheduling(self, engine: str) -> SchedulerConfig:
-        return SchedulerConfig(scheduler=ENGINES[engine].scheduler, max_num_seqs=self.max_num_seqs,
-                               max_num_batched_tokens=self.max_num_batched_tokens,
-                               enable_chunked_prefill=self.enable_chunked_prefill)
+        return SchedulerConfig(max_num_seqs=self.max_num_seqs, max_num_batched_tokens=self.max_num_batched_tokens,
+                               enable_chunked_prefill=self.enable_chunked_prefill).for_engine(serving_engine(engine))
 
     def label(self) -> str:
         p = self.plan

@@ -31,6 +31,10 @@ class ServingEngine:
     host_measurement: str | None
     """The entry of catalog/calibration/engines.yaml that measured its host time per sequence and
     step; None where nobody has measured it (no host time is modelled: the GPU sets the step)."""
+    partial_ep: bool
+    """Expert parallel over a divisor of the TP group (TensorRT-LLM's moe_expert_parallel_size);
+    False: experts are split over the whole group or not at all (vLLM --enable-expert-parallel,
+    SGLang --ep-size equal to --tp-size)."""
 
     @property
     def host_overhead_per_seq_s(self) -> float:
@@ -45,13 +49,14 @@ SERVING_ENGINES: dict[str, ServingEngine] = {
     # scheduler (whole requests reserved in the KV cache, never preempted); 29.4 us of Python host
     # time per sequence and step measured by TensorRT-LLM (engines.yaml). The C++ runtime of 0.x
     # had no such host loop (validation rows of 0.14 and 0.17 set 0).
-    "trtllm": ServingEngine("trtllm", "TensorRT-LLM", "trtllm", "trtllm-guaranteed-no-evict", "tensorrt-llm-pytorch"),
+    "trtllm": ServingEngine("trtllm", "TensorRT-LLM", "trtllm", "trtllm-guaranteed-no-evict", "tensorrt-llm-pytorch",
+                            partial_ep=True),
     # vLLM V1: KV blocks taken as tokens arrive, preemption by recompute when they run out; its
     # host time per sequence (async scheduling overlaps it) is unmeasured
-    "vllm": ServingEngine("vllm", "vLLM", "vllm", "vllm", None),
+    "vllm": ServingEngine("vllm", "vLLM", "vllm", "vllm", None, partial_ep=False),
     # SGLang retracts running requests when its KV pool runs out, as vLLM preempts them; its host
     # time is unmeasured (the radix-cache scheduler is not modelled: serving/scheduler.py)
-    "sglang": ServingEngine("sglang", "SGLang", "sglang", "vllm", None),
+    "sglang": ServingEngine("sglang", "SGLang", "sglang", "vllm", None, partial_ep=False),
 }
 assert set(SERVING_ENGINES) == set(kernels.ENGINES), "one serving engine per engine the kernel tables know"
 
