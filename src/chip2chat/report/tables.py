@@ -218,18 +218,24 @@ def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
             t.add_row(r.source, r.model, r.gpu, f"{r.tp}x{r.pp}", r.precision, f"{r.isl}/{r.osl}", load, r.metric,
                       f"{r.measured:,.1f}", f"{r.predicted:,.1f}" if r.status == "ok" else "-", err)
         tables.append(t)
-    for title, key in (("by metric", "per_metric"), ("throughput by hardware", "throughput_per_hardware"),
-                       ("by source", "per_source")):
+    def row(t: Table, name: str, st: dict) -> None:
+        t.add_row(name, str(st["n"]), f"{st['median_abs_error_pct']:.1f}%", f"{st['p90_abs_error_pct']:.1f}%",
+                  f"{st['mean_signed_error_pct']:+.1f}%")
+
+    for title, key, total in (("by metric", "per_metric", "overall"),
+                              ("maximum throughput by architecture", "max_throughput_per_architecture", "max_throughput"),
+                              ("maximum throughput by hardware", "max_throughput_per_hardware", None),
+                              ("throughput by hardware (all rows)", "throughput_per_hardware", None),
+                              ("by source", "per_source", None), ("by engine", "per_engine", None)):
+        if not summary.get(key):
+            continue
         t = Table(title=f"Absolute error {title}")
         for col in ("group", "n", "median", "p90", "mean signed"):
             t.add_column(col, justify="left" if col == "group" else "right")
         for name, st in summary[key].items():
-            t.add_row(name, str(st["n"]), f"{st['median_abs_error_pct']:.1f}%", f"{st['p90_abs_error_pct']:.1f}%",
-                      f"{st['mean_signed_error_pct']:+.1f}%")
-        o = summary["overall"]
-        if key == "per_metric":
-            t.add_row("all", str(o["n"]), f"{o['median_abs_error_pct']:.1f}%", f"{o['p90_abs_error_pct']:.1f}%",
-                      f"{o['mean_signed_error_pct']:+.1f}%")
+            row(t, name, st)
+        if total and summary.get(total, {}).get("n"):
+            row(t, "all", summary[total])
         tables.append(t)
     if summary["skipped"]:
         skipped = df[df["status"] == "skipped"]
