@@ -6,7 +6,7 @@ validated by pydantic. Inside the code: FLOP/s, bytes, bytes/s, watts, seconds.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -85,6 +85,22 @@ class Interconnect(_Strict):
         return self.bandwidth_bytes_per_s / 2
 
 
+Money = Annotated[float, quantity("USD", 1.0, 1e8), Field(gt=0)]
+"""A unit price: $1 to $100M, written with its currency ('30000 USD')."""
+
+
+class Price(_Strict):
+    """What one accelerator costs its buyer, with where the figure comes from."""
+
+    usd: Money = Field(alias="value")
+    kind: Literal["list", "street", "estimate"]
+    """list: the vendor's published price; street: what buyers report paying; estimate: an
+    analyst's or this catalog's reconstruction (no public price)."""
+    date: str = Field(pattern=r"^\d{4}(-\d{2})?$")
+    """When the price held: YYYY or YYYY-MM."""
+    source: str = Field(min_length=1)
+
+
 class Accelerator(_Strict):
     """One chip: its compute, memory, scale-up link, power and silicon facts."""
 
@@ -106,6 +122,13 @@ class Accelerator(_Strict):
     scale_up: Interconnect
     tdp_w: Watts | None = Field(default=None, alias="tdp")
     """Board power limit; None where unpublished (power results are then not given)."""
+    power_cap_w: Watts | None = Field(default=None, alias="power_cap")
+    """A power limit the operator sets below the TDP (`nvidia-smi -pl`); None: the TDP. A step
+    that would draw more runs at a lower clock (engine/timing.py; energy/power_cap.py)."""
+    dvfs_exponent: float = Field(default=2.0, ge=1.0, le=3.0)
+    """Dynamic power ~ clock ** exponent under a power cap (f x V^2, the voltage falling with the
+    clock): 1 keeps the energy per operation (time stretches only), 3 is V ~ f. Default 2.0, a
+    documented model for chips nobody measured; catalog/energy/power_caps.yaml has fitted values."""
     energy_per_flop_j: dict[str, EnergyPerOp] | None = Field(
         default=None, alias="energy_per_flop")
     """Dynamic energy per dense FLOP by dtype (a silicon model's node figure); None: derived from
@@ -119,6 +142,9 @@ class Accelerator(_Strict):
     """The calibration profile that sets this chip's achievable efficiencies: the name of a profile
     in catalog/calibration/ (e.g. h200-sxm), 'default' (documented defaults, for a chip nobody has
     measured), or the path of a profile YAML written by `chip2chat calibrate`."""
+    price: Price | None = None
+    """What one costs to buy, with its kind, date and source; None where no figure is known (a
+    plan's option must then give unit_price_usd)."""
     sources: list[str] = Field(min_length=1)
     """Where each figure comes from."""
     notes: str = ""
