@@ -72,7 +72,9 @@ def test_a_tighter_slo_never_needs_fewer_chips():
 
 def test_totals_are_the_sum_of_their_parts(base_plan):
     t = base_plan.table
-    assert np.allclose(t["total_cost_usd"], t["chip_capex_usd"] + t["facility_capex_usd"] + t["electricity_usd"])
+    from chip2chat.datacenter.plan import COST_COLUMNS
+
+    assert np.allclose(t["total_cost_usd"], t[list(COST_COLUMNS[:-1])].sum(axis=1))
     assert np.allclose(t["tco2"], t["annual_mwh"] * 350 / 1000)
 
 
@@ -87,7 +89,8 @@ def test_an_option_that_cannot_meet_the_slo_is_reported_not_dropped():
     (lambda s: s["demand"]["years"][1].update(daily_users="many"), "demand.years[1].daily_users"),
     (lambda s: s["demand"].pop("turns_per_session"), "demand.turns_per_session"),
     (lambda s: s["service"]["slo"].update(p99_ttft_ms=-1), "service.slo.p99_ttft_ms"),
-    (lambda s: s["options"][0].pop("unit_price_usd"), "options[0]"),
+    (lambda s: s["options"][0].update(unit_price_usd=-1), "options[0].unit_price_usd"),
+    (lambda s: s["options"][0].update(nre_usd=1e9), "options[0]"),
 ])
 def test_bad_scenarios_name_the_field_path(tmp_path, mutate, path):
     import yaml
@@ -118,7 +121,9 @@ def test_plan_command_writes_csv_whose_totals_match_their_parts(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "report:" in p.stdout and (out / "report.html").exists() and (out / "results.json").exists()
     t = pd.read_csv(out / "results.csv")
-    assert np.allclose(t["total_cost_usd"], t["chip_capex_usd"] + t["facility_capex_usd"] + t["electricity_usd"])
+    from chip2chat.datacenter.plan import COST_COLUMNS
+
+    assert np.allclose(t["total_cost_usd"], t[list(COST_COLUMNS[:-1])].sum(axis=1))
     assert np.allclose(t["tco2"], t["annual_mwh"] * 417 / 1000)  # Seoul grid: 417 g/kWh
     assert np.allclose(t["facility_mw"], t["it_mw"] * 1.56)  # Seoul: the global average PUE
 

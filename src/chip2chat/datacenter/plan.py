@@ -19,6 +19,10 @@ import pandas as pd
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.datacenter.capacity import ReplicaCapacity, replica_capacity
+from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
+from chip2chat.datacenter.nre import catalog_price, design_price
+from chip2chat.datacenter.payoff import custom_chip_economics, plan_assumptions
+from chip2chat.datacenter.prices import Prices, load_prices
 from chip2chat.datacenter.scenario import FleetOption, Scenario
 from chip2chat.datacenter.site import SiteParams, resolve_site
 from chip2chat.engine.plan import ParallelPlan
@@ -32,6 +36,9 @@ from chip2chat.silicon.model import evaluate, to_accelerator
 SECONDS_PER_DAY = 86400.0
 DAYS_PER_YEAR = 365.0
 J_PER_MWH = 3.6e9
+COST_COLUMNS = ("chip_capex_usd", "server_capex_usd", "network_capex_usd", "facility_capex_usd", "electricity_usd",
+                "operations_usd", "nre_usd", "total_cost_usd")
+"""A year's cost lines (economics.fleet_costs), in USD; the total is their sum."""
 
 
 @dataclass
@@ -47,22 +54,38 @@ class PlanResult:
     capacities: dict = field(default_factory=dict)
     site: SiteParams | None = None
     voice: pd.DataFrame | None = None
+    prices: dict = field(default_factory=dict)
+    """Per option: its datacenter.nre.ChipPrice (unit price, kind, source, NRE)."""
+    assumptions: list = field(default_factory=list)
+    """Every price and coefficient the money rests on (datacenter.prices.Assumption), with its source."""
+    break_even: pd.DataFrame | None = None
+    """Per (custom design, GPU): break-even fleet and year, or never, and why (datacenter/breakeven.py)."""
+    tornado: pd.DataFrame | None = None
+    """The custom design's cumulative saving against the cheapest GPU, lever by lever."""
 
 
-def resolve_chip(option: FleetOption):
-    """(accelerator, unit price in USD) of a fleet option; the option's `tdp` replaces the chip's."""
+def resolve_chip(option: FleetOption, prices: Prices, where: str = "options[0]"):
+    """(accelerator, ChipPrice) of a fleet option; the option's `tdp` replaces the chip's. A catalog
+    chip is priced at the option's unit_price_usd or its catalog price; a design at its modelled
+    manufacturing cost plus the design partner's markup, with its node's NRE (datacenter/nre.py)."""
     if option.hardware is not None:
         hw = option.hardware if isinstance(option.hardware, Accelerator) else load_hardware(option.hardware)[1]
-        price = option.unit_price_usd
+        price = catalog_price(hw, option.unit_price_usd, where)
     else:
-        path = option.design
-        candidate = CATALOG_DIR / "designs" / f"{path}.yaml"
-        design = load_design(candidate if candidate.exists() else path)
+        design = option_design(option)
         report = evaluate(design)
-        hw, price = to_accelerator(design, report), option.unit_price_usd or report.unit_cost_usd
+        hw = to_accelerator(design, report)
+        price = design_price(design.process_node, report.unit_cost_usd, prices, given_usd=option.unit_price_usd,
+                             nre_usd=option.nre_usd, partner=option.design_partner)
     if option.tdp_w is not None:
         hw = hw.model_copy(update={"tdp_w": option.tdp_w})
     return hw, price
+
+
+def option_design(option: FleetOption):
+    """The option's chip design: a name in catalog/designs/ or a path."""
+    candidate = CATALOG_DIR / "designs" / f"{option.design}.yaml"
+    return load_design(candidate if candidate.exists() else option.design)
 
 
 def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo) -> ReplicaCapacity:
@@ -89,7 +112,8 @@ def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:
 
 
 def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_request: int, curve: np.ndarray,
-              site: SiteParams, tdp_w: float | None, unit_price_usd: float) -> dict:
+              site: SiteParams, tdp_w: float | None, unit_price_usd: float, input_tokens_per_request: int = 0,
+              prices: Prices | None = None, nre_usd: float = 0.0) -> dict:
     """One option in one year: the fleet, its energy over the daily curve, and its yearly cost.
 
     Power, racks, energy and money are NaN where they cannot be had: a chip without a TDP, or a
@@ -101,13 +125,14 @@ def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_
     chips = replicas * cap.devices
     servers = math.ceil(chips / site.chips_per_server)
     tokens = daily_requests * DAYS_PER_YEAR * output_tokens_per_request
+    input_tokens = daily_requests * DAYS_PER_YEAR * input_tokens_per_request
     fleet = {"peak_request_rate": peak_rate, "replicas": replicas, "chips": chips, "servers": servers,
-             "output_tokens": tokens}
+             "output_tokens": tokens, "input_tokens": input_tokens}
     if rack_problem(site, tdp_w, ""):
         nan = float("nan")
         return {**fleet, **{k: nan for k in ("racks", "it_mw", "facility_mw", "it_mwh", "annual_mwh", "tco2",
-                                             "chip_capex_usd", "facility_capex_usd", "electricity_usd",
-                                             "total_cost_usd", "usd_per_mtok", "j_per_token")}}
+                                             *COST_COLUMNS, "usd_per_mtok", "usd_per_mtok_all_tokens",
+                                             "j_per_token")}}
     server_w = site.chips_per_server * tdp_w * site.server_overhead
     servers_per_rack = min(site.servers_per_rack_max, int(site.rack_power_w // server_w))
     racks = math.ceil(servers / servers_per_rack)
@@ -118,14 +143,11 @@ def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_
     it_power = (replicas * cap.static_power_w + cap.dynamic_j_per_output_token * token_rate) * site.server_overhead
     it_mwh = float(it_power.mean()) * SECONDS_PER_DAY * DAYS_PER_YEAR / J_PER_MWH
     facility_mwh = it_mwh * site.pue
-    chip_capex = chips * unit_price_usd / site.chip_amortization_years
-    facility_capex = it_w / 1e6 * site.facility_capex_usd_per_mw / site.facility_amortization_years
-    electricity = facility_mwh * site.electricity_usd_per_mwh
-    total = chip_capex + facility_capex + electricity
+    costs = fleet_costs(chips=chips, unit_price_usd=unit_price_usd, it_w=it_w, facility_mwh=facility_mwh, site=site,
+                        prices=prices or load_prices(), nre_usd=nre_usd)
     return {**fleet, "racks": racks, "it_mw": it_w / 1e6, "facility_mw": facility_w / 1e6, "it_mwh": it_mwh,
-            "annual_mwh": facility_mwh, "tco2": facility_mwh * site.grid_carbon_g_per_kwh / 1000.0,
-            "chip_capex_usd": chip_capex, "facility_capex_usd": facility_capex, "electricity_usd": electricity,
-            "total_cost_usd": total, "usd_per_mtok": total / (tokens / 1e6),
+            "annual_mwh": facility_mwh, "tco2": facility_mwh * site.grid_carbon_g_per_kwh / 1000.0, **costs,
+            **per_million_tokens(costs["total_cost_usd"], tokens, input_tokens),
             "j_per_token": facility_mwh * J_PER_MWH / tokens}
 
 
@@ -137,17 +159,20 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     d = scenario.demand
     curve = d.load_curve.weights()
     slo = scenario.service.slo.objective()  # read once; every option is sized against it
-    rows, latency, caps = [], {}, {}
+    prices = load_prices(scenario.economics)
+    input_len, output_len = scenario.tokens_per_turn()
+    rows, latency, caps, chip_prices = [], {}, {}, {}
     for i, option in enumerate(scenario.options):
         where = f"options[{i}] ({option.name})"
         try:
-            hw, price = resolve_chip(option)
+            hw, price = resolve_chip(option, prices, f"options[{i}]")
         except Chip2ChatError as exc:
             raise within(where, exc) from None
+        chip_prices[option.name] = price
         try:
             cap = option_capacity(scenario, option, hw, slo)
         except DoesNotFitError as exc:
-            rows += [_unserved(scenario, option, year, hw, price, str(exc)) for year in d.years]
+            rows += [_unserved(scenario, option, year, hw, price.unit_price_usd, str(exc)) for year in d.years]
             if progress:
                 progress(i + 1, len(scenario.options))
             continue
@@ -157,13 +182,14 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
         latency[option.name] = {"ttft_ms": cap.ttft_ms, "tpot_ms": cap.tpot_ms}
         problem = rack_problem(site, hw.tdp_w, hw.name)
         for year in d.years:
-            daily = year.daily_users * d.sessions_per_user_per_day * d.turns_per_session
-            sized = size_year(cap, daily_requests=daily, output_tokens_per_request=scenario.tokens_per_turn()[1],
-                              curve=curve, site=site, tdp_w=hw.tdp_w, unit_price_usd=price)
+            sized = size_year(cap, daily_requests=d.daily_requests(year), output_tokens_per_request=output_len,
+                              input_tokens_per_request=input_len, curve=curve, site=site, tdp_w=hw.tdp_w,
+                              unit_price_usd=price.unit_price_usd, prices=prices, nre_usd=price.nre_usd)
             rows.append({"option": option.name, "year": year.year, "daily_users": year.daily_users,
                          "chip": hw.name, "calibration": hw.calibration, "engine": cap.engine, "fidelity": cap.fidelity,
                          **sized,
-                         "unit_price_usd": price, "meets_slo": cap.slo_rate_per_s is not None,
+                         "unit_price_usd": price.unit_price_usd, "price_kind": price.kind,
+                         "meets_slo": cap.slo_rate_per_s is not None,
                          "deployable": not problem, "p99_ttft_ms": cap.p99_ttft_ms, "p99_tpot_ms": cap.p99_tpot_ms,
                          "note": "; ".join(n for n in (cap.note, problem) if n)})
         if progress:
@@ -173,8 +199,10 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     eligible = table[table["meets_slo"] & table["deployable"]]
     for _, group in eligible.groupby("year"):
         table.loc[group["total_cost_usd"].idxmin(), "cheapest"] = True
+    money = custom_chip_economics(scenario, table, chip_prices, site, prices)
     return PlanResult(name=scenario.name, description=scenario.description, slo=slo, table=table, latency=latency,
-                      capacities=caps, site=site, voice=_voice(scenario, table, caps))
+                      capacities=caps, site=site, voice=_voice(scenario, table, caps), prices=chip_prices,
+                      assumptions=plan_assumptions(site, prices, chip_prices), **money)
 
 
 def _unserved(scenario: Scenario, option: FleetOption, year, hw, price, note: str) -> dict:

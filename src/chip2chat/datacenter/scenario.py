@@ -31,6 +31,9 @@ class DemandYear(_Strict):
     year: int = Field(ge=2000, le=2100)
     daily_users: float = Field(gt=0)
     """Daily active users that year."""
+    voice_share: float = Field(default=0.0, ge=0, le=1)
+    """Share of that year's users who talk to the assistant through a voice-first device (they
+    take `demand.voice_turns_multiplier` times as many turns a day)."""
 
 
 class LoadCurve(_Strict):
@@ -55,6 +58,13 @@ class Demand(_Strict):
     output_tokens_per_turn: int | None = Field(default=None, gt=0)
     """Answer tokens per LLM call; from `voice` if omitted."""
     load_curve: LoadCurve = LoadCurve()
+    voice_turns_multiplier: float = Field(default=1.0, ge=1, le=100)
+    """Turns a day of a voice-device user over a text user's (a voice-first device brings more turns)."""
+
+    def daily_requests(self, year: DemandYear) -> float:
+        """LLM calls a day that year: users x sessions x turns, voice users' turns multiplied."""
+        voice = 1.0 + year.voice_share * (self.voice_turns_multiplier - 1.0)
+        return year.daily_users * self.sessions_per_user_per_day * self.turns_per_session * voice
 
     @field_validator("years")
     @classmethod
@@ -109,7 +119,14 @@ class FleetOption(_Strict):
     tp: int = Field(default=1, ge=1)
     pp: int = Field(default=1, ge=1)
     unit_price_usd: float | None = Field(default=None, gt=0)
-    """What one accelerator costs to buy; a design's default is its modelled unit cost."""
+    """What one accelerator costs to buy; default: a catalog chip's `price`, a design's modelled
+    manufacturing cost plus the design partner's markup (datacenter/nre.py)."""
+    nre_usd: float | None = Field(default=None, ge=0)
+    """A design's non-recurring engineering in USD; default: the economics catalog's entry for its
+    process node (0: already paid, e.g. a second fleet of the same chip)."""
+    design_partner: bool = True
+    """A design built with a design-services partner, who sells the units at its markup
+    (economics.yaml design_partner); false: the owner buys wafers, HBM and packaging itself."""
     tdp_w: Watts | None = Field(default=None, alias="tdp")
     """Board power to plan with, in place of the chip's (required for a chip whose TDP is
     unpublished: its power, racks and energy are unknown otherwise), e.g. `tdp: 1000 W`."""
@@ -130,8 +147,8 @@ class FleetOption(_Strict):
         self.scheduling()  # the knobs must agree with each other (checked with the file)
         if (self.hardware is None) == (self.design is None):
             raise ValueError("give exactly one of hardware (a catalog chip) or design (a chip design file)")
-        if self.hardware is not None and self.unit_price_usd is None:
-            raise ValueError("a catalog chip needs unit_price_usd (what one accelerator costs)")
+        if self.hardware is not None and self.nre_usd is not None:
+            raise ValueError("nre_usd is for a design; a catalog chip's price already includes its vendor's NRE")
         return self
 
 
@@ -187,6 +204,9 @@ class Scenario(_Strict):
     options: list[FleetOption] = Field(min_length=1)
     site: Site
     sizing: Sizing = Sizing()
+    economics: dict[str, str | float | int] = {}
+    """catalog/economics.yaml figures to replace, by dotted path (e.g. `nre.N3.software_stack: 300 MUSD`,
+    `design_partner.markup: 0.3`, `scale_out_network.usd_per_chip: 3000 USD`)."""
     voice: VoiceSpec | None = None
     """Optional voice pipeline (checked with the rest of the file): it sets the tokens per turn the
     demand omits, and the report gains time to first audio per configuration and network."""

@@ -1,0 +1,77 @@
+"""A plan's money summary: the assumptions it rests on, and whether each custom design pays off.
+
+`custom_chip_economics` compares every custom design option with every catalog-chip option
+(datacenter/breakeven.py) and builds the tornado against the cheapest GPU of the last year;
+`plan_assumptions` lists every price and coefficient with its source, for the report's panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chip2chat.datacenter.breakeven import break_even_table, tornado
+from chip2chat.datacenter.prices import Assumption, Prices
+
+
+def plan_assumptions(site, prices: Prices, chip_prices: dict) -> list[Assumption]:
+    """Chip prices, the site's figures and the economics catalog's, each with its kind and source."""
+    out = [Assumption(f"{option}: unit price", f"${p.unit_price_usd:,.0f}", p.kind, "", p.source)
+           for option, p in chip_prices.items()]
+    out += [Assumption(f"{option}: NRE ({p.node})", f"${p.nre_usd / 1e6:,.0f}M", "estimate", "",
+                       "catalog/economics.yaml nre (see below), or the option's nre_usd")
+            for option, p in chip_prices.items() if p.nre_usd]
+    where = f"catalog/sites.yaml {site.name} (its sources), with the scenario's overrides"
+    out += [Assumption(name, value, "site", "", where) for name, value in (
+        ("PUE", f"{site.pue:g}"), ("electricity price", f"${site.electricity_usd_per_mwh:,.1f}/MWh"),
+        ("grid carbon", f"{site.grid_carbon_g_per_kwh:,.0f} g/kWh"),
+        ("facility capex", f"${site.facility_capex_usd_per_mw / 1e6:,.1f}M per MW of IT"),
+        ("facility amortization", f"{site.facility_amortization_years:g} years"),
+        ("chip, server and network amortization", f"{site.chip_amortization_years:g} years"),
+        ("server power over accelerator power", f"{site.server_overhead:g}"),
+        ("rack power", f"{site.rack_power_w / 1e3:,.0f} kW"))]
+    return out + list(prices.assumptions)
+
+
+def custom_chip_economics(scenario, table, chip_prices: dict, site, prices: Prices) -> dict:
+    """{'break_even': DataFrame or None, 'tornado': DataFrame or None} for the plan's custom designs."""
+    customs = [o.name for o in scenario.options if o.design is not None]
+    gpus = [o.name for o in scenario.options if o.hardware is not None]
+    if not customs or not gpus or "total_cost_usd" not in table:
+        return {"break_even": None, "tornado": None}
+    be = break_even_table(table, customs, gpus)
+    served = table[table["meets_slo"].astype(bool) & table["deployable"].astype(bool)]
+    last = served[served["year"] == served["year"].max()] if len(served) else served
+    gpu_rows = last[last["option"].isin(gpus)]
+    custom = customs[0]
+    if gpu_rows.empty or custom not in set(served["option"]):
+        return {"break_even": be, "tornado": None}
+    gpu = str(gpu_rows.loc[gpu_rows["total_cost_usd"].idxmin(), "option"])
+    option = next(o for o in scenario.options if o.name == custom)
+    price = chip_prices[custom]
+    t = tornado(table, custom, gpu, amortization_years=site.chip_amortization_years,
+                operations_share=prices.operations_share_per_year,
+                custom_unit_price_at=_unit_price_at(option, price))
+    t.insert(0, "gpu", gpu)
+    t.insert(0, "custom", custom)
+    return {"break_even": be, "tornado": t}
+
+
+def _unit_price_at(option, price):
+    """The design's unit price (manufacturing x (1 + markup)) with its HBM price or defect density scaled."""
+    from chip2chat.datacenter.plan import option_design
+    from chip2chat.silicon.catalog import load_catalog
+    from chip2chat.silicon.model import evaluate
+
+    design = option_design(option)
+    base = load_catalog(design.overrides)
+
+    def at(hbm_factor: float = 1.0, defect_factor: float = 1.0) -> float:
+        if price.manufacturing_usd is None or price.kind == "scenario":
+            return price.unit_price_usd  # a price the scenario fixed does not move with the silicon
+        node = base.nodes[design.process_node]
+        node = replace(node, defect_density_per_m2=node.defect_density_per_m2 * defect_factor)
+        cat = replace(base, nodes={**base.nodes, design.process_node: node},
+                      hbm_cost_usd_per_byte={g: v * hbm_factor for g, v in base.hbm_cost_usd_per_byte.items()})
+        return evaluate(design, cat).unit_cost_usd * (1.0 + price.markup)
+
+    return at
