@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -49,13 +50,31 @@ def calibrate(
         "aiconfigurator-core's kernel timings: pip install 'chip2chat[kernels]', or --data."),
     data: Optional[str] = typer.Option(None, "--data", help="With --from-kernel-tables: an unpacked "
                                        "aiconfigurator_core/systems/data folder instead of the installed package."),
+    fit_roofline: bool = typer.Option(
+        False, "--fit-roofline", help="Fit the roofline's efficiencies for chips without measured kernels on the "
+        "measured chips' kernel tables (needs scipy); writes catalog/calibration/measurements/roofline_fit.csv "
+        "or --out."),
 ) -> None:
-    """Measure the local accelerator (PyTorch) and fit the cost model's calibration profile, or
-    derive the measured kernel tables (--from-kernel-tables)."""
+    """Measure the local accelerator (PyTorch) and fit the cost model's calibration profile, derive
+    the measured kernel tables (--from-kernel-tables), or fit the roofline on them (--fit-roofline)."""
     import yaml
 
     from chip2chat.errors import Chip2ChatError
 
+    if fit_roofline:
+        from chip2chat.calibrate.roofline_fit import fit_all, write_record
+        from chip2chat.hardware.calibration import ROOFLINE_FIT
+
+        fits = fit_all()
+        for f in fits:
+            out.print(f"  {f.chip} {f.engine}: median |roofline/measured - 1| {f.error_before:.1%} -> "
+                      f"{f.error_after:.1%} over {f.steps} TTFT/TPOT values; {f.held_out:.1%} with the other "
+                      "chips' median fit", highlight=False)
+        target = Path(out_path) if out_path else ROOFLINE_FIT
+        medians = write_record(fits, target)
+        out.print(f"wrote {target}; chips without kernel tables take: " +
+                  ", ".join(f"{k} {v:.3g}" for k, v in medians.items()), highlight=False)
+        return
     if from_kernel_tables:
         from chip2chat.calibrate.kernel_tables import from_kernel_tables as derive
 

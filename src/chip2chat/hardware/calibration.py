@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.errors import StrictModel, validated
@@ -20,11 +20,15 @@ from chip2chat.userfiles import read_mapping
 
 
 _DEFAULT_GEMM = {"bf16": 0.75, "fp8": 0.70, "fp4": 0.65}
+ROOFLINE_FIT = CATALOG_DIR / "calibration" / "measurements" / "roofline_fit.csv"
+
 KV_READ_RATIO = 1.4 / 2.8  # paged KV-cache reads over coalesced loads, H100 (see kv_memory_efficiency)
 
 
 class CalibrationProfile(StrictModel):
-    """Efficiencies of one chip. Every field has a documented default."""
+    """Efficiencies of one chip. Every field has a documented default; in a profile without kernel
+    tables the roofline fields it does not set take the measured chips' fit instead (see
+    _unmeasured_defaults)."""
 
     name: str = "default"
     gemm_efficiency: dict[str, float] = Field(default_factory=lambda: dict(_DEFAULT_GEMM))
@@ -80,6 +84,18 @@ class CalibrationProfile(StrictModel):
     sources: list[str] = []
     """Measurements the profile was fitted to."""
 
+    @model_validator(mode="after")
+    def _unmeasured_defaults(self) -> "CalibrationProfile":
+        """A chip without measured kernel tables takes, for each roofline field its profile does not
+        set, the median fit of the measured chips' roofline to their own kernel tables
+        (fitted_roofline(); calibrate/roofline_fit.py), not the field's nominal default: a custom
+        design or an MI300X is then neither more nor less optimistic than the measured chips are."""
+        if self.kernel_tables is None:
+            for name, value in fitted_roofline().items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, value)
+        return self
+
     @field_validator("kernel_tables")
     @classmethod
     def _measured_chip(cls, value: str | None) -> str | None:
@@ -96,6 +112,19 @@ class CalibrationProfile(StrictModel):
             return self.gemm_efficiency[dtype]
         ratio = _DEFAULT_GEMM.get(dtype, _DEFAULT_GEMM["bf16"]) / _DEFAULT_GEMM["bf16"]
         return self.gemm_efficiency.get("bf16", _DEFAULT_GEMM["bf16"]) * ratio
+
+
+@lru_cache(maxsize=None)
+def fitted_roofline() -> dict[str, float]:
+    """The median row of catalog/calibration/measurements/roofline_fit.csv, written by
+    `chip2chat calibrate --fit-roofline`: the roofline fields of chips without measured kernels."""
+    import csv
+
+    if not ROOFLINE_FIT.is_file():  # only while `calibrate --fit-roofline` writes it the first time
+        return {}
+    with open(ROOFLINE_FIT, newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["chip"] == "median")
+    return {k: float(v) for k, v in row.items() if k.endswith(("_efficiency", "_s")) and v}
 
 
 DEFAULT = CalibrationProfile()
