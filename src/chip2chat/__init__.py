@@ -4,7 +4,7 @@ each command of the CLI is one function here, returning dataclasses or DataFrame
     import chip2chat as c2c
     r = c2c.estimate(model="llama-3.1-70b", hardware="h200", tp=8, batch=64, input_len=1024, output_len=256)
     sim = c2c.simulate(model="llama-3.1-8b", hardware="h100", rate_per_s=20, num_requests=100_000, seed=0)
-    result = c2c.plan()                                   # the shipped voice-assistant scenario
+    result = c2c.plan()                                   # the shipped ChatGPT-scale scenario
     result.table                                          # per option and year: chips, MW, $/Mtok
     c2c.voice("my-scenario.yaml")                         # DataFrame: time to first audio
     c2c.chip("hbm4-custom", model="llama-3.1-70b", compare=["h200"]).serving
@@ -55,8 +55,12 @@ __all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "Estimate", "Paralle
            "SimulationResult", "Slo", "chip", "configure", "estimate", "load_hardware", "load_model", "plan", "simulate",
            "sweep", "validate", "voice"]
 
-DEFAULT_SCENARIO = "voice-assistant"
-"""catalog/scenarios/voice-assistant.yaml: the default of `plan` and `voice`, as on the CLI."""
+DEFAULT_SCENARIO = "chatgpt-scale"
+"""catalog/scenarios/chatgpt-scale.yaml: the default of `plan`, as on the CLI (an assistant at
+ChatGPT's scale, where the custom-chip question is asked)."""
+DEFAULT_VOICE = "voice-assistant"
+"""catalog/scenarios/voice-assistant.yaml: the default of `voice` (a scenario with a voice pipeline),
+as on the CLI; `plan("voice-assistant")` plans its small fleet."""
 
 
 @dataclass
@@ -80,7 +84,7 @@ def plan(scenario: Any = DEFAULT_SCENARIO, *, progress: Callable[[int, int], Non
     return run_plan(spec, progress=progress)
 
 
-def voice(spec: Any = DEFAULT_SCENARIO) -> pd.DataFrame:
+def voice(spec: Any = DEFAULT_VOICE) -> pd.DataFrame:
     """Time to first audio per configuration and network (a voice YAML, or a scenario with a
     `voice:` section): one row each, with its stages, p50/p90/p99 and device energy."""
     from chip2chat.voice.run import compare

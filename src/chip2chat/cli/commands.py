@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from chip2chat import DEFAULT_SCENARIO, DEFAULT_VOICE
 from chip2chat.cli.app import ModelOpt, TensorParallelOpt, WeightDtypeOpt, app, catalog_app, err, out
 from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
 from chip2chat.errors import DoesNotFitError
@@ -181,7 +182,7 @@ def sweep(
 
 @app.command()
 def plan(
-    scenario_path: Optional[str] = typer.Argument(None, help="A scenario YAML (default: the shipped voice assistant)."),
+    scenario_path: Optional[str] = typer.Argument(None, help="A scenario YAML (default: the shipped ChatGPT-scale assistant, catalog/scenarios/chatgpt-scale.yaml)."),
     out_dir: str = typer.Option("out/plan", "--out", help="Where report.html, results.csv and results.json go."),
     as_json: bool = typer.Option(False, "--json", help="Print the per-option, per-year table as JSON."),
 ) -> None:
@@ -195,7 +196,7 @@ def plan(
     from chip2chat.report.html import write_report
     from chip2chat.report.tables import plan_table
 
-    path = scenario_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml"
+    path = scenario_path or CATALOG_DIR / "scenarios" / f"{DEFAULT_SCENARIO}.yaml"
     scenario = load_scenario(path)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)  # before the work: an unwritable folder fails at once
@@ -227,7 +228,7 @@ def voice(
     from chip2chat.voice.run import compare
     from chip2chat.voice.scenario import load_voice
 
-    spec = load_voice(spec_path or CATALOG_DIR / "scenarios" / "voice-assistant.yaml")
+    spec = load_voice(spec_path or CATALOG_DIR / "scenarios" / f"{DEFAULT_VOICE}.yaml")
     where = plot_path(out_path)  # before the work: a bad path or format fails at once
     df = compare(spec)
     plot = plot_voice(df, where)
