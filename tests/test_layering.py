@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "chip2chat"
 ORDER = {"units": 0, "errors": 0, "args": 0, "userfiles": 1, "catalog": 1, "hardware": 2, "models": 3, "costs": 4,
-         "engine": 5, "workload": 6, "serving": 7, "voice": 8, "configure": 9, "silicon": 3, "datacenter": 10,
+         "engine": 5, "workload": 6, "serving": 7, "voice": 8, "configure": 9, "silicon": 3, "datacenter": 10, "energy": 10,
          "explore": 11, "validate": 12, "calibrate": 12, "report": 13, "cli": 14}
 
 

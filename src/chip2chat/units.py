@@ -52,6 +52,16 @@ _UNITS: dict[str, tuple[str, float, str]] = {
     "USD/MW": ("big", 1.0, "USD/MW"),  # '12.7 MUSD/MW': the prefix belongs to the dollars
     "USD/MWh": ("none", 1.0, "USD/MWh"),
     "g/kWh": ("none", 1.0, "g/kWh"),
+    "kg/MWh": ("none", 1.0, "g/kWh"),
+    "kg/MMBtu": ("none", 1.0, "kg/MMBtu"),  # fuel carbon
+    "MMBtu/MWh": ("none", 1.0, "MMBtu/MWh"),  # heat rate
+    "USD/MMBtu": ("none", 1.0, "USD/MMBtu"),  # fuel price
+    "USD/kW": ("big", 1e3, "USD/MW"),  # generator capex
+    "USD/kWh": ("none", 1e3, "USD/MWh"),  # storage capex per energy stored
+    "USD/kW/year": ("none", 1e3, "USD/MW/year"),  # fixed O&M
+    "degC": ("none", 1.0, "degC"),
+    "tCO2/year": ("none", 1.0, "tCO2/year"),
+    "h": ("none", 3600.0, "s"),
     "years": ("none", 1.0, "year"),
     "year": ("none", 1.0, "year"),
 }

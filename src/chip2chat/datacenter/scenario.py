@@ -17,6 +17,7 @@ from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.engines import SERVING_ENGINES
 from chip2chat.errors import StrictModel, validated
 from chip2chat.hardware.spec import Accelerator, Watts
+from chip2chat.datacenter.site import SiteEnergy
 from chip2chat.serving.config import SchedulerConfig
 from chip2chat.serving.config import Slo as ServingSlo
 from chip2chat.userfiles import read_mapping
@@ -168,6 +169,9 @@ class Site(_Strict):
     servers_per_rack_max: int = Field(default=4, ge=1)
     """Rack space: four 8-GPU HGX/DGX servers (8-10U each) per rack, as NVIDIA's DGX SuperPOD
     reference architecture places them; power may allow fewer."""
+    energy: "SiteEnergy | None" = None
+    """Power schedule by year, grid, cooling, supply options and carbon target; each field given
+    replaces the catalog site's (datacenter/site.py SiteEnergy)."""
 
     @model_validator(mode="after")
     def _known_or_complete(self) -> "Site":

@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from chip2chat.catalog import read_yaml
-from chip2chat.errors import ConfigError, NotFoundError
-from chip2chat.units import UnitError, parse_quantity
+from chip2chat.errors import ConfigError, NotFoundError, StrictModel, validated
+from chip2chat.units import UnitError, parse_quantity, quantity
+
+Cooling = Literal["air", "liquid"]
+"""How the hall rejects heat: air (CRAH/chillers) or direct liquid cooling (warm-water loops)."""
+
+
+class SitePower(StrictModel):
+    """The power a site can draw from a year on (one step of its grid connection schedule)."""
+
+    year: int = Field(ge=2000, le=2100)
+    power_w: Annotated[float, quantity("W", 0.0, 1e11, "100 MW"), Field(ge=0)] = Field(alias="power")
+    """Facility power available from that year on (what the grid connection carries), e.g. 100 MW."""
+
+
+class SiteEnergy(StrictModel):
+    """Where a site's energy comes from: its power schedule, grid, cooling and supply options."""
+
+    power: list[SitePower] | None = None
+    """The site's power by year; before the first year it has none; None: unlimited."""
+    grid: str | None = None
+    """Its grid in catalog/energy/grids.yaml (hourly carbon and price shapes, climate)."""
+    cooling: Cooling = "air"
+    supply: list[str] | None = None
+    """Supply options the mix may use beside the grid (catalog/energy/supply.yaml); None: all of them."""
+    supply_max: dict[str, Annotated[float, quantity("W", 0.0, 1e11, "50 MW")]] = {}
+    """Most a supply option may have: MW for PPAs and generators, MW of power for the battery."""
+    carbon_target: Annotated[float, quantity("tCO2/year", 0.0, 1e10, "50000 tCO2/year")] | None = None
+    """Most tCO2 a year the site's supply may emit (the grid's hourly carbon, on-site fuel)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +52,8 @@ class SiteParams:
     server_overhead: float
     chips_per_server: int
     servers_per_rack_max: int
+    energy: SiteEnergy = SiteEnergy()
+    """Power schedule, grid, cooling and supply options (energy/)."""
 
 
 SITE_FIELDS = ("pue", "rack_power_kw", "electricity_usd_per_mwh", "grid_carbon_g_per_kwh", "facility_capex_usd_per_mw",
@@ -59,6 +91,7 @@ def _num(entry, unit: str, where: str) -> float:
 def resolve_site(site) -> SiteParams:
     """The scenario's `site`: a catalog entry, overridden field by field."""
     base: dict = {}
+    entry: dict = {}
     name = "custom site"
     if site.catalog is not None:
         sites = catalog_sites()
@@ -76,4 +109,24 @@ def resolve_site(site) -> SiteParams:
     if missing:
         raise ConfigError("scenario", f"site.{missing[0]}", "missing: give it, or name a catalog site (site.catalog)")
     return SiteParams(name=name, chips_per_server=site.chips_per_server,
-                      servers_per_rack_max=site.servers_per_rack_max, **values)
+                      servers_per_rack_max=site.servers_per_rack_max, energy=_energy(site, entry),
+                      **values)
+
+
+def _energy(site, entry: dict) -> SiteEnergy:
+    """The catalog site's `energy:` mapping, the scenario's `site.energy` fields replacing it."""
+    raw = dict(entry.get("energy") or {})
+    given = getattr(site, "energy", None)
+    catalog = validated(SiteEnergy, raw, f"catalog sites.yaml: {site.catalog}") if raw else SiteEnergy()
+    if given is None:
+        return catalog
+    return catalog.model_copy(update={k: getattr(given, k) for k in given.model_fields_set})
+
+
+def site_power_w(energy: SiteEnergy, year: int) -> float | None:
+    """Facility power the site has in `year` (the latest step at or before it; 0 before the first);
+    None when it has no schedule (unlimited)."""
+    if energy.power is None:
+        return None
+    steps = [p.power_w for p in sorted(energy.power, key=lambda p: p.year) if p.year <= year]
+    return steps[-1] if steps else 0.0

@@ -1,0 +1,167 @@
+"""The plan's power-limited view: MW needed vs available, the power cap, users served, the supply mix.
+
+For each option and year the plan's fleet needs facility power at its busiest month (provisioned
+IT power x that month's PUE). Where the site has less, it serves only part of the demand, and a
+power cap may serve more: at cap c a chip is provisioned c + the server's overhead (which does not
+shrink with the cap) and carries the throughput ratio r(c) of the cost model's estimate of the
+scenario's turn under the cap (engine/timing.py; a compute-bound prefill slows, a memory-bound
+decode barely). Users served at cap c = daily users x min(1, available / needed(c) x r(c)); the
+cap that serves the most is chosen (the TDP on ties). The ratio comes from a static batch, not a
+new SLO simulation: the latency each cap gives is not re-checked against the SLO (a caveat the
+report states).
+
+For the cheapest option each year, the served fleet's hourly load (static power all day, dynamic
+energy per output token times the hour's token rate, times the server overhead and the month's
+PUE) goes to the supply-mix LP (mix.py) with the site's hourly grid price and carbon (grid.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chip2chat.datacenter.site import SiteParams, site_power_w
+from chip2chat.energy.grid import load_grid, hourly_carbon, hourly_price, monthly_pue
+from chip2chat.energy.mix import MixResult, solve_mix
+from chip2chat.energy.power_cap import cap_curve, cap_grid, capped
+from chip2chat.energy.supply import catalog_options, supply_option
+from chip2chat.errors import Chip2ChatError, within
+
+BATCH = 64
+"""Static batch of the cap-ratio estimate: a busy decode batch of a serving replica."""
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass
+class EnergyView:
+    site: str
+    power: pd.DataFrame
+    """One row per (option, year): MW needed and available, the chosen cap, users served and unmet."""
+    supply: pd.DataFrame
+    """One row per year (the cheapest option's served fleet): the mix, $/MWh, tCO2, $/Mtok added."""
+    mixes: dict = field(default_factory=dict)
+    """year -> MixResult (its hourly dispatch for the plot)."""
+    cap_curve: pd.DataFrame | None = None
+    """Tokens/s and tokens per joule against the cap, for the chips of the plan."""
+    pue_monthly: list = field(default_factory=list)
+
+
+def _ratios(scenario, option, hw, caps: list[float]) -> dict:
+    """cap -> (throughput ratio, energy-per-token ratio) against the TDP, from the cost model."""
+    svc = scenario.service
+    input_len, output_len = scenario.tokens_per_turn()
+    curve = cap_curve(svc.model, hw, tp=option.tp, weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype,
+                      input_len=input_len, output_len=output_len, batch=BATCH, engine=option.engine or svc.engine,
+                      fractions=[c / hw.tdp_w for c in caps])
+    base = curve.iloc[0]
+    return {float(r.cap_w): (r.output_tokens_per_s / base.output_tokens_per_s, base.tokens_per_j / r.tokens_per_j)
+            for r in curve.itertuples()}, curve
+
+
+def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> EnergyView:
+    """The power-limited view of a plan's table; `chip_of(option)` gives an option's Accelerator."""
+    energy = site.energy
+    grid = load_grid(energy.grid) if energy.grid else None
+    pue = monthly_pue(site.pue, grid.temperature_c, energy.cooling) if grid else np.full(12, site.pue)
+    peak_pue = float(pue.max())
+    d = scenario.demand
+    rows, curves, ratios_by_option = [], [], {}
+    for i, option in enumerate(scenario.options):
+        part = table[(table["option"] == option.name)]
+        if part.empty or "it_mw" not in part or part["it_mw"].isna().all():
+            continue
+        hw = chip_of(option)
+        for r in part.itertuples():
+            if not isinstance(r.it_mw, float) or math.isnan(r.it_mw):
+                continue
+            available = site_power_w(energy, r.year)
+            needed_w = r.it_mw * 1e6 * peak_pue  # provisioned IT power at the busiest month's PUE
+            row = {"option": option.name, "year": r.year, "site": site.name, "mw_needed": needed_w / 1e6,
+                   "mw_available": math.nan if available is None else available / 1e6, "power_bound": False,
+                   "cap_w": hw.tdp_w, "users_served": r.daily_users, "users_unmet": 0.0}
+            if available is not None and needed_w > available:
+                if option.name not in ratios_by_option:
+                    try:
+                        ratios_by_option[option.name], curve = _ratios(scenario, option, hw, cap_grid(hw))
+                    except Chip2ChatError as exc:
+                        raise within(f"options[{i}] ({option.name})", exc) from None
+                    curves.append(curve.assign(option=option.name))
+                best = None
+                for cap_w, (speed, _) in ratios_by_option[option.name].items():
+                    per_chip = cap_w + (site.server_overhead - 1.0) * hw.tdp_w  # the server's share does not shrink
+                    needed_c = needed_w * per_chip / (site.server_overhead * hw.tdp_w)
+                    served = min(1.0, available / needed_c * speed) if needed_c > 0 else 1.0
+                    if best is None or served > best[1] + 1e-9:
+                        best = (cap_w, served)
+                cap_w, served = best
+                users = r.daily_users * served
+                row.update(power_bound=True, cap_w=cap_w, users_served=users, users_unmet=r.daily_users - users)
+            per_user_requests = d.sessions_per_user_per_day * d.turns_per_session * DAYS_PER_YEAR
+            row["requests_unmet"] = row["users_unmet"] * per_user_requests
+            row["tokens_unmet"] = row["requests_unmet"] * scenario.tokens_per_turn()[1]
+            row["served_share"] = row["users_served"] / r.daily_users
+            rows.append(row)
+    power = pd.DataFrame(rows)
+    supply, mixes = _supply(scenario, site, table, power, pue, grid, ratios_by_option)
+    return EnergyView(site=site.name, power=power, supply=supply, mixes=mixes,
+                      cap_curve=pd.concat(curves, ignore_index=True) if curves else None, pue_monthly=pue.tolist())
+
+
+def _options(energy) -> dict:
+    names = energy.supply if energy.supply is not None else catalog_options()
+    return {n: supply_option(n) for n in names}
+
+
+def _supply(scenario, site, table, power, pue, grid, ratios) -> tuple[pd.DataFrame, dict]:
+    """The supply mix of each year's cheapest option, at the cap and share the power view chose."""
+    if grid is None or power.empty or "cheapest" not in table:
+        return pd.DataFrame(), {}
+    energy = site.energy
+    options = _options(energy)
+    hour_weights = scenario.demand.load_curve.weights().reshape(24, -1).mean(axis=1)  # mean 1 over the day
+    rows, mixes = [], {}
+    for r in table[table["cheapest"]].itertuples():
+        p = power[(power["option"] == r.option) & (power["year"] == r.year)]
+        if p.empty or not r.it_mwh > 0:
+            continue
+        p = p.iloc[0]
+        share = float(p["served_share"])
+        energy_ratio = ratios.get(r.option, {}).get(float(p["cap_w"]), (1.0, 1.0))[1]
+        # IT power through the day: the plan's annual IT energy, its static part flat and the rest
+        # following the load curve; served share and the cap's energy per token scale it
+        it_mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
+        load = np.outer(pue, it_mean_mw * hour_weights)
+        available = site_power_w(energy, r.year)
+        connection = available / 1e6 if available is not None else float(load.max()) * 10.0
+        mix = solve_mix(load, grid_mw=connection, price_usd_per_mwh=hourly_price(grid, site.electricity_usd_per_mwh),
+                        wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
+                        carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options, grid=energy.grid,
+                        gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
+                        carbon_target_t=energy.carbon_target)
+        mixes[r.year] = mix
+        tokens = r.output_tokens * share
+        flat = mix.load_mwh * site.electricity_usd_per_mwh
+        rows.append({"year": r.year, "option": r.option, "mw_needed": p["mw_needed"], "mw_available": p["mw_available"],
+                     "cap_w": p["cap_w"], "served_share": share, "load_mwh": mix.load_mwh,
+                     "peak_load_mw": float(load.max()), **{f"mw_{k}": v for k, v in mix.capacity_mw.items()},
+                     **{f"mwh_{k}": v for k, v in mix.energy_mwh.items()}, "supply_usd": mix.total_usd,
+                     "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2,
+                     "usd_per_mtok_energy": mix.total_usd / (tokens / 1e6),
+                     "usd_per_mtok_energy_flat": flat / (tokens / 1e6),
+                     "tco2_flat": mix.load_mwh * site.grid_carbon_g_per_kwh / 1000.0})
+    return pd.DataFrame(rows), mixes
+
+
+def _max_mw(energy, options) -> dict:
+    """supply_max in the LP's units: MW, and MWh for a battery (its power x its duration)."""
+    out = {}
+    for name, w in energy.supply_max.items():
+        if name not in options:
+            raise Chip2ChatError(f"site energy: supply_max names {name!r}, which is not among the supply options "
+                                 f"({', '.join(options)})")
+        o = options[name]
+        out[name] = w / 1e6 * (o.duration_s / 3600.0 if hasattr(o, "duration_s") else 1.0)
+    return out
