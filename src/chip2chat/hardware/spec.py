@@ -129,13 +129,6 @@ class Accelerator(_Strict):
     """Dynamic power ~ clock ** exponent under a power cap (f x V^2, the voltage falling with the
     clock): 1 keeps the energy per operation (time stretches only), 3 is V ~ f. Default 2.0, a
     documented model for chips nobody measured; catalog/energy/power_caps.yaml has fitted values."""
-    power_cap_w: Watts | None = Field(default=None, alias="power_cap")
-    """A power limit the operator sets below the TDP (`nvidia-smi -pl`); None: the TDP. A step
-    that would draw more runs at a lower clock (engine/timing.py; energy/power_cap.py)."""
-    dvfs_exponent: float = Field(default=2.0, ge=1.0, le=3.0)
-    """Dynamic power ~ clock ** exponent under a power cap (f x V^2, the voltage falling with the
-    clock): 1 keeps the energy per operation (time stretches only), 3 is V ~ f. Default 2.0, a
-    documented model for chips nobody measured; catalog/energy/power_caps.yaml has fitted values."""
     energy_per_flop_j: dict[str, EnergyPerOp] | None = Field(
         default=None, alias="energy_per_flop")
     """Dynamic energy per dense FLOP by dtype (a silicon model's node figure); None: derived from
