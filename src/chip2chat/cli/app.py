@@ -4,7 +4,7 @@ several commands declare alike, and the one-line error and warning printers."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -43,6 +43,16 @@ KvDtypeOpt = Annotated[str, typer.Option("--kv-dtype", help="bf16, fp8")]
 EngineOpt = Annotated[str, typer.Option(
     "--engine", help="Serving engine: trtllm, vllm or sglang (its measured kernels where the chip has tables, its "
                      "scheduler and host time).")]
+
+SpeculativeMethodOpt = Annotated[Optional[str], typer.Option(
+    "--speculative-method", help="Speculative decoding: mtp (the model's MTP module, DeepSeek-V3/R1), eagle3 or "
+                                 "draft_model; none by default.")]
+NumSpeculativeTokensOpt = Annotated[int, typer.Option(
+    "--num-speculative-tokens", help="Draft tokens per step (vLLM's num_speculative_tokens); 0: the method's "
+                                     "default (mtp 1, others 3).")]
+AcceptanceLengthOpt = Annotated[float, typer.Option(
+    "--acceptance-length", help="Mean tokens emitted per verify step, the target's own included (1 to k+1); "
+                                "0: the method's published default (mtp: 1.875).")]
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)

@@ -7,9 +7,11 @@ from typing import Optional
 
 import typer
 
-from chip2chat.cli.app import (AttentionDpOpt, EngineOpt, ExpertParallelOpt, HardwareOpt, KvDtypeOpt, ModelOpt,
-                               PipelineParallelOpt, TensorParallelOpt, WeightDtypeOpt, app, err, out, warning_line)
+from chip2chat.cli.app import (AcceptanceLengthOpt, AttentionDpOpt, EngineOpt, ExpertParallelOpt, HardwareOpt,
+                               KvDtypeOpt, ModelOpt, NumSpeculativeTokensOpt, PipelineParallelOpt,
+                               SpeculativeMethodOpt, TensorParallelOpt, WeightDtypeOpt, app, err, out, warning_line)
 from chip2chat.engine.defaults import ENGINE, GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
+from chip2chat.engine.speculative import speculative
 from chip2chat.errors import Chip2ChatError, DoesNotFitError
 from chip2chat.serving.config import ClusterConfig, SchedulerConfig
 from chip2chat.serving.options import SYNTHETIC
@@ -47,6 +49,9 @@ def estimate(
     weight_dtype: WeightDtypeOpt = "bf16",
     kv_dtype: KvDtypeOpt = "bf16",
     engine: EngineOpt = ENGINE,
+    speculative_method: SpeculativeMethodOpt = None,
+    num_speculative_tokens: NumSpeculativeTokensOpt = 0,
+    acceptance_length: AcceptanceLengthOpt = 0.0,
     gpu_memory_utilization: float = typer.Option(GPU_MEMORY_UTILIZATION, "--gpu-memory-utilization"),
     max_num_batched_tokens: int = typer.Option(MAX_NUM_BATCHED_TOKENS, "--max-num-batched-tokens"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -58,6 +63,7 @@ def estimate(
     result = run_estimate(model, hardware, tp=tensor_parallel_size, pp=pipeline_parallel_size,
                           ep=expert_parallel_size, attention_dp=attention_dp, batch=batch, input_len=input_len,
                           output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine,
+                          speculative=speculative(speculative_method, num_speculative_tokens, acceptance_length),
                           gpu_memory_utilization=gpu_memory_utilization,
                           max_num_batched_tokens=max_num_batched_tokens)
     if as_json:
@@ -115,6 +121,9 @@ def simulate(
         "Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer of the two "
         "(TensorRT-LLM's PyTorch backend measured 29.4 us, the trtllm engine's default; unmeasured for vllm and "
         "sglang: 0). 0: not modelled."),
+    speculative_method: SpeculativeMethodOpt = None,
+    num_speculative_tokens: NumSpeculativeTokensOpt = 0,
+    acceptance_length: AcceptanceLengthOpt = 0.0,
     router: Optional[str] = _given("--router", "round_robin, least_outstanding_tokens or prefix_affinity"),
     disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="P:D prefill and decode replicas, e.g. 2:6"),
     slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms", help="Goodput counts requests within it."),
@@ -158,7 +167,8 @@ def simulate(
         slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
     with _progress((num_requests or 0) if trace is None else 0) as advance:
         result = run_simulate(model, hardware, step_by_step=step_by_step, record_trace=chrome_trace is not None,
-                              progress=advance, **{k: v for k, v in given.items() if v is not None})
+                              progress=advance,
+                              speculative=speculative(speculative_method, num_speculative_tokens, acceptance_length), **{k: v for k, v in given.items() if v is not None})
     if requests_csv:
         result.requests.to_csv(requests_csv, index=False)
     if chrome_trace:
@@ -181,7 +191,13 @@ class _progress:
     def __enter__(self):
         if self.total < 50_000:
             return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             console=err, transient=True)

@@ -24,6 +24,7 @@ from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import MemoryBudget, kv_bytes_per_sequence, largest_batch, memory_budget
 from chip2chat.engine.replica import Replica, StepShape
+from chip2chat.engine.speculative import Speculative
 from chip2chat.engine.timing import timed
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.calibration import CalibrationProfile
@@ -46,6 +47,8 @@ class Estimate:
     fidelity: str
     """How the operators were timed: "measured" (the chip's kernel tables under the engine) or
     "roofline" (the analytic model)."""
+    speculative: str
+    """The speculative decoding setup ("method k=.. a=..") or "none"; TPOT is per emitted token."""
     tp: int
     pp: int
     ep: int
@@ -92,12 +95,13 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
              output_len: int = OUTPUT_LEN, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION, max_num_batched_tokens: int = MAX_NUM_BATCHED_TOKENS,
              profile: CalibrationProfile | None = None, attention_dp: bool = False, engine: str = ENGINE,
-             fidelity: str | None = None) -> Estimate:
+             fidelity: str | None = None, speculative: Speculative | None = None) -> Estimate:
     """Estimate one static batch of `batch` requests of input_len + output_len tokens.
 
     `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
     `engine`: the serving engine whose measured kernels time the operators where the chip has
-    tables (engine/engines.py); `fidelity`: None for the chip's, or "roofline" / "measured"."""
+    tables (engine/engines.py); `fidelity`: None for the chip's, or "roofline" / "measured";
+    `speculative`: speculative decoding (engine/speculative.py), or None."""
     for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
                         ("max_num_batched_tokens", max_num_batched_tokens)):
         args.positive_int(name, value)
@@ -106,7 +110,10 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
         raise Chip2ChatError(f"weight dtype {weight_dtype!r} is not one of {', '.join(WEIGHT_DTYPES)}")
     if kv_dtype not in KV_DTYPES:
         raise Chip2ChatError(f"KV dtype {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
-    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp, engine, fidelity)
+    if speculative is not None:
+        args.instance("speculative", speculative, (Speculative,), "a Speculative or None")
+    replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp, engine, fidelity,
+                          speculative)
     m = replica.model
     if input_len + output_len > m.spec.max_context:
         raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
@@ -119,6 +126,7 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
         bounds[cost.bound()] = bounds.get(cost.bound(), 0.0) + seconds
     return Estimate(
         model=m.name, hardware=dev.hw.name, calibration=dev.calibration, engine=engine, fidelity=dev.fidelity,
+        speculative=speculative.label if speculative else "none",
         tp=tp, pp=pp, ep=ep, num_devices=n_dev, batch=batch,
         input_len=input_len, output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         fits=run.fits, max_batch=int(run.max_batch),

@@ -10,6 +10,7 @@ from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.engine.replica import Replica
+from chip2chat.engine.speculative import Speculative
 from chip2chat.hardware.calibration import CalibrationProfile
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
@@ -19,12 +20,13 @@ from chip2chat.models.transformer import Transformer
 
 def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, pp: int, ep: int,
                 weight_dtype: str, kv_dtype: str, profile: CalibrationProfile | None = None,
-                attention_dp: bool = False, engine: str = ENGINE, fidelity: str | None = None) -> Replica:
+                attention_dp: bool = False, engine: str = ENGINE, fidelity: str | None = None,
+                speculative: Speculative | None = None) -> Replica:
     """A Replica of the model on the chip, costed with the chip's own calibration profile (its
     `calibration` field) unless `profile` overrides it, under the serving `engine` (its measured
     kernels where the profile names kernel tables; engine/engines.py); `fidelity` None: the chip's
-    (costs/device.py), or one named (e.g. "roofline"). Cached for catalog names so repeated
-    estimates cost microseconds."""
+    (costs/device.py), or one named (e.g. "roofline"); `speculative` decoding (engine/speculative.py)
+    or None. Cached for catalog names so repeated estimates cost microseconds."""
     args.instance("model", model, (str, Transformer), "a catalog model name, a config.json path or a Transformer")
     args.instance("hardware", hardware, (str, Accelerator),
                   "a catalog accelerator name, an accelerator YAML path or an Accelerator")
@@ -32,15 +34,21 @@ def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, 
         args.instance("profile", profile, (CalibrationProfile,), "a CalibrationProfile or None")
     kernels = serving_engine(engine).kernels
     if isinstance(model, str) and isinstance(hardware, str) and profile is None:
-        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp, engine, fidelity)
+        return _cached_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, attention_dp, engine, fidelity,
+                               speculative)
     m = load_model(model) if isinstance(model, str) else model
     hw = load_hardware(hardware)[1] if isinstance(hardware, str) else hardware
+    if speculative is not None and speculative.method == "mtp" and not m.mtp_layers:
+        from chip2chat.engine.speculative import speculative as check
+
+        check("mtp", model=m)  # the one-line error naming the model
     return Replica(m, Device(hw, profile, fidelity, kernels), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype,
-                   kv_dtype)
+                   kv_dtype, speculative)
 
 
 @lru_cache(maxsize=1024)
 def _cached_replica(model: str, hardware: str, tp: int, pp: int, ep: int, weight_dtype: str,
-                    kv_dtype: str, attention_dp: bool, engine: str, fidelity: str | None) -> Replica:
+                    kv_dtype: str, attention_dp: bool, engine: str, fidelity: str | None,
+                    speculative: Speculative | None) -> Replica:
     return get_replica(load_model(model), load_hardware(hardware)[1], tp, pp, ep, weight_dtype, kv_dtype, None,
-                       attention_dp, engine, fidelity)
+                       attention_dp, engine, fidelity, speculative)

@@ -6,6 +6,14 @@ the sum over layers of the operator costs on one chip (all chips of a stage work
 plus the pipeline: with pp stages the batch is split into pp micro-batches that fill the pipe,
 so a token's step takes pp x stage time plus the sends between stages.
 
+With speculative decoding (engine/speculative.py) a decode-only step verifies k + 1 query tokens
+per sequence (the body's GEMMs over (k + 1) x the tokens; attention reads each context once), runs
+k draft passes of about one decoder layer each (k/L of the step), and emits a tokens per sequence
+on average: its time and energy are charged per emitted token, (1 + k/L) / a of the verify step,
+so that a simulator emitting one token per sequence and step keeps the right TPOT and throughput
+(the bursts of accepted tokens in the inter-token latency are not drawn). Steps carrying prefill
+chunks decode without drafts.
+
 With attention data parallel (plan.attention_dp) each chip runs the non-expert operators of its
 own 1/tp of the tokens with whole weights, and attention over its own sequences with their whole
 KV; the per-chip figures below are then that share of the step (balanced ranks).
@@ -22,6 +30,7 @@ from chip2chat.costs.fidelity import AttentionLayer, MoeLayer
 from chip2chat.costs.operators import Accumulator, StepCost, StepTotal, attention, elementwise, gemm, moe_experts
 from chip2chat.engine.expert_load import busiest_rank_factor
 from chip2chat.engine.plan import ParallelPlan
+from chip2chat.engine.speculative import Speculative
 from chip2chat.models.config import LayerKind
 from chip2chat.models.dtypes import COMPUTE_DTYPE, dtype_bytes
 from chip2chat.models.transformer import HIGH_PRECISION_BYTES, Transformer, attention_pairs
@@ -78,17 +87,22 @@ class Replica:
     """A model served on a parallel plan, with its chip's achievable rates."""
 
     def __init__(self, model: Transformer, device: Device, plan: ParallelPlan,
-                 weight_dtype: str = "bf16", kv_dtype: str = "bf16"):
+                 weight_dtype: str = "bf16", kv_dtype: str = "bf16", speculative: Speculative | None = None):
         plan.validate(model)
         self.model, self.device, self.plan = model, device, plan
+        self.speculative = speculative
+        k = speculative.num_speculative_tokens if speculative else 0
+        self._queries = k + 1  # query tokens per decoding sequence in a decode-only step
+        self._per_token = (1.0 + k / model.num_layers) / speculative.acceptance_length if speculative else 1.0
         self.weight_dtype, self.kv_dtype = weight_dtype, kv_dtype
         self.w_bytes = dtype_bytes(weight_dtype, "weight dtype")
         self.kv_bytes = dtype_bytes(kv_dtype, "KV dtype")
         # the dtype the GEMMs are asked for: the weights' (int4 stays int4, so measured tables take its
         # weight-only kernels; the Device knows the rate each runs at), bf16 for fp16/fp32 weights
         self.gemm_dtype = "int4" if weight_dtype == "int4" else COMPUTE_DTYPE[weight_dtype]
-        self.model_weight_bytes = model.weight_bytes(weight_dtype)
-        """All the model's weights (every chip's share together), in bytes."""
+        self.model_weight_bytes = model.weight_bytes(weight_dtype) * (1.0 + (1.0 / model.num_layers if k else 0.0))
+        """All the model's weights (every chip's share together), in bytes; a draft adds about one
+        decoder layer's."""
         self.windows = tuple(sorted({k.attention.window for _, k in model.layers}, key=lambda w: w or 0))
         self._layers = tuple(self._plan_layer(count, kind) for count, kind in model.layers)
         self._layer_windows = tuple((lp, self.windows.index(lp.window)) for lp in self._layers)
@@ -140,9 +154,13 @@ class Replica:
         + attention (depends on the contexts), for one pipeline micro-batch, times pp."""
         pp = self.plan.pp
         micro = shape if pp == 1 else _split(shape, pp)
-        self._body(acc, micro.tokens, micro.decode_count + len(micro.prefill))
+        q = 1 if micro.prefill or not micro.decode_count else self._queries  # k + 1 verified per sequence
+        self._body(acc, micro.tokens * q, (micro.decode_count + len(micro.prefill)) * q)
         self._attention_all(acc, micro)
-        return self._finish(acc, micro.tokens)
+        acc = self._finish(acc, micro.tokens * q)
+        if q > 1:
+            acc.scale(self._per_token)
+        return acc
 
     def fast_step(self, shape: StepShape) -> tuple[float, float]:
         """(seconds, dynamic joules per chip) of a step, equal to step_cost's, with the body memoised.
@@ -166,10 +184,10 @@ class Replica:
             decode_count = decode_count * f
             window_keys = tuple(k * f for k in window_keys)
         if not prefill:
-            tokens = decode_count
-            body = self._decode_body_memo.get(decode_count)
+            tokens = decode_count * self._queries
+            body = self._decode_body_memo.get(tokens)
             if body is None:
-                body = self._decode_body_memo[decode_count] = self._body_cost(decode_count, decode_count)
+                body = self._decode_body_memo[tokens] = self._body_cost(tokens, tokens)
             att_s, att_j = self._decode_terms(decode_count, window_keys) if decode_count else (0.0, 0.0)
         else:
             tokens = sum([n for _, n in prefill]) + decode_count
@@ -187,6 +205,8 @@ class Replica:
             send = StepTotal()
             collective(send, "pp_send", "send", tokens * self.model.hidden * ACT, 2, dev, count=pp - 1)
             seconds, joules = seconds + send.time_s, joules + send.dynamic_energy_j
+        if not prefill and decode_count and self._queries > 1:
+            return seconds * self._per_token, joules * self._per_token
         return seconds, joules
 
     def _finish(self, acc: Accumulator, micro_tokens: float) -> Accumulator:

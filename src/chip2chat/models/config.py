@@ -69,6 +69,8 @@ class ModelSpec:
     max_context: int
     layers: tuple[tuple[int, LayerKind], ...]  # (count, kind), in first-appearance order
     source: str
+    mtp_layers: int = 0  # multi-token-prediction modules (DeepSeek-V3 num_nextn_predict_layers): drafts for
+    # speculative decoding (engine/speculative.py), not part of `layers`
 
     @property
     def num_layers(self) -> int:
@@ -185,6 +187,7 @@ def parse_config(raw: dict[str, Any], name: str, source: str) -> ModelSpec:
         max_context=max_context,
         layers=tuple((count, kind) for kind, count in groups.items()),
         source=source,
+        mtp_layers=r.int("num_nextn_predict_layers", default=0, minimum=0),
     )
 
 

@@ -113,6 +113,11 @@ class Transformer:
         return self.spec.num_layers
 
     @property
+    def mtp_layers(self) -> int:
+        """Multi-token-prediction modules shipped with the model (speculative decoding drafts)."""
+        return self.spec.mtp_layers
+
+    @property
     def is_moe(self) -> bool:
         return any(kind.mlp.is_moe for _, kind in self.layers)
 

@@ -23,7 +23,8 @@ def estimate_table(r) -> Table:
                                          f"{r.kv_bytes_per_device / gb:.1f} / {r.activation_bytes_per_device / gb:.1f} GB"),
         ("KV bytes per token", f"{r.kv_bytes_per_token:,.0f} B"),
         ("TTFT (whole batch prefill)", f"{r.ttft_s * 1e3:.1f} ms  ({r.prefill_bound}-bound)"),
-        ("TPOT (decode step)", f"{r.tpot_s * 1e3:.2f} ms  ({r.decode_bound}-bound)"),
+        ("TPOT (decode step)" if r.speculative == "none" else f"TPOT (per token, speculative {r.speculative})",
+         f"{r.tpot_s * 1e3:.2f} ms  ({r.decode_bound}-bound)"),
         ("E2E", f"{r.e2e_s:.2f} s"),
         ("output tokens/s", f"{r.output_tokens_per_s:,.0f}  ({r.output_tokens_per_s_per_device:,.0f} per device)"),
     ]

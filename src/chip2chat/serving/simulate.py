@@ -21,6 +21,7 @@ from chip2chat import args
 from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.factory import get_replica
+from chip2chat.engine.speculative import Speculative
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import DoesNotFitError
@@ -29,6 +30,7 @@ from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
 from chip2chat.serving.metrics import request_table, summarize
 from chip2chat.serving.options import settings
 from chip2chat.serving.request import Request
+from chip2chat.serving.steady import MEASURES, QUEUED_MEASURES, until_steady
 from chip2chat.workload import Workload
 
 
@@ -63,7 +65,8 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
              scheduling: SchedulerConfig | None = None, cluster: ClusterConfig | None = None, slo: Slo | None = None,
              workload: Workload | None = None, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              engine: str = ENGINE, step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
-             progress: Callable[[int], None] | None = None, **keywords) -> SimulationResult:
+             progress: Callable[[int], None] | None = None, speculative: Speculative | None = None,
+             **keywords) -> SimulationResult:
     """Simulate serving a workload. Same arguments and seed, same result.
 
     The settings are values: the replica's parallel `plan`, its `scheduling` (SchedulerConfig: the
@@ -77,28 +80,44 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     kv_link_bandwidth_bytes_per_s; slo: slo_ttft_ms, slo_tpot_ms; workload: a trace file (trace,
     trace_format) or a synthetic one (`num_requests` at `rate_per_s` with `arrival` in poisson /
     gamma (burstiness `cv`) / daily / all_at_once, lengths that are ints or ("uniform", lo, hi) /
-    ("lognormal", mean, cv), and `seed`).
-    `step_by_step`: no closed-form decode runs (for checking); `record_trace`: keep every step for
+    ("lognormal", mean, cv), `seed`, and `concurrency`: at most that many requests in flight, a
+    closed loop as benchmark clients run it, workload/arrivals.py). A synthetic workload without
+    `num_requests` runs until steady state (serving/steady.py: doublings from 1,000 requests until
+    throughput, mean TTFT and mean TPOT move less than 2%); the summary says `num_requests` and
+    `steady_state`.
+    `speculative`: speculative decoding (engine/speculative.py; decode steps charged per emitted token,
+    engine/replica.py). `step_by_step`: no closed-form decode runs (for checking); `record_trace`: keep every step for
     `write_chrome_trace`; `bucket_s`: time bucket of the KV utilization table.
     """
+    if workload is None and keywords.get("trace") is None and keywords.get("num_requests") is None:
+        keywords.pop("num_requests", None)  # no count given: simulate until steady state (serving/steady.py)
+        queued = keywords.get("arrival") == "all_at_once" and keywords.get("concurrency") is None
+        return until_steady(lambda n: simulate(
+            model, hardware, plan=plan, scheduling=scheduling, cluster=cluster, slo=slo, weight_dtype=weight_dtype,
+            kv_dtype=kv_dtype, engine=engine, step_by_step=step_by_step, record_trace=record_trace, bucket_s=bucket_s,
+            progress=progress, speculative=speculative, num_requests=n, **keywords),
+            QUEUED_MEASURES if queued else MEASURES)
     plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
     scheduling = scheduling.for_engine(serving_engine(engine))
     replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
-                          attention_dp=plan.attention_dp, engine=engine)
+                          attention_dp=plan.attention_dp, engine=engine, speculative=speculative)
     total_blocks = _kv_blocks(replica, scheduling)
     with _collector_paused():
         requests = _requests(workload)
         sims = run_cluster(requests, replica, scheduling, cluster, total_blocks, workload.hash_block_size,
-                           bucket_s=bucket_s, record_trace=record_trace, step_by_step=step_by_step, progress=progress)
+                           bucket_s=bucket_s, record_trace=record_trace, step_by_step=step_by_step, progress=progress,
+                           concurrency=workload.concurrency)
         table = request_table(requests)
     static_w = replica.device.static_w * plan.num_devices
     summary = summarize(table, sims, slo, static_w_per_replica=static_w)
     summary.update(model=replica.model.name, hardware=replica.device.hw.name, calibration=replica.device.calibration,
                    engine=engine, fidelity=replica.device.fidelity, scheduler=scheduling.scheduler,
+                   speculative=speculative.label if speculative else "none",
                    tp=plan.tp, pp=plan.pp, ep=plan.ep, attention_dp=plan.attention_dp, num_replicas=len(sims),
                    kv_blocks_per_replica=total_blocks, static_power_w_per_replica=static_w,
-                   block_size=scheduling.block_size, workload=workload.source)
+                   block_size=scheduling.block_size, workload=workload.source, num_requests=len(workload),
+                   concurrency=workload.concurrency, steady_state=None)
     kv = [(b * bucket_s, s.index, u / t) for s in sims for b, (u, t) in sorted(s.stats.kv_time.items()) if t > 0]
     steps = [(s.index, *row) for s in sims for row in (s.stats.trace or [])]
     return SimulationResult(summary=summary, requests=table,
