@@ -7,6 +7,7 @@ order in which they first appear in the table, and each option keeps one colour 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -84,9 +85,13 @@ def energy_figure(table: pd.DataFrame) -> go.Figure:
     return _lines_per_option(table, "j_per_token", "energy per token (J)", ",.3f")
 
 
-COST_PARTS = (("chip_capex_usd", "chip capex", "#4c78a8"),
-              ("facility_capex_usd", "facility capex", "#f58518"),
-              ("electricity_usd", "electricity", "#54a24b"))
+COST_PARTS = (("chip_capex_usd", "chips", "#4c78a8"),
+              ("server_capex_usd", "servers", "#72b7b2"),
+              ("network_capex_usd", "scale-out network", "#b279a2"),
+              ("facility_capex_usd", "facility", "#f58518"),
+              ("electricity_usd", "electricity", "#54a24b"),
+              ("operations_usd", "operations", "#9d755d"),
+              ("nre_usd", "custom chip NRE", "#e45756"))
 
 
 def cost_figure(table: pd.DataFrame) -> go.Figure:
@@ -97,6 +102,8 @@ def cost_figure(table: pd.DataFrame) -> go.Figure:
     rows = rows.set_index("option").loc[options]
     fig = go.Figure()
     for column, label, colour in COST_PARTS:
+        if column not in rows:
+            continue
         fig.add_bar(x=options, y=rows[column] / 1e6, name=label, marker_color=colour,
                     hovertemplate=f"%{{x}}<br>{label}: $%{{y:,.1f}}M/yr<extra></extra>")
     fig.update_layout(barmode="stack", xaxis_title=f"option ({last_year})",
@@ -106,7 +113,7 @@ def cost_figure(table: pd.DataFrame) -> go.Figure:
 
 def latency_figure(latency: dict[str, dict[str, list[float]]], options: list[str],
                    slo_ttft_ms: float, slo_tpot_ms: float) -> go.Figure:
-    """Box plots of TTFT and TPOT samples per option, with each p99 SLO as a dashed line.
+    """TTFT and TPOT per option as boxes from p50 to p99 (a line at p90), each p99 SLO a dashed line.
 
     Options without samples keep their slot on the x axis, marked 'no samples', so none silently
     disappears.
@@ -120,8 +127,17 @@ def latency_figure(latency: dict[str, dict[str, list[float]]], options: list[str
                 fig.add_scatter(x=[option], y=[slo / 2], mode="text", text=["no samples"], showlegend=False,
                                 hoverinfo="skip", textfont_color="#9b2c2c", row=1, col=col)
                 continue
-            fig.add_box(y=samples, x=[option] * len(samples), name=option, marker_color=colour[option],
-                        boxpoints=False, showlegend=False, row=1, col=col)
+            p50, p90, p99 = (float(v) for v in np.percentile(samples, (50, 90, 99)))
+            # a box from p50 to p99 with a line at p90 and no whiskers: nothing drawn above the p99
+            # that the SLO is judged on (a whisker to the maximum once crossed the SLO line in rows
+            # that meet it)
+            fig.add_box(x=[option], q1=[p50], median=[p90], q3=[p99], lowerfence=[p50], upperfence=[p99],
+                        name=option, marker_color=colour[option], boxpoints=False, showlegend=False,
+                        hoverinfo="skip", row=1, col=col)
+            fig.add_scatter(x=[option] * 3, y=[p50, p90, p99], mode="markers", marker=dict(size=14, opacity=0),
+                            customdata=["p50", "p90", "p99"], showlegend=False,
+                            hovertemplate=f"{option}<br>%{{customdata}}: %{{y:,.1f}} ms<extra></extra>",
+                            row=1, col=col)
         fig.add_hline(y=slo, line_dash="dash", line_color="#d62728", row=1, col=col,
                       annotation_text=f"p99 SLO {slo:g} ms", annotation_position="top left")
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=options,

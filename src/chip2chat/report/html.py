@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 import plotly.io as pio
 
-from chip2chat.report import figures
+from chip2chat.report import figures, money_figures
+from chip2chat.report.topline import assumptions_html, break_even_html, topline_html, verdicts_html
 
 # Section ids, in page order; each section holds one figure whose div id is "fig-<section id>".
-SECTIONS = ("fleet", "power", "cost", "latency", "energy")
+SECTIONS = ("cumulative", "fleet", "power", "cost", "latency", "energy")
 VOICE_SECTION = "voice"
+BREAK_EVEN_SECTIONS = ("breakeven", "tornado")
+"""Drawn where the plan has a custom design and a GPU to compare (PlanResult.break_even, .tornado)."""
 # The modebar's logo links to plotly.com; a report meant to be read offline has no outside links.
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -33,8 +36,6 @@ def _money_m(v: float) -> str:
 TABLE_COLUMNS = (
     ("option", "option", str),
     ("year", "year", lambda v: f"{int(v)}"),
-    ("chip", "chip", str),
-    ("calibration", "calibration", str),
     ("meets_slo", "meets SLO", lambda v: "yes" if bool(v) else "no"),
     ("deployable", "fits the site", lambda v: "yes" if bool(v) else "no"),
     ("cheapest", "cheapest", lambda v: "★" if bool(v) else ""),
@@ -50,22 +51,44 @@ TABLE_COLUMNS = (
     ("facility_mw", "facility MW", lambda v: f"{v:,.2f}"),
     ("annual_mwh", "MWh/yr", lambda v: f"{v:,.0f}"),
     ("tco2", "tCO₂/yr", lambda v: f"{v:,.0f}"),
-    ("chip_capex_usd", "chip capex $M/yr", _money_m),
-    ("facility_capex_usd", "facility capex $M/yr", _money_m),
-    ("electricity_usd", "electricity $M/yr", _money_m),
-    ("total_cost_usd", "total $M/yr", _money_m),
-    ("usd_per_mtok", "$/Mtok", lambda v: f"{v:,.3f}"),
     ("j_per_token", "J/token", lambda v: f"{v:,.3f}"),
     ("note", "note", str),
 )
+# The money by option and year, a second table so that every column fits the page.
+COST_TABLE_COLUMNS = (
+    ("option", "option", str),
+    ("year", "year", lambda v: f"{int(v)}"),
+    ("chip", "chip", str),
+    ("calibration", "calibration", str),
+    ("unit_price_usd", "unit price $", lambda v: f"{v:,.0f}"),
+    ("price_kind", "price kind", str),
+    ("chip_capex_usd", "chips $M/yr", _money_m),
+    ("server_capex_usd", "servers $M/yr", _money_m),
+    ("network_capex_usd", "network $M/yr", _money_m),
+    ("facility_capex_usd", "facility $M/yr", _money_m),
+    ("electricity_usd", "electricity $M/yr", _money_m),
+    ("operations_usd", "operations $M/yr", _money_m),
+    ("nre_usd", "NRE $M/yr", _money_m),
+    ("total_cost_usd", "total $M/yr", _money_m),
+    ("usd_per_mtok", "$/Mtok output", lambda v: f"{v:,.3f}"),
+    ("usd_per_mtok_all_tokens", "$/Mtok in+out", lambda v: f"{v:,.3f}"),
+)
 
-TEXT_COLUMNS = ("option", "chip", "calibration", "note")
+TEXT_COLUMNS = ("option", "chip", "calibration", "note", "price_kind")
 
 FIGURE_TEXT = {
+    "cumulative": ("Cumulative cost", "Each option's yearly cost summed over the plan's years (chips, servers, "
+                                      "network, facility, electricity, operations and a custom chip's NRE)."),
+    "breakeven": ("Does the custom chip pay off?", "Yearly cost against the custom design's fleet: the custom "
+                  "design (its NRE's yearly share plus its cost per chip) and each GPU serving the same demand. "
+                  "Where the lines cross is the break-even fleet; dots are the plan's years."),
+    "tornado": ("What moves the answer", "The custom design's cumulative saving against the cheapest GPU over the "
+                "plan, one lever at a time from its low to its high value (the table's ranges)."),
     "fleet": ("Fleet size", "Accelerator chips needed each year, per option. Faint bars miss the SLO."),
     "power": ("Power", "Facility power (IT load × PUE) each year, per option. Dotted lines never meet the SLO."),
-    "cost": ("Cost breakdown", "Yearly cost of each option in the last year of the plan."),
-    "latency": ("Latency vs SLO", "Simulated TTFT and TPOT at the sizing point; the dashed line is the p99 SLO."),
+    "cost": ("Cost breakdown", "Yearly cost of each option in the last year of the plan, by where the money goes."),
+    "latency": ("Latency vs SLO", "Simulated TTFT and TPOT at the sizing point: the box spans p50 to p99 with a "
+                                  "line at p90 (no whisker above p99); the dashed line is the p99 SLO."),
     "energy": ("Energy per token", "Joules per generated token each year, per option. "
                                    "Dotted lines never meet the SLO."),
     "voice": ("Voice: time to first audio", "Per configuration and network, stacked by pipeline stage."),
@@ -73,17 +96,22 @@ FIGURE_TEXT = {
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933;
-       margin: 0 auto; padding: 24px 32px 64px; max-width: 1280px; line-height: 1.45; }
-h1 { margin-bottom: 4px; } h2 { margin-top: 40px; border-bottom: 1px solid #d9e2ec; padding-bottom: 4px; }
+       margin: 0 auto; padding: 16px 24px 64px; max-width: 1400px; line-height: 1.4; }
+h1 { margin: 0 0 2px; font-size: 1.6em; } h2 { margin-top: 40px; border-bottom: 1px solid #d9e2ec; padding-bottom: 4px; }
 .description { color: #52606d; margin-top: 0; }
 .caption { color: #52606d; margin: 4px 0 8px; font-size: 0.92em; }
 .summary { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; margin: 16px 0; }
 .summary dt { font-weight: 600; } .summary dd { margin: 0; } .summary ul { margin: 0; padding-left: 1.2em; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 0.85em; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 8px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
+th, td { padding: 3px 5px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
+#topline { font-size: 0.92em; margin-top: 8px; } #topline th { text-align: center; }
+#verdicts { margin: 4px 0; padding-left: 1.2em; }
+td.source { white-space: normal; text-align: left; font-size: 0.9em; color: #52606d; max-width: 60em; }
+td.note-plain { white-space: normal; text-align: left; }
 th { background: #f5f7fa; position: sticky; top: 0; }
-td.text, th.text { text-align: left; } td.note { white-space: normal; min-width: 18em; color: #9b2c2c; }
+td.text, th.text { text-align: left; } td.note { white-space: normal; min-width: 12em; color: #9b2c2c; }
 tr.meets td.meets_slo { background: #e3f9e5; color: #05400a; }
 tr.misses td.meets_slo { background: #ffe3e3; color: #8a1c1c; }
 tr.cheapest { background: #fff8d6; font-weight: 600; }
@@ -105,20 +133,21 @@ def _cell(column: str, value, fmt) -> str:
     return f'<td class="{css}" data-value="{escape(str(raw))}">{escape(fmt(value))}</td>'
 
 
-def table_html(table: pd.DataFrame) -> str:
-    """The plan table, grouped by option (in the plan's order) and sorted by year within each."""
+def table_html(table: pd.DataFrame, columns=TABLE_COLUMNS, table_id: str = "plan-table") -> str:
+    """A plan table (`columns` of it), grouped by option (in the plan's order) and sorted by year
+    within each; a column the plan lacks shows as missing."""
     options = figures.options_in_order(table)
     order = {o: i for i, o in enumerate(options)}
     rows = table.assign(_order=table["option"].map(order)).sort_values(["_order", "year"], kind="stable")
     head = "".join(f'<th class="{c}{" text" if c in TEXT_COLUMNS else ""}">{escape(h)}</th>'
-                   for c, h, _ in TABLE_COLUMNS)
+                   for c, h, _ in columns)
     body = []
     for _, row in rows.iterrows():
         classes = ["meets" if bool(row["meets_slo"]) else "misses"] + (["cheapest"] if bool(row["cheapest"]) else [])
-        cells = "".join(_cell(c, row[c], fmt) for c, _, fmt in TABLE_COLUMNS)
+        cells = "".join(_cell(c, row.get(c), fmt) for c, _, fmt in columns)
         body.append(f'<tr class="{" ".join(classes)}" data-option="{escape(str(row["option"]))}" '
                     f'data-year="{int(row["year"])}">{cells}</tr>')
-    return (f'<div class="scroll"><table id="plan-table"><thead><tr>{head}</tr></thead>'
+    return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
@@ -168,13 +197,25 @@ def header_html(plan) -> str:
     failing_html = ("" if not failing else '<dt>options that never meet the SLO or do not fit the site</dt><dd><ul id="never-meet">' + "".join(
         f"<li><strong>{escape(o)}</strong>" + (f": {escape(n)}" if n else "") + "</li>" for o, n in failing.items())
         + "</ul></dd>")
-    per_year = "".join(f"<li>{year}: " + (f"<strong>{escape(o)}</strong>" if o else
+    per_year = "".join(f"<li>{span}: " + (f"<strong>{escape(o)}</strong>" if o else
                                           '<span class="missing">no option meets the SLO</span>') + "</li>"
-                       for year, o in cheapest.items())
+                       for span, o in _runs(cheapest))
+    money = topline_html(plan.table) if "total_cost_usd" in plan.table else ""
     return (f"<header><h1>{escape(plan.name)}</h1><p class=\"description\">{escape(plan.description)}</p>"
-            f'<dl class="summary"><dt>p99 TTFT SLO</dt><dd>{plan.slo.ttft_ms:g} ms</dd>'
-            f"<dt>p99 TPOT SLO</dt><dd>{plan.slo.tpot_ms:g} ms</dd>"
+            f"{money}{verdicts_html(getattr(plan, 'break_even', None))}"
+            f'<dl class="summary"><dt>p99 SLO</dt><dd>TTFT {plan.slo.ttft_ms:g} ms · TPOT {plan.slo.tpot_ms:g} ms</dd>'
             f'<dt>cheapest option meeting the SLO</dt><dd><ul id="cheapest">{per_year}</ul></dd>{failing_html}</dl></header>')
+
+
+def _runs(by_year: dict) -> list[tuple[str, str | None]]:
+    """Consecutive years with the same pick as one span ('2025–2030'), in year order."""
+    runs: list[list] = []
+    for year, pick in by_year.items():
+        if runs and runs[-1][2] == pick and runs[-1][1] == year - 1:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year, pick])
+    return [(f"{a}" if a == b else f"{a}–{b}", pick) for a, b, pick in runs]
 
 
 def _figure_section(section: str, fig, first: bool, extra: str = "") -> str:
@@ -201,6 +242,7 @@ def render(plan) -> str:
     table = plan.table
     options = figures.options_in_order(table)
     built = {
+        "cumulative": money_figures.cumulative_cost_figure(table),
         "fleet": figures.fleet_figure(table),
         "power": figures.power_figure(table),
         "cost": figures.cost_figure(table),
@@ -210,10 +252,12 @@ def render(plan) -> str:
     sections = [_figure_section(s, built[s], first=(i == 0),
                                 extra=_latency_gaps(plan, options) if s == "latency" else "")
                 for i, s in enumerate(SECTIONS)]
+    sections[1:1] = _payoff_sections(plan)
     sections.append('<section id="section-table"><h2>Plan by option and year</h2>'
                     '<p class="caption">Green: meets the p99 SLOs. Highlighted row: cheapest option meeting '
                     "them that year. Options that cannot meet the SLO stay listed, with the reason.</p>"
-                    f"{table_html(table)}</section>")
+                    f"{table_html(table)}<h3>Money by option and year</h3>"
+                    f"{table_html(table, COST_TABLE_COLUMNS, 'cost-table')}</section>")
     voice = getattr(plan, "voice", None)
     if voice is not None and len(voice):
         sections.append(_figure_section(VOICE_SECTION, figures.voice_figure(voice), first=False,
@@ -222,6 +266,25 @@ def render(plan) -> str:
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(plan.name)} — capacity plan</title><style>{CSS}</style></head>"
             f"<body>{header_html(plan)}<main>{''.join(sections)}</main></body></html>\n")
+
+
+def _payoff_sections(plan) -> list[str]:
+    """Break-even and tornado (where the plan compares a custom design with GPUs) and the assumptions."""
+    out = []
+    be, tornado = getattr(plan, "break_even", None), getattr(plan, "tornado", None)
+    if be is not None and "compared_year" in be and be["compared_year"].notna().any():
+        out.append(_figure_section("breakeven", money_figures.break_even_figure(plan.table, be), first=False,
+                                   extra=break_even_html(be)))
+    if tornado is not None and len(tornado):
+        ranges = "".join(f"<li><strong>{escape(r.lever)}</strong>: {escape(r.range)}</li>"
+                         for r in tornado.itertuples())
+        out.append(_figure_section("tornado", money_figures.tornado_figure(tornado), first=False,
+                                   extra=f'<ul class="caption">{ranges}</ul>'))
+    assumptions = getattr(plan, "assumptions", None)
+    if assumptions:
+        out.append('<section id="section-assumptions"><h2>Assumptions</h2>'
+                   f"{assumptions_html(assumptions)}</section>")
+    return out
 
 
 def write_report(plan, path) -> Path:
