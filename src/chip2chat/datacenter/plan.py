@@ -25,6 +25,7 @@ from chip2chat.datacenter.payoff import custom_chip_economics, plan_assumptions
 from chip2chat.datacenter.prices import Prices, load_prices
 from chip2chat.datacenter.scenario import FleetOption, Scenario
 from chip2chat.datacenter.site import SiteParams, resolve_site
+from chip2chat.energy.view import EnergyView, power_view
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import Chip2ChatError, DoesNotFitError, within
 from chip2chat.hardware.load import load_hardware
@@ -62,6 +63,8 @@ class PlanResult:
     """Per (custom design, GPU): break-even fleet and year, or never, and why (datacenter/breakeven.py)."""
     tornado: pd.DataFrame | None = None
     """The custom design's cumulative saving against the cheapest GPU, lever by lever."""
+    energy: EnergyView | None = None
+    """The site's power-limited view and supply mix by year (energy/view.py)."""
 
 
 def resolve_chip(option: FleetOption, prices: Prices, where: str = "options[0]"):
@@ -202,7 +205,8 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     money = custom_chip_economics(scenario, table, chip_prices, site, prices)
     return PlanResult(name=scenario.name, description=scenario.description, slo=slo, table=table, latency=latency,
                       capacities=caps, site=site, voice=_voice(scenario, table, caps), prices=chip_prices,
-                      assumptions=plan_assumptions(site, prices, chip_prices), **money)
+                      assumptions=plan_assumptions(site, prices, chip_prices),
+                      energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0]), **money)
 
 
 def _unserved(scenario: Scenario, option: FleetOption, year, hw, price, note: str) -> dict:

@@ -31,6 +31,9 @@ class SiteEnergy(StrictModel):
     grid: str | None = None
     """Its grid in catalog/energy/grids.yaml (hourly carbon and price shapes, climate)."""
     cooling: Cooling = "air"
+    onsite_w: Annotated[float, quantity("W", 0.0, 1e11, "100 MW"), Field(ge=0)] = Field(default=0.0, alias="onsite")
+    """Most on-site generation (gas turbines and fuel cells together) the site may build beside its
+    grid connection; it adds to the power the site has. Default 0: the grid connection only."""
     supply: list[str] | None = None
     """Supply options the mix may use beside the grid (catalog/energy/supply.yaml); None: all of them."""
     supply_max: dict[str, Annotated[float, quantity("W", 0.0, 1e11, "50 MW")]] = {}
@@ -123,10 +126,17 @@ def _energy(site, entry: dict) -> SiteEnergy:
     return catalog.model_copy(update={k: getattr(given, k) for k in given.model_fields_set})
 
 
-def site_power_w(energy: SiteEnergy, year: int) -> float | None:
-    """Facility power the site has in `year` (the latest step at or before it; 0 before the first);
-    None when it has no schedule (unlimited)."""
+def grid_power_w(energy: SiteEnergy, year: int) -> float | None:
+    """What the site's grid connection carries in `year` (the latest step at or before it; 0 before
+    the first); None when it has no schedule (unlimited)."""
     if energy.power is None:
         return None
     steps = [p.power_w for p in sorted(energy.power, key=lambda p: p.year) if p.year <= year]
     return steps[-1] if steps else 0.0
+
+
+def site_power_w(energy: SiteEnergy, year: int) -> float | None:
+    """Facility power the site has in `year`: its grid connection plus the on-site generation it may
+    build; None when the connection is unlimited."""
+    grid = grid_power_w(energy, year)
+    return None if grid is None else grid + energy.onsite_w

@@ -72,10 +72,11 @@ def _check(name: str, array, shape, what: str) -> np.ndarray:
 
 def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_mwh, carbon_g_per_kwh,
               options: dict, grid: str, gas_usd_per_mmbtu: float, max_mw: dict | None = None,
-              carbon_target_t: float | None = None) -> MixResult:
+              carbon_target_t: float | None = None, onsite_mw: float | None = None) -> MixResult:
     """The cheapest supply for a (12, 24) facility load in MW. `options`: name -> Ppa, Battery or
-    Generator (supply.py); `max_mw`: name -> most MW (MWh for a battery) it may have; `grid`: the
-    grid id whose PPA prices and capacity factors apply."""
+    Generator (supply.py); `max_mw`: name -> most MW (MWh for a battery) it may have; `onsite_mw`:
+    most MW of all generators together (None: no limit); `grid`: the grid id whose PPA prices and
+    capacity factors apply."""
     load = _check("load", load_mw, (12, 24), "MW per month and hour").ravel()
     price = _check("price", price_usd_per_mwh, (12, 24), "USD/MWh").ravel()
     wholesale = _check("wholesale", wholesale_usd_per_mwh, (12, 24), "USD/MWh").ravel()
@@ -175,6 +176,11 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
         eq_rows.append(rows([(hours, blocks["state"] + nxt, 1.0), hourly("state", -1.0),
                              hourly("charge", -o.round_trip), hourly("discharge")], n))
         eq_rhs.append(np.zeros(n))
+    if gens and onsite_mw is not None:  # on-site generation within what the site may build
+        if onsite_mw < 0:
+            raise Chip2ChatError(f"supply mix: on-site generation limit {onsite_mw:g} MW is negative")
+        ub_rows.append(rows([(np.zeros(len(gens), int), np.array([blocks[f"cap:{j}"] for j in gens]), 1.0)], 1))
+        ub_rhs.append(np.array([onsite_mw]))
     if ppas:  # contracts no larger than the year's load
         ub_rows.append(rows([(np.zeros(len(ppas), int), np.array([blocks[f"cap:{k}"] for k in ppas]),
                               np.array([float((w * out[k]).sum()) for k in ppas]))], 1))
@@ -207,7 +213,7 @@ def _why_infeasible(load, grid_mw, target) -> str:
     peak = float(load.max())
     if target is None:
         return (f"supply mix: the load's peak ({peak:,.1f} MW) exceeds the grid connection ({grid_mw:,.1f} MW) plus "
-                f"what the options may build: raise the connection or allow an on-site generator")
+                f"the on-site generation allowed: raise the connection or the site's `onsite` generation")
     return (f"supply mix: carbon target {target:,.0f} tCO2/year cannot be met with the options and limits given "
             f"(grid connection {grid_mw:,.1f} MW, peak load {peak:,.1f} MW): raise the target or allow more "
             f"carbon-free supply (PPAs, batteries)")

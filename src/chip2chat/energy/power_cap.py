@@ -33,15 +33,18 @@ def dvfs_exponent(hw: Accelerator) -> float:
 
 
 def min_cap_w(hw: Accelerator) -> float:
-    """The lowest power limit the chip's driver accepts; without a catalog figure, its static power
-    plus 10% of the TDP (a cap must leave some power for work)."""
+    """The lowest cap the plan uses: the driver's lowest (catalog) where that leaves the cost model
+    some power for work, else the model's static power plus 10% of the TDP (the model's static
+    share, 30% of the TDP by default, is above a Hopper's measured idle, so the driver's 200 W
+    floor would leave an H200 nothing to compute with)."""
+    floor = static_w(hw) + 0.1 * hw.tdp_w
     entry = _profile(hw).get("min_cap")
     if entry is not None:
         try:
-            return parse_quantity(entry, "W")
+            return max(floor, parse_quantity(entry, "W"))
         except UnitError as exc:
             raise ConfigError(f"catalog {CATALOG}", f"profiles.{hw.calibration}.min_cap", str(exc)) from None
-    return static_w(hw) + 0.1 * hw.tdp_w
+    return floor
 
 
 def static_w(hw: Accelerator) -> float:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chip2chat.datacenter.site import SiteParams, site_power_w
+from chip2chat.datacenter.site import SiteParams, grid_power_w, site_power_w
 from chip2chat.energy.grid import load_grid, hourly_carbon, hourly_price, monthly_pue
-from chip2chat.energy.mix import MixResult, solve_mix
-from chip2chat.energy.power_cap import cap_curve, cap_grid, capped
+from chip2chat.energy.mix import InfeasibleMix, solve_mix
+from chip2chat.energy.power_cap import cap_curve, cap_grid
 from chip2chat.energy.supply import catalog_options, supply_option
 from chip2chat.errors import Chip2ChatError, within
 
@@ -49,16 +49,27 @@ class EnergyView:
     pue_monthly: list = field(default_factory=list)
 
 
-def _ratios(scenario, option, hw, caps: list[float]) -> dict:
-    """cap -> (throughput ratio, energy-per-token ratio) against the TDP, from the cost model."""
+def _curve(scenario, option, hw, fractions=None) -> pd.DataFrame:
     svc = scenario.service
     input_len, output_len = scenario.tokens_per_turn()
-    curve = cap_curve(svc.model, hw, tp=option.tp, weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype,
-                      input_len=input_len, output_len=output_len, batch=BATCH, engine=option.engine or svc.engine,
-                      fractions=[c / hw.tdp_w for c in caps])
+    return cap_curve(svc.model, hw, tp=option.tp, weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype,
+                     input_len=input_len, output_len=output_len, batch=BATCH, engine=option.engine or svc.engine,
+                     fractions=fractions).assign(option=option.name)
+
+
+def _ratios(curve: pd.DataFrame, slo, p99_ttft_ms: float, p99_tpot_ms: float) -> dict:
+    """cap -> (throughput ratio, energy-per-token ratio) against the TDP (the curve's first row), for
+    the caps under which the option's simulated p99 TTFT and TPOT at its sizing load, stretched by
+    the estimate's latency ratios, stay within the SLO (or no worse than at the TDP)."""
     base = curve.iloc[0]
-    return {float(r.cap_w): (r.output_tokens_per_s / base.output_tokens_per_s, base.tokens_per_j / r.tokens_per_j)
-            for r in curve.itertuples()}, curve
+    out = {}
+    for r in curve.itertuples():
+        ttft = p99_ttft_ms * r.ttft_s / base.ttft_s
+        tpot = p99_tpot_ms * r.tpot_s / base.tpot_s
+        if (ttft <= max(slo.ttft_ms, p99_ttft_ms) or math.isnan(ttft)) and (tpot <= max(slo.tpot_ms, p99_tpot_ms)
+                                                                           or math.isnan(tpot)):
+            out[float(r.cap_w)] = (r.output_tokens_per_s / base.output_tokens_per_s, base.tokens_per_j / r.tokens_per_j)
+    return out
 
 
 def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> EnergyView:
@@ -85,10 +96,12 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
             if available is not None and needed_w > available:
                 if option.name not in ratios_by_option:
                     try:
-                        ratios_by_option[option.name], curve = _ratios(scenario, option, hw, cap_grid(hw))
+                        curve = _curve(scenario, option, hw, [c / hw.tdp_w for c in cap_grid(hw)])
                     except Chip2ChatError as exc:
                         raise within(f"options[{i}] ({option.name})", exc) from None
-                    curves.append(curve.assign(option=option.name))
+                    ratios_by_option[option.name] = _ratios(curve, scenario.service.slo.objective(),
+                                                            getattr(r, "p99_ttft_ms", math.nan),
+                                                            getattr(r, "p99_tpot_ms", math.nan))
                 best = None
                 for cap_w, (speed, _) in ratios_by_option[option.name].items():
                     per_chip = cap_w + (site.server_overhead - 1.0) * hw.tdp_w  # the server's share does not shrink
@@ -106,8 +119,21 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
             rows.append(row)
     power = pd.DataFrame(rows)
     supply, mixes = _supply(scenario, site, table, power, pue, grid, ratios_by_option)
+    for option in _plotted(scenario, table):
+        try:
+            curves.append(_curve(scenario, option, chip_of(option)))
+        except Chip2ChatError:
+            continue  # a chip the cost model cannot cap (no TDP): no curve, the view stands
     return EnergyView(site=site.name, power=power, supply=supply, mixes=mixes,
                       cap_curve=pd.concat(curves, ignore_index=True) if curves else None, pue_monthly=pue.tolist())
+
+
+def _plotted(scenario, table: pd.DataFrame) -> list:
+    """The options whose tokens-per-joule curve the report draws: each year's cheapest, once."""
+    if "cheapest" not in table:
+        return []
+    names = list(dict.fromkeys(table.loc[table["cheapest"], "option"]))
+    return [o for o in scenario.options if o.name in names]
 
 
 def _options(energy) -> dict:
@@ -134,18 +160,24 @@ def _supply(scenario, site, table, power, pue, grid, ratios) -> tuple[pd.DataFra
         # following the load curve; served share and the cap's energy per token scale it
         it_mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
         load = np.outer(pue, it_mean_mw * hour_weights)
-        available = site_power_w(energy, r.year)
-        connection = available / 1e6 if available is not None else float(load.max()) * 10.0
-        mix = solve_mix(load, grid_mw=connection, price_usd_per_mwh=hourly_price(grid, site.electricity_usd_per_mwh),
-                        wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
-                        carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options, grid=energy.grid,
-                        gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
-                        carbon_target_t=energy.carbon_target)
+        grid_w = grid_power_w(energy, r.year)
+        connection = grid_w / 1e6 if grid_w is not None else float(load.max()) * 10.0
+        head = {"year": r.year, "option": r.option, "mw_needed": p["mw_needed"], "mw_available": p["mw_available"],
+                "cap_w": p["cap_w"], "served_share": share}
+        try:
+            mix = solve_mix(load, grid_mw=connection,
+                            price_usd_per_mwh=hourly_price(grid, site.electricity_usd_per_mwh),
+                            wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
+                            carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options,
+                            grid=energy.grid, gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
+                            carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6)
+        except InfeasibleMix as exc:  # the year has no mix; the plan and the other years stand
+            rows.append({**head, "note": str(exc)})
+            continue
         mixes[r.year] = mix
         tokens = r.output_tokens * share
         flat = mix.load_mwh * site.electricity_usd_per_mwh
-        rows.append({"year": r.year, "option": r.option, "mw_needed": p["mw_needed"], "mw_available": p["mw_available"],
-                     "cap_w": p["cap_w"], "served_share": share, "load_mwh": mix.load_mwh,
+        rows.append({**head, "note": "", "load_mwh": mix.load_mwh,
                      "peak_load_mw": float(load.max()), **{f"mw_{k}": v for k, v in mix.capacity_mw.items()},
                      **{f"mwh_{k}": v for k, v in mix.energy_mwh.items()}, "supply_usd": mix.total_usd,
                      "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2,

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.io as pio
 
 from chip2chat.report import figures, money_figures
+from chip2chat.report.power_section import power_section
 from chip2chat.report.topline import assumptions_html, break_even_html, topline_html, verdicts_html
 
 # Section ids, in page order; each section holds one figure whose div id is "fig-<section id>".
@@ -262,6 +263,9 @@ def render(plan) -> str:
     if voice is not None and len(voice):
         sections.append(_figure_section(VOICE_SECTION, figures.voice_figure(voice), first=False,
                                         extra=voice_table_html(voice)))
+    energy = getattr(plan, "energy", None)
+    if energy is not None and len(energy.power):
+        sections.append(power_section(energy))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(plan.name)} — capacity plan</title><style>{CSS}</style></head>"
