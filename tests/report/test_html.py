@@ -116,7 +116,8 @@ def test_table_numbers_match_the_dataframe(plan, report_path):
                 assert (attrs["data-value"], shown) == ("", "—")
             else:
                 assert float(attrs["data-value"]) == pytest.approx(float(value), rel=1e-12)
-                scale = 1e6 if column.endswith("_usd") else 1.0  # money is shown in US$ millions
+                # money and daily users are shown in millions
+                scale = 1e6 if column.endswith("_usd") or column == "daily_users" else 1.0
                 assert _close(shown, float(value) / scale), (column, shown, value)
 
 

@@ -42,11 +42,10 @@ TABLE_COLUMNS = (
     ("cheapest", "cheapest", lambda v: "★" if bool(v) else ""),
     ("p99_ttft_ms", "p99 TTFT ms", lambda v: f"{v:,.1f}"),
     ("p99_tpot_ms", "p99 TPOT ms", lambda v: f"{v:,.1f}"),
-    ("daily_users", "daily users", lambda v: f"{v:,.0f}"),
+    ("daily_users", "daily users M", lambda v: f"{v / 1e6:,.1f}"),
     ("peak_request_rate", "peak req/s", lambda v: f"{v:,.1f}"),
     ("replicas", "replicas", lambda v: f"{int(v):,}"),
     ("chips", "chips", lambda v: f"{int(v):,}"),
-    ("servers", "servers", lambda v: f"{int(v):,}"),
     ("racks", "racks", lambda v: f"{int(v):,}"),
     ("it_mw", "IT MW", lambda v: f"{v:,.2f}"),
     ("facility_mw", "facility MW", lambda v: f"{v:,.2f}"),
@@ -82,7 +81,7 @@ FIGURE_TEXT = {
                                       "network, facility, electricity, operations and a custom chip's NRE)."),
     "breakeven": ("Does the custom chip pay off?", "Yearly cost against the custom design's fleet: the custom "
                   "design (its NRE's yearly share plus its cost per chip) and each GPU serving the same demand. "
-                  "Where the lines cross is the break-even fleet; dots are the plan's years."),
+                  "Where the lines cross (×) is the break-even fleet; dots are the plan's years."),
     "tornado": ("What moves the answer", "The custom design's cumulative saving against the cheapest GPU over the "
                 "plan, one lever at a time from its low to its high value (the table's ranges)."),
     "fleet": ("Fleet size", "Accelerator chips needed each year, per option. Faint bars miss the SLO."),
@@ -107,7 +106,8 @@ h1 { margin: 0 0 2px; font-size: 1.6em; } h2 { margin-top: 40px; border-bottom: 
 table { border-collapse: collapse; font-size: 0.85em; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 5px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
 th { white-space: normal; vertical-align: bottom; }
-#topline { font-size: 0.92em; margin-top: 8px; } #topline th { text-align: center; }
+#topline { font-size: 0.92em; margin-top: 8px; } #plan-table, #cost-table { font-size: 0.78em; }
+#plan-table td, #plan-table th, #cost-table td, #cost-table th { padding: 3px 4px; } #topline th { text-align: center; }
 #verdicts { margin: 4px 0; padding-left: 1.2em; }
 td.source { white-space: normal; text-align: left; font-size: 0.9em; color: #52606d; max-width: 60em; }
 td.note-plain { white-space: normal; text-align: left; }

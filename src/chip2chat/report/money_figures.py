@@ -26,7 +26,9 @@ def cumulative_cost_figure(table: pd.DataFrame) -> go.Figure:
                         line=dict(color=colour[option], dash="solid" if bool(served.all()) else "dot"),
                         opacity=1.0 if bool(served.any()) else MISSES_SLO_OPACITY,
                         hovertemplate=f"{option}<br>to %{{x}}: $%{{y:,.2f}}B<extra></extra>")
-    fig.update_layout(xaxis=_years_axis(table), yaxis_title="cumulative cost (US$ billions)", **LAYOUT)
+    # log scale: options a hundred times apart stay readable on one chart
+    fig.update_layout(xaxis=_years_axis(table), yaxis=dict(title="cumulative cost (US$ billions, log scale)",
+                                                           type="log"), **LAYOUT)
     return fig
 
 
@@ -46,8 +48,10 @@ def break_even_figure(table: pd.DataFrame, break_even: pd.DataFrame) -> go.Figur
             continue
         year = int(be["compared_year"])
         chips_per_token = float(c.loc[year, "chips"]) / float(c.loc[year, "output_tokens"])
-        top = max(float(c["chips"].max()), float(be["break_even_chips"]) if not pd.isna(be["break_even_chips"]) else 0)
-        fleet = np.linspace(0.0, 1.15 * top, 60)
+        ends = [float(c["chips"].min()), float(c["chips"].max())]
+        if not pd.isna(be["break_even_chips"]):
+            ends.append(float(be["break_even_chips"]))
+        fleet = np.geomspace(max(1.0, min(ends) / 3), 1.5 * max(ends), 80)
         tokens = fleet / chips_per_token
         if custom not in done:
             done.add(custom)
@@ -62,9 +66,14 @@ def break_even_figure(table: pd.DataFrame, break_even: pd.DataFrame) -> go.Figur
                         mode="lines", line=dict(color=colour[gpu]),
                         hovertemplate=f"{gpu}<br>at %{{x:,.0f}} custom chips' demand: $%{{y:,.0f}}M/yr<extra></extra>")
         if not pd.isna(be["break_even_chips"]):
-            fig.add_vline(x=float(be["break_even_chips"]), line_dash="dash", line_color=colour[gpu],
-                          annotation_text=f"vs {gpu}: {be['break_even_chips']:,.0f}", annotation_position="top right")
-    fig.update_layout(xaxis_title="custom chips in the fleet", yaxis_title="yearly cost (US$ millions)", **LAYOUT)
+            x = float(be["break_even_chips"])
+            fig.add_scatter(x=[x], y=[be["gpu_usd_per_mtok"] * x / chips_per_token / 1e12], mode="markers+text",
+                            text=[f"{x:,.0f}"], textposition="bottom right", showlegend=False,
+                            marker=dict(color=colour[gpu], size=11, symbol="x"),
+                            hovertemplate=f"break-even with {gpu}: %{{x:,.0f}} chips<extra></extra>")
+    # log-log: break-even fleets of hundreds of chips and plan fleets of hundreds of thousands on one chart
+    fig.update_layout(xaxis=dict(title="custom chips in the fleet (log scale)", type="log"),
+                      yaxis=dict(title="yearly cost (US$ millions, log scale)", type="log"), **LAYOUT)
     return fig
 
 
