@@ -194,7 +194,7 @@ def plan(
     from chip2chat.datacenter.scenario import load_scenario
     from chip2chat.explore.progress import sweep_progress
     from chip2chat.report.html import write_report
-    from chip2chat.report.tables import plan_table
+    from chip2chat.report.tables import break_even_rich, plan_table
 
     path = scenario_path or CATALOG_DIR / "scenarios" / f"{DEFAULT_SCENARIO}.yaml"
     scenario = load_scenario(path)
@@ -209,6 +209,8 @@ def plan(
         print(result.table.to_json(orient="records", indent=2))
     else:
         out.print(plan_table(result))
+        if (payoff := break_even_rich(result)) is not None:
+            out.print(payoff)
         out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
     if not result.table["cheapest"].any():
         raise DoesNotFitError(f"no option meets the SLO and fits the site in any year; the notes in {report} say why")

@@ -331,12 +331,14 @@ def _plan_cell(r) -> str:
         why = "no TDP" if "no published TDP" in str(r["note"]) else "servers exceed the rack power"
         return f"{int(r['chips']):,} chips, {why}"
     mark = "" if r["meets_slo"] else " (misses SLO)"
-    return f"{int(r['chips']):,} chips, {r['facility_mw']:.2f} MW, ${r['usd_per_mtok']:.3f}/Mtok{mark}"
+    return f"{int(r['chips']):,} chips, {r['facility_mw']:,.1f} MW, ${r['usd_per_mtok']:.3f}/Mtok out{mark}"
 
 
 def plan_table(result) -> Table:
     """Per year: the cheapest option meeting the SLO, and every option's chips, MW and $/Mtok."""
-    t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo.ttft_ms:g} ms / TPOT {result.slo.tpot_ms:g} ms")
+    t = Table(title=f"{result.name}: p99 SLO TTFT {result.slo.ttft_ms:g} ms / TPOT {result.slo.tpot_ms:g} ms",
+              caption="$/Mtok out: cost per million output tokens (chips, servers, network, facility, "
+                      "electricity, operations, NRE)")
     df = result.table
     t.add_column("year")
     for option in df["option"].unique():
@@ -350,6 +352,21 @@ def plan_table(result) -> Table:
         best = group[group["cheapest"]]
         cells.append(best["option"].iloc[0] if len(best) else "none")
         t.add_row(str(year), *cells)
+    return t
+
+
+def break_even_rich(result) -> Table | None:
+    """Per custom design and GPU: the break-even fleet and year (or never within the plan) and why."""
+    be = getattr(result, "break_even", None)
+    if be is None or not len(be):
+        return None
+    t = Table(title="Does the custom chip pay off? (NRE included)")
+    for col in ("custom", "against", "break-even chips", "year", "why"):
+        t.add_column(col, justify="right" if col == "break-even chips" else "left")
+    for _, r in be.iterrows():
+        chips = r.get("break_even_chips")
+        t.add_row(str(r["custom"]), str(r["gpu"]), "never" if chips != chips else f"{chips:,.0f}",
+                  str(r["break_even_year"]), str(r["why"]))
     return t
 
 
