@@ -19,7 +19,8 @@ from chip2chat.serving.options import SYNTHETIC
 # simulate passes only the options given; --help shows each default from its one home
 _SCHEDULING, _CLUSTER = SchedulerConfig(), ClusterConfig()
 DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router,
-            "--request-rate": SYNTHETIC["rate_per_s"], "--num-requests": SYNTHETIC["num_requests"],
+            "--request-rate": SYNTHETIC["rate_per_s"], "--num-requests": "until steady state",
+            "--concurrency": "none (open loop)",
             "--arrival": "poisson", "--burstiness": 1.0, "--input-len": INPUT_LEN, "--output-len": OUTPUT_LEN,
             "--seed": 0, "--scheduling-policy": _SCHEDULING.policy, "--engine": ENGINE,
             "--scheduler": "the engine's", "--host-overhead-per-seq-us": "the engine's",
@@ -91,7 +92,11 @@ def simulate(
     attention_dp: AttentionDpOpt = None,
     num_replicas: Optional[int] = _given("--num-replicas", "Data-parallel replicas behind the router."),
     request_rate: Optional[float] = _given("--request-rate", "Mean arrivals per second (synthetic)."),
-    num_requests: Optional[int] = _given("--num-requests", "Requests of the synthetic workload."),
+    num_requests: Optional[int] = _given("--num-requests", "Requests of the synthetic workload (not given: doubled "
+                                         "from 1,000 until throughput, mean TTFT and TPOT move < 2%)."),
+    concurrency: Optional[int] = _given("--concurrency", "At most this many requests in flight, a closed loop as "
+                                        "benchmark clients' --max-concurrency (with --arrival all_at_once: each "
+                                        "request is sent when one finishes)."),
     arrival: Optional[str] = _given("--arrival", "poisson, gamma, daily or all_at_once"),
     burstiness: Optional[float] = _given("--burstiness", "Coefficient of variation of gamma inter-arrivals."),
     input_len: Optional[int] = _given("--input-len", "Prompt tokens (the mean with --input-len-cv)."),
@@ -158,6 +163,7 @@ def simulate(
         weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine, num_replicas=num_replicas, router=router,
         disaggregate=pd_split,
         rate_per_s=request_rate, num_requests=num_requests, arrival=arrival, cv=burstiness, seed=seed,
+        concurrency=concurrency,
         input_len=lengths(input_len, INPUT_LEN, input_len_cv, "--input-len-cv"),
         output_len=lengths(output_len, OUTPUT_LEN, output_len_cv, "--output-len-cv"), trace=trace,
         trace_format=trace_format, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,

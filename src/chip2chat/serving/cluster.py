@@ -27,12 +27,21 @@ from chip2chat.serving.stats import ReplicaStats
 
 
 def route(events: list[tuple[float, Request]], replicas: list[ReplicaSim], router: str, prefilled: bool = False,
-          progress: Callable[[int], None] | None = None) -> None:
+          progress: Callable[[int], None] | None = None, concurrency: int | None = None) -> None:
     """Route requests at their times (sorted) to `replicas` and run everything to completion.
 
     `prefilled`: the requests arrive with their prompt's KV computed (disaggregated decode pool).
+    `concurrency`: a closed loop of at most that many requests in flight (one replica).
     """
     choose = ROUTERS[router]
+    if concurrency is not None:
+        if len(replicas) != 1:
+            raise Chip2ChatError(f"a closed loop (concurrency={concurrency}) runs on one replica, not "
+                                 f"{len(replicas)}; simulate one replica, or use an open-loop arrival")
+        replicas[0].serve(events, prefilled, progress, concurrency=concurrency)
+        if progress is not None:
+            progress(len(events))
+        return
     if router in STATELESS or len(replicas) == 1:
         # a router that reads no replica state makes the replicas independent: each serves its
         # share of the arrivals on its own, start to finish
@@ -70,11 +79,13 @@ class Pool:
 
 def run_cluster(requests: list[Request], replica: Replica, scheduling: SchedulerConfig, cluster: ClusterConfig,
                 total_blocks: int, hash_block_size: int, *, bucket_s: float, record_trace: bool, step_by_step: bool,
-                progress: Callable[[int], None] | None, decode: Pool | None = None) -> list[ReplicaSim]:
+                progress: Callable[[int], None] | None, decode: Pool | None = None,
+                concurrency: int | None = None) -> list[ReplicaSim]:
     """Serve `requests` (in arrival order) on the cluster; the replicas, with what they recorded.
 
     `decode`: the decode pool's replicas when they differ from the prefill pool's (`replica`,
-    `scheduling`, `total_blocks`); only with `cluster.disaggregate`."""
+    `scheduling`, `total_blocks`); only with `cluster.disaggregate`. `concurrency`: a closed loop
+    (workload/arrivals.py) on one replica, not disaggregated."""
     first = Pool(replica, scheduling, total_blocks)
 
     def make(pool: Pool, n: int, offset: int = 0, on_prefilled=None) -> list[ReplicaSim]:
@@ -94,8 +105,10 @@ def run_cluster(requests: list[Request], replica: Replica, scheduling: Scheduler
         if decode is not None:
             raise Chip2ChatError("a decode pool needs a disaggregated cluster (ClusterConfig.disaggregate)")
         sims = make(first, cluster.num_replicas)
-        route(arrivals, sims, cluster.router, progress=progress)
+        route(arrivals, sims, cluster.router, progress=progress, concurrency=concurrency)
         return sims
+    if concurrency is not None:
+        raise Chip2ChatError("a closed loop (concurrency) is not simulated on a disaggregated cluster")
     n_prefill, n_decode = cluster.disaggregate
     decode = decode or first
     if decode.replica.model.name != replica.model.name:

@@ -20,9 +20,10 @@ from chip2chat.errors import Chip2ChatError, validated
 from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
 from chip2chat.workload import Workload, read_trace, synthetic
 
-SYNTHETIC = {"rate_per_s": 10.0, "num_requests": 1000}
-"""Defaults of a synthetic workload that `workload.synthetic` leaves to its caller."""
-SYNTHETIC_KEYWORDS = (*SYNTHETIC, "input_len", "output_len", "arrival", "cv", "seed")
+SYNTHETIC = {"rate_per_s": 10.0, "num_requests": None}
+"""Defaults of a synthetic workload that `workload.synthetic` leaves to its caller (num_requests
+None: until steady state, serving/steady.py, which `simulate` runs before these settings)."""
+SYNTHETIC_KEYWORDS = (*SYNTHETIC, "input_len", "output_len", "arrival", "cv", "seed", "concurrency")
 TRACE_KEYWORDS = ("trace", "trace_format")
 
 KEYWORDS = {

@@ -49,12 +49,19 @@ class ReplicaSim:
 
     # --- the loop ----------------------------------------------------------------------------------
     def serve(self, events: list[tuple[float, Request]], prefilled: bool = False,
-              progress: Callable[[int], None] | None = None, done: int = 0) -> None:
+              progress: Callable[[int], None] | None = None, done: int = 0,
+              concurrency: int | None = None) -> None:
         """Take these arrivals (sorted), each at its time, and run until idle; `progress` is told
-        the arrivals taken every 4,096, counting from `done`."""
+        the arrivals taken every 4,096, counting from `done`. `concurrency`: a closed loop
+        (workload/arrivals.py): a request waits for one of the `concurrency` in flight to finish,
+        and its arrival time becomes the time it is sent."""
         add = self.scheduler.add_prefilled if prefilled else self.scheduler.add_request
         index = self.index
         for i, (t, req) in enumerate(events):
+            if concurrency is not None:
+                self._until_in_flight_below(concurrency)
+                if self.clock > t:
+                    req.arrival_s = t = self.clock
             if self.clock < t:
                 self.advance_to(t)
             req.replica = index
@@ -73,6 +80,16 @@ class ReplicaSim:
                     self.clock = until
                 return
             if not prefilling and not (waiting and sched.can_admit()) and self._decode_run(until):
+                continue
+            self._step()
+
+    def _until_in_flight_below(self, limit: int) -> None:
+        """Run steps (and closed-form decode runs, which stop at the next finish) until fewer than
+        `limit` requests are queued or running."""
+        sched = self.scheduler
+        running, waiting = sched.running, sched.waiting
+        while len(running) + len(waiting) >= limit:
+            if not sched.prefilling and not (waiting and sched.can_admit()) and self._decode_run(math.inf):
                 continue
             self._step()
 

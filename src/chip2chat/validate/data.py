@@ -1,12 +1,29 @@
 """Published measurements to validate against: reading and checking the CSV format.
 
-The format is the shared TensorRT-LLM table's (`catalog/validation/trtllm_perf.csv`), with an
-optional `engine` column naming the serving engine of each row (trtllm, vllm, sglang:
-engine/engines.py; `trtllm_version` then holds that engine's version). Without the column, or
-where it is empty, a row is TensorRT-LLM's, as every shipped file's is (their `trtllm_version`
-column says so). A bad file stops with the file, the row (1-based line number) and the column
-that is wrong: a short row, text where a number goes, a number that is not finite and positive
-(offered_qps alone may be "inf": all requests queued at once), an unknown engine.
+A row is one benchmark run: its setup in columns and what it measured. Required columns: `table`
+(throughput_max_load: every request queued at once; online_serving: a request rate or a fixed
+concurrency), `model` (a catalog name, or a path to a Hugging Face config.json, relative to the
+CSV's folder), `gpu`, `tp`, `precision`, `isl` and `osl` (mean input and output tokens),
+`throughput_tok_s` (output tokens/s, whole system) and `source`. Optional columns, each with its
+default when absent or empty (SETUP_COLUMNS lists them):
+
+- `engine` (trtllm, vllm, sglang: engine/engines.py; trtllm) and `engine_version` (or the older
+  `trtllm_version`), `num_gpus` (tp x pp), `pp` (1), `ep` (tp under attention DP, else 1),
+  `attention_dp` (true/false; false), `kv_dtype` (the precision's: PRECISION_DTYPES),
+  `kv_cache_fraction` (the engine's memory knob: TensorRT-LLM's kv_cache_free_gpu_mem_fraction,
+  0.90, of the memory left after the weights; vLLM's gpu_memory_utilization, SGLang's
+  mem_fraction_static, of the whole memory; the engine's default);
+- load: `offered_qps` (requests/s; "inf": all at once) and/or `concurrency` (requests in flight at
+  most, a closed loop), `num_requests` (empty: simulated until steady state);
+- lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
+  fixed at isl/osl) and `dataset` (its name, as the tool wrote it; the lengths say its shape);
+- measured: `req_per_s`, `mean_ttft_ms`, `mean_itl_ms`, `mean_tpot_ms`, `throughput_metric`,
+  `total_token_tput_tok_s`.
+
+The shipped files (catalog/validation/) predate these columns and wrote part of their setup in
+words; `_shipped_setup` turns those words into the columns once, here, at load, and nowhere else:
+nothing downstream reads the `source` text. A bad file stops with the file, the row (1-based line
+number), the column and what is allowed.
 """
 
 from __future__ import annotations
@@ -18,14 +35,34 @@ from pathlib import Path
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.engine.engines import SERVING_ENGINES
 from chip2chat.errors import Chip2ChatError
+from chip2chat.models.dtypes import KV_DTYPES
 from chip2chat.userfiles import csv_rows, number_cell
 
-COLUMNS = ("table", "trtllm_version", "model", "gpu", "num_gpus", "tp", "pp", "precision", "isl", "osl",
-           "offered_qps", "throughput_tok_s", "throughput_metric", "req_per_s", "mean_ttft_ms", "mean_itl_ms",
-           "total_token_tput_tok_s", "source")
+REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "throughput_tok_s", "source")
+SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
+                 "kv_cache_fraction", "offered_qps", "concurrency", "num_requests", "input_len_dist",
+                 "output_len_dist", "dataset")
+MEASURED_COLUMNS = ("req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "throughput_metric",
+                    "total_token_tput_tok_s")
+COLUMNS = REQUIRED + SETUP_COLUMNS + MEASURED_COLUMNS
+"""Every column the format knows, in the order `write_measurements` writes them."""
 TABLES = ("throughput_max_load", "online_serving")
 PRECISIONS = ("FP16", "BF16", "FP8", "FP4", "NVFP4", "MXFP4", "INT8", "INT4")
+PRECISION_DTYPES = {"FP16": ("bf16", "bf16"), "BF16": ("bf16", "bf16"), "FP8": ("fp8", "fp8"),
+                    "FP4": ("fp4", "fp8"), "NVFP4": ("fp4", "fp8"), "MXFP4": ("fp4", "fp8"),
+                    "INT8": ("int8", "bf16"), "INT4": ("int4", "bf16")}
+"""(weights, KV cache) of a precision: FP8 rows are ModelOpt FP8 checkpoints with an FP8 KV cache,
+FP4 rows FP4 weights with an FP8 KV cache; `kv_dtype` overrides the KV cache's."""
+LENGTH_KINDS = {"fixed": 0, "uniform": 2, "lognormal": 1}
+"""Length distributions and how many numbers follow the name."""
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 VALIDATION_DIR = CATALOG_DIR / "validation"
+
+# trtllm-bench's num_requests per (ISL, OSL), from the TensorRT-LLM performance overview's table
+# (docs/source/performance/perf-overview.md, commits 258c7540c035 and 00f37686aa85)
+_SHIPPED_NUM_REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (1000, 2000): 1500,
+                         (2048, 128): 3000, (2048, 2048): 1500, (5000, 500): 1500, (1000, 1000): 3000,
+                         (500, 2000): 3000, (20000, 2000): 1000}
 
 
 class ValidationDataError(Chip2ChatError):
@@ -39,6 +76,7 @@ class Measurement:
     table: str
     version: str
     model: str
+    """A catalog name, or the resolved path of a config.json."""
     gpu: str
     num_gpus: int
     tp: int
@@ -46,7 +84,7 @@ class Measurement:
     precision: str
     isl: int
     osl: int
-    offered_qps: float  # math.inf: all requests queued at once
+    offered_qps: float  # math.inf: all requests queued at once (or as fast as `concurrency` allows)
     throughput_tok_s: float
     req_per_s: float | None
     mean_ttft_ms: float | None
@@ -54,6 +92,41 @@ class Measurement:
     source: str
     engine: str = "trtllm"
     """The serving engine that ran the row (engine/engines.py)."""
+    ep: int | None = None
+    """Expert-parallel size; None: tp under attention DP, else 1."""
+    attention_dp: bool = False
+    kv_dtype: str | None = None
+    """None: the precision's (PRECISION_DTYPES)."""
+    kv_cache_fraction: float | None = None
+    """The engine's KV memory knob (see the module); None: the engine's default."""
+    concurrency: int | None = None
+    num_requests: int | None = None
+    """None: simulate until steady state."""
+    input_len_dist: tuple = ("fixed",)
+    output_len_dist: tuple = ("fixed",)
+    dataset: str = ""
+    mean_tpot_ms: float | None = None
+
+    @property
+    def weight_dtype(self) -> str:
+        return PRECISION_DTYPES[self.precision][0]
+
+    @property
+    def kv_cache_dtype(self) -> str:
+        return self.kv_dtype or PRECISION_DTYPES[self.precision][1]
+
+    @property
+    def expert_parallel(self) -> int:
+        return self.ep if self.ep is not None else (self.tp if self.attention_dp else 1)
+
+    def length_spec(self, which: str):
+        """The input ("isl") or output ("osl") lengths as simulate takes them (workload/synthetic.py)."""
+        mean, (kind, *numbers) = (self.isl, self.input_len_dist) if which == "isl" else (self.osl, self.output_len_dist)
+        if kind == "fixed":
+            return mean
+        if kind == "uniform":
+            return ("uniform", int(numbers[0]), int(numbers[1]))
+        return ("lognormal", float(mean), float(numbers[0]))
 
 
 def shipped_files() -> list[Path]:
@@ -67,21 +140,54 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         where = "" if line is None else f"row {line}: " + (f"column {column}: " if column else "")
         return ValidationDataError(f"{p}: {where}{problem}")
 
-    rows = [_row(p, line, raw) for line, raw in
-            csv_rows(p, "a validation CSV (the columns of catalog/validation/trtllm_perf.csv)", COLUMNS,
-                     error=error)]
+    shipped = p.resolve() in {f.resolve() for f in shipped_files()}
+    rows = [_row(p, line, _shipped_setup(raw) if shipped else raw) for line, raw in
+            csv_rows(p, "a validation CSV (catalog/validation/README.md)", REQUIRED, error=error)]
     if not rows:
         raise ValidationDataError(f"{p}: no measurement rows (only a header)")
     return rows
 
 
+def _shipped_setup(raw: dict) -> dict:
+    """A shipped row's setup as columns, from the words its file used before the columns existed:
+    TensorRT-LLM 1.0's overview ran MoE models with enable_attention_dp (experts over EP = TP) and
+    kv_cache_free_gpu_mem_fraction 0.95 (its source says both); the 0.17 GH200 rows 0.95 as well;
+    the 0.14 online rows sent 500 requests; trtllm-bench sent the doc's num_requests per ISL/OSL."""
+    from chip2chat.models.load import load_model
+    from chip2chat.validate.names import match_model
+
+    text = raw["source"].lower()
+    setup = dict(raw)
+    if not (raw.get("attention_dp") or "").strip():
+        model = match_model(raw["model"].strip())
+        moe = model is not None and load_model(model).is_moe
+        multi = raw["tp"].strip() not in ("", "1")
+        setup["attention_dp"] = "true" if "attention_dp" in text.replace(" ", "_") and moe and multi else "false"
+    if not (raw.get("kv_cache_fraction") or "").strip() and ("0.95" in text or raw["gpu"].upper().startswith("GH200")):
+        setup["kv_cache_fraction"] = "0.95"
+    if not (raw.get("num_requests") or "").strip():
+        if raw["table"].strip() == "throughput_max_load":
+            lengths = (int(raw["isl"]), int(raw["osl"]))
+            setup["num_requests"] = str(_SHIPPED_NUM_REQUESTS[lengths])
+        elif "500 requests" in text:
+            setup["num_requests"] = "500"
+    return setup
+
+
 def _row(p: Path, line: int, raw: dict) -> Measurement:
+    def text(column: str) -> str:
+        return (raw.get(column) or "").strip()
+
     def fail(column: str, problem: str):
         raise ValidationDataError(f"{p}: row {line}: column {column}: {problem}, got {raw.get(column)!r}")
 
-    def integer(column: str) -> int:
+    def integer(column: str, default: int | None = None) -> int | None:
+        if not text(column) and default is not None:
+            return default
+        if not text(column) and column in SETUP_COLUMNS:
+            return None
         try:
-            value = int(raw[column].strip())
+            value = int(text(column))
         except ValueError:
             fail(column, "expected a positive integer")
         if value < 1:
@@ -89,36 +195,92 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         return value
 
     def number(column: str, optional: bool = False) -> float | None:
-        if not raw[column].strip() and optional:
+        if not text(column) and optional:
             return None
         try:
-            value = number_cell(raw[column])
+            value = number_cell(raw.get(column) or "")
         except ValueError as exc:
             fail(column, str(exc))
         if not value > 0:
             fail(column, "expected a positive number")
         return value
 
-    table = raw["table"].strip()
-    if table not in TABLES:
-        fail("table", f"expected one of {', '.join(TABLES)}")
-    precision = raw["precision"].strip().upper()
+    def choice(column: str, allowed, default: str) -> str:
+        value = text(column).lower() or default
+        if value not in allowed:
+            fail(column, f"expected one of {', '.join(allowed)}" + (f" (empty: {default})" if default else ""))
+        return value
+
+    table = choice("table", TABLES, "")
+    precision = text("precision").upper()
     if precision not in PRECISIONS:
         fail("precision", f"expected one of {', '.join(PRECISIONS)}")
-    # "inf ..." (all requests queued at once) is the one infinite value the format allows
-    qps = math.inf if raw["offered_qps"].strip().lower().startswith("inf") else number("offered_qps")
-    tp, pp, num_gpus = integer("tp"), integer("pp"), integer("num_gpus")
+    tp, pp = integer("tp"), integer("pp", 1)
+    num_gpus = integer("num_gpus", tp * pp)
     if tp * pp != num_gpus:
         fail("num_gpus", f"expected tp x pp = {tp * pp}")
     for column in ("model", "gpu", "source"):
-        if not raw[column].strip():
+        if not text(column):
             fail(column, "must not be empty")
-    engine = (raw.get("engine") or "").strip().lower() or "trtllm"  # the format's own: trtllm_version
-    if engine not in SERVING_ENGINES:
-        fail("engine", f"expected one of {', '.join(SERVING_ENGINES)} (empty: trtllm)")
-    return Measurement(file=str(p), line=line, table=table, version=raw["trtllm_version"].strip(),
-                       model=raw["model"].strip(), gpu=raw["gpu"].strip(), num_gpus=num_gpus, tp=tp, pp=pp,
-                       precision=precision, isl=integer("isl"), osl=integer("osl"), offered_qps=qps,
-                       throughput_tok_s=number("throughput_tok_s"), req_per_s=number("req_per_s", True),
-                       mean_ttft_ms=number("mean_ttft_ms", True), mean_itl_ms=number("mean_itl_ms", True),
-                       source=raw["source"].strip(), engine=engine)
+    engine = choice("engine", tuple(SERVING_ENGINES), "trtllm")
+    attention_dp = text("attention_dp").lower()
+    if attention_dp not in TRUE + FALSE:
+        fail("attention_dp", "expected true or false (empty: false)")
+    kv_dtype = text("kv_dtype").lower() or None
+    if kv_dtype is not None and kv_dtype not in KV_DTYPES:
+        fail("kv_dtype", f"expected one of {', '.join(KV_DTYPES)} (empty: the precision's)")
+    fraction = number("kv_cache_fraction", optional=True)
+    if fraction is not None and fraction > 1:
+        fail("kv_cache_fraction", "expected a fraction in (0, 1]")
+    concurrency = integer("concurrency")
+    # "inf ..." (all requests queued at once) is the one infinite value the format allows
+    if text("offered_qps").lower().startswith("inf") or (not text("offered_qps") and
+                                                         (table == "throughput_max_load" or concurrency)):
+        qps = math.inf
+    elif not text("offered_qps"):
+        fail("offered_qps", "an online_serving row needs its request rate (requests/s, or inf) or a concurrency")
+    else:
+        qps = number("offered_qps")
+    return Measurement(
+        file=str(p), line=line, table=table, version=text("engine_version") or text("trtllm_version"),
+        model=_model(p, text("model")), gpu=text("gpu"), num_gpus=num_gpus, tp=tp, pp=pp, precision=precision,
+        isl=integer("isl"), osl=integer("osl"), offered_qps=qps, throughput_tok_s=number("throughput_tok_s"),
+        req_per_s=number("req_per_s", True), mean_ttft_ms=number("mean_ttft_ms", True),
+        mean_itl_ms=number("mean_itl_ms", True), source=text("source"), engine=engine, ep=integer("ep"),
+        attention_dp=attention_dp in TRUE, kv_dtype=kv_dtype, kv_cache_fraction=fraction, concurrency=concurrency,
+        num_requests=integer("num_requests"), input_len_dist=_lengths(text("input_len_dist"), "input_len_dist", fail),
+        output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
+        mean_tpot_ms=number("mean_tpot_ms", True))
+
+
+def _model(p: Path, name: str) -> str:
+    """A config.json path resolved against the CSV's folder; a catalog name as written."""
+    if name.lower().endswith(".json"):
+        path = Path(name) if Path(name).is_absolute() else p.parent / name
+        return str(path.resolve())
+    return name
+
+
+def _lengths(text: str, column: str, fail) -> tuple:
+    words = text.lower().split() or ["fixed"]
+    kind, numbers = words[0], words[1:]
+    if kind not in LENGTH_KINDS or len(numbers) != LENGTH_KINDS[kind]:
+        fail(column, "expected fixed, uniform LOW HIGH or lognormal CV (empty: fixed)")
+    try:
+        values = tuple(float(x) for x in numbers)
+    except ValueError:
+        fail(column, "expected numbers after the distribution's name")
+    if any(not v > 0 or not math.isfinite(v) for v in values) or (kind == "uniform" and values[0] > values[1]):
+        fail(column, "expected positive numbers (uniform: LOW <= HIGH)")
+    return (kind, *values)
+
+
+def write_measurements(rows: list[dict], path: str | Path) -> None:
+    """Rows (column -> value, as importers make them) as a CSV in this format (COLUMNS order)."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -1,22 +1,22 @@
 """Predict every published measurement with the simulator and report the error.
 
-Each row's setup is rebuilt as its engine ran it. The row's serving engine (its `engine`:
-TensorRT-LLM for every shipped row) brings the measured kernels that time the operators where
-the chip has tables, its scheduler and its host time (engine/engines.py). TensorRT-LLM's
-maximum-throughput benchmark (`trtllm-bench throughput`) queues all requests at time zero
-(num_requests per ISL/OSL as the source document lists them); its engine limits come from
-trtllm-bench's own build heuristic (`trtllm_engine_limits` below: max batch size and max tokens
-per step from the KV memory left after the weights); its scheduler is TensorRT-LLM's default
+Each row's setup is rebuilt from its columns (validate/data.py), as its engine ran it. The row's
+serving engine brings the measured kernels that time the operators where the chip has tables,
+its scheduler and its host time (engine/engines.py). TensorRT-LLM rows: its engine limits come
+from trtllm-bench's own build heuristic (`trtllm_engine_limits` below: max batch size and max
+tokens per step from the KV memory left after the weights); its scheduler is the default
 GUARANTEED_NO_EVICT (whole requests reserved in the KV cache, never preempted) with chunked
-context; the KV cache gets 90% of the memory left after weights (`kv_cache_free_gpu_mem_fraction`),
-95% where the source says so. FP8 rows use FP8 weights and FP8 KV cache (ModelOpt FP8
-checkpoints), FP4 rows FP4 weights and FP8 KV cache. Rows of TensorRT-LLM's PyTorch backend (1.0)
+context; the KV cache gets the row's `kv_cache_fraction` of the memory left after weights
+(`kv_cache_free_gpu_mem_fraction`, default 0.90). Rows of TensorRT-LLM's PyTorch backend (1.0)
 pay its Python host time per sequence and step (catalog/calibration/engines.yaml), overlapped
 with the GPU; the C++ runtime rows (0.14, 0.17) do not. Rows of another engine run with its
-scheduler and host time and chip2chat's default engine knobs (engine/defaults.py). Online-serving
-rows send 500 requests (as the source says) as a Poisson stream at the offered rate and compare
-output throughput, mean TTFT and mean ITL. Nothing here is fitted: predictions come from the
-catalog specs, the calibration profiles and the measured kernel tables only.
+scheduler and host time and chip2chat's default engine knobs (engine/defaults.py), the row's
+memory fraction as its gpu_memory_utilization. The load is the row's: every request queued at
+once (maximum throughput), a Poisson stream at the offered rate, or a closed loop of `concurrency`
+requests in flight; `num_requests` of them, or until steady state (serving/steady.py). Output
+throughput, mean TTFT, ITL and TPOT are compared where the row measured them. Nothing here is
+fitted: predictions come from the catalog specs, the calibration profiles and the measured
+kernel tables only.
 """
 
 from __future__ import annotations
@@ -36,13 +36,6 @@ from chip2chat.models.load import load_model
 from chip2chat.validate.data import Measurement, read_measurements, shipped_files
 from chip2chat.validate.names import match_hardware, match_model
 
-# trtllm-bench's num_requests per (ISL, OSL), from the source document's table
-_NUM_REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (1000, 2000): 1500, (2048, 128): 3000,
-                 (2048, 2048): 1500, (5000, 500): 1500, (1000, 1000): 3000, (500, 2000): 3000, (20000, 2000): 1000}
-MAX_REQUESTS = 6000  # beyond this the simulated throughput no longer changes (steady state)
-PRECISION_DTYPES = {"FP16": ("bf16", "bf16"), "BF16": ("bf16", "bf16"), "FP8": ("fp8", "fp8"),
-                    "FP4": ("fp4", "fp8"), "NVFP4": ("fp4", "fp8"), "MXFP4": ("fp4", "fp8"),
-                    "INT8": ("int8", "bf16"), "INT4": ("int4", "bf16")}
 METRIC_COLUMNS = ["file", "line", "source", "engine", "table", "model", "architecture", "gpu", "hardware",
                   "num_gpus", "tp", "pp", "precision", "isl", "osl", "offered_qps", "metric", "measured", "predicted",
                   "error_pct", "status", "reason"]
@@ -53,9 +46,13 @@ def source_label(m: Measurement) -> str:
     return f"{serving_engine(m.engine).label} {m.version} {m.table}"
 
 
+TRTLLM_KV_FRACTION = 0.90
+"""TensorRT-LLM's default kv_cache_free_gpu_mem_fraction (its KvCacheConfig)."""
+
+
 def _kv_fraction(m: Measurement) -> float:
-    text = m.source.lower()
-    return 0.95 if "0.95" in text or m.gpu.upper().startswith("GH200") else 0.90
+    """The TensorRT-LLM row's kv_cache_free_gpu_mem_fraction: its column, else the default."""
+    return TRTLLM_KV_FRACTION if m.kv_cache_fraction is None else m.kv_cache_fraction
 
 
 def trtllm_engine_limits(total_params: float, weight_bytes_per_param: float, kv_bytes_per_token_per_head: float,
@@ -101,20 +98,19 @@ def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
 
 
 def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
-    weight_dtype, kv_dtype = PRECISION_DTYPES[m.precision]
-    replica = get_replica(model_id, hw_id, m.tp, m.pp, 1, weight_dtype, kv_dtype, engine=m.engine)
-    # the source says MoE models ran with enable_attention_dp: attention data parallel, experts over EP
-    attention_dp = replica.model.is_moe and m.tp > 1 and "attention_dp" in m.source.lower().replace(" ", "_")
-    ep = m.tp if attention_dp else 1
-    if attention_dp:
-        replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=True,
-                              engine=m.engine)
+    """simulate's keywords for the row's setup, every part from its columns (validate/data.py)."""
+    weight_dtype, kv_dtype, ep = m.weight_dtype, m.kv_cache_dtype, m.expert_parallel
+    replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=m.attention_dp,
+                          engine=m.engine)
     # the engine's scheduler; each attention-DP rank runs its own host loop over its 1/dp of the sequences
-    common = dict(model=model_id, hardware=hw_id, engine=m.engine, tp=m.tp, pp=m.pp, ep=ep, attention_dp=attention_dp,
-                  weight_dtype=weight_dtype, kv_dtype=kv_dtype, input_len=m.isl, output_len=m.osl,
+    common = dict(model=model_id, hardware=hw_id, engine=m.engine, tp=m.tp, pp=m.pp, ep=ep,
+                  attention_dp=m.attention_dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+                  input_len=m.length_spec("isl"), output_len=m.length_spec("osl"),
                   host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp)
     if m.engine != "trtllm":
-        return common  # chip2chat's default engine knobs (engine/defaults.py)
+        # chip2chat's default engine knobs (engine/defaults.py); the row's memory fraction is the
+        # engine's gpu_memory_utilization (vLLM) or mem_fraction_static (SGLang): of the whole memory
+        return common if m.kv_cache_fraction is None else dict(common, gpu_memory_utilization=m.kv_cache_fraction)
     max_seqs, max_tokens = _engine_limits(m, replica)
     # TRT-LLM's limits hold per pipeline micro-batch (pp of them are in flight) and, under attention
     # DP, per rank (each runs its own scheduler); ours are per step of the whole replica
@@ -131,6 +127,19 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     gmu = (fixed + _kv_fraction(m) * free) / budget.capacity_bytes
     return dict(common, gpu_memory_utilization=gmu, max_num_seqs=max_seqs,
                 max_num_batched_tokens=max(max_tokens, max_seqs))
+
+
+def _load(m: Measurement) -> dict:
+    """simulate's workload keywords: all at once, a closed loop or a Poisson stream; the row's
+    num_requests, or until steady state (serving/steady.py) where it has none."""
+    if m.concurrency is not None:
+        load = dict(arrival="all_at_once" if math.isinf(m.offered_qps) else "poisson", concurrency=m.concurrency,
+                    rate_per_s=1.0 if math.isinf(m.offered_qps) else m.offered_qps)
+    elif m.table == "throughput_max_load" or math.isinf(m.offered_qps):
+        load = dict(arrival="all_at_once", rate_per_s=1.0)
+    else:
+        load = dict(arrival="poisson", rate_per_s=m.offered_qps)
+    return dict(load, num_requests=m.num_requests, seed=0)
 
 
 def predict(m: Measurement) -> list[dict]:
@@ -151,26 +160,24 @@ def predict(m: Measurement) -> list[dict]:
     except Chip2ChatError as exc:
         return skipped(str(exc))
 
+    if model_id is None and m.model.endswith(".json"):
+        model_id = m.model  # a config.json (validate/data.py resolved its path)
     if model_id is None:
         return skipped(f"unknown model {m.model!r}")
     if hw_id is None:
         return skipped(f"unknown GPU {m.gpu!r}")
-    base["architecture"] = "moe" if load_model(model_id).is_moe else "dense"
     try:
-        settings = _settings(m, model_id, hw_id)
-        if m.table == "throughput_max_load" or math.isinf(m.offered_qps):
-            n = min(_NUM_REQUESTS.get((m.isl, m.osl), 1500), MAX_REQUESTS) if m.table == "throughput_max_load" else 500
-            sim = simulate(**settings, num_requests=n, arrival="all_at_once", rate_per_s=1.0, seed=0)
-        else:
-            sim = simulate(**settings, num_requests=500, arrival="poisson", rate_per_s=m.offered_qps, seed=0)
+        base["architecture"] = "moe" if load_model(model_id).is_moe else "dense"
+        sim = simulate(**_settings(m, model_id, hw_id), **_load(m))
     except Chip2ChatError as exc:
         return skipped(str(exc))
     s = sim.summary
     if s["completed"] == 0:
         return skipped("no request completed: " + (sim.requests["reason"].iloc[0] or "rejected"))
     predicted = {"throughput_tok_s": s["output_throughput"], "mean_ttft_ms": s["mean_ttft_ms"],
-                 "mean_itl_ms": s["mean_itl_ms"]}
-    measured = {"throughput_tok_s": m.throughput_tok_s, "mean_ttft_ms": m.mean_ttft_ms, "mean_itl_ms": m.mean_itl_ms}
+                 "mean_itl_ms": s["mean_itl_ms"], "mean_tpot_ms": s["mean_tpot_ms"]}
+    measured = {"throughput_tok_s": m.throughput_tok_s, "mean_ttft_ms": m.mean_ttft_ms, "mean_itl_ms": m.mean_itl_ms,
+                "mean_tpot_ms": m.mean_tpot_ms}
     rows = []
     for metric, value in measured.items():
         if value is None:

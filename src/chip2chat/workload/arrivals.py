@@ -8,6 +8,14 @@ Three processes, all vectorised (a million arrivals in milliseconds) and determi
   its traces with Gamma inter-arrival times, which is why this family is here.
 - `daily_curve_arrivals`: a rate that follows the hours of the day, for sizing to the peak hour.
 
+Closed loop (`Workload.concurrency`): benchmark clients (`vllm bench serve --max-concurrency`,
+SGLang's `bench_serving --max-concurrency`, genai-perf `--concurrency`, trtllm-bench
+`--concurrency`) keep at most C requests in flight: request i is sent at its arrival time or when
+one in flight finishes, the later. All requests at t = 0 with concurrency C is the pure closed loop
+(C users who send again as soon as they are answered, no think time); concurrency 1 is one request
+at a time, the single-request latency. Send times then depend on the service, so the serving
+simulation makes them (serving/replica_sim.py); here is the rule's one check.
+
 Poisson and Gamma arrivals start at exactly t = 0 (the process is observed from its first request,
 as a trace is), so n arrivals span n - 1 gaps. The daily curve starts at 00:00 local time and its
 first arrival falls wherever the thinning puts it.
@@ -32,6 +40,11 @@ ENVELOPE_BINS = int(SECONDS_PER_DAY / ENVELOPE_BIN_S)
 MAX_PEAK_TO_MEAN = 24.0
 TROUGH_HOUR = 4.0   # 04:00 local: the quietest hour of consumer chat traffic
 PEAK_HOUR = 20.0    # 20:00 local: the evening peak
+
+
+def check_concurrency(concurrency) -> int:
+    """Requests in flight at most, for a closed loop: an integer >= 1."""
+    return check_count("concurrency", concurrency)
 
 
 def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> np.ndarray:

@@ -26,13 +26,15 @@ ARRIVALS = ("poisson", "gamma", "daily", "all_at_once")
 
 def synthetic(n: int, rate_per_s: float, input_len: LengthSpec = INPUT_LEN, output_len: LengthSpec = OUTPUT_LEN,
               arrival: str = "poisson", cv: float = 1.0, seed: int = 0, peak_to_mean: float = 2.0,
-              priority: np.ndarray | None = None) -> Workload:
+              priority: np.ndarray | None = None, concurrency: int | None = None) -> Workload:
     """n requests at `rate_per_s` on average.
 
     arrival: "poisson"; "gamma" (gaps with coefficient of variation `cv`); "daily" (a 24 h curve with
     the given `peak_to_mean`, see `daily_curve_arrivals`); "all_at_once" (every request at t = 0, for
     max-throughput benchmarks; `rate_per_s` is then not used).
     input_len / output_len: see `LengthSpec`; defaults INPUT_LEN / OUTPUT_LEN.
+    concurrency: at most this many requests in flight (a closed loop, `Workload.concurrency`);
+    with "all_at_once", each request is sent when one before it finishes.
     """
     n = check_count("n", n)
     if arrival not in ARRIVALS:
@@ -42,8 +44,10 @@ def synthetic(n: int, rate_per_s: float, input_len: LengthSpec = INPUT_LEN, outp
     arrival_s, arrival_text = _arrivals(arrival, n, rate_per_s, cv, peak_to_mean, arrival_seed)
     inputs, input_text = _lengths("input_len", input_len, n, input_seed)
     outputs, output_text = _lengths("output_len", output_len, n, output_seed)
+    closed = "" if concurrency is None else f", concurrency={concurrency}"
     return Workload(arrival_s=arrival_s, input_len=inputs, output_len=outputs, priority=priority,
-                    source=f"synthetic(n={n}, {arrival_text}, input={input_text}, output={output_text}, seed={seed})")
+                    concurrency=concurrency, source=f"synthetic(n={n}, {arrival_text}{closed}, input={input_text}, "
+                                                    f"output={output_text}, seed={seed})")
 
 
 def _arrivals(kind: str, n: int, rate_per_s: float, cv: float, peak_to_mean: float, seed: int):

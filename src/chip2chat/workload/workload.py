@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from chip2chat.errors import Chip2ChatError
+from chip2chat.workload.arrivals import check_concurrency
 from chip2chat.workload.errors import check_positive
 
 # Mooncake's traces hash each 512-token block of a prompt; its hash ids only mean something together
@@ -46,6 +47,10 @@ class Workload:
     """Tokens per hash id block."""
     source: str = ""
     """Where the requests came from, e.g. "poisson(rate=20/s, seed=0)" or a trace path."""
+    concurrency: int | None = None
+    """Closed loop (arrivals.py, `closed_loop`): at most this many requests in flight, as a benchmark
+    client with `--max-concurrency` sends them; request i is sent at `arrival_s[i]` or when a
+    request in flight finishes, the later. None: open loop (each request at its arrival time)."""
 
     def __post_init__(self) -> None:
         arrival = np.ascontiguousarray(self.arrival_s, dtype=np.float64)
@@ -67,6 +72,8 @@ class Workload:
                                  f"at {arrival[first]!r} s, before request {first - 1}")
         if self.prefix_hashes is not None and len(self.prefix_hashes) != n:
             raise Chip2ChatError(f"prefix_hashes has {len(self.prefix_hashes)} entries for {n} requests")
+        if self.concurrency is not None:
+            object.__setattr__(self, "concurrency", check_concurrency(self.concurrency))
         if isinstance(self.hash_block_size, bool) or int(self.hash_block_size) != self.hash_block_size \
                 or self.hash_block_size < 1:
             raise Chip2ChatError(f"hash_block_size must be an integer >= 1, got {self.hash_block_size!r}")

@@ -1,0 +1,104 @@
+"""Closed-loop load (at most C requests in flight, as benchmark clients send them) and the steady-state rule."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from chip2chat.engine.estimate import estimate
+from chip2chat.errors import Chip2ChatError
+from chip2chat.serving.simulate import simulate
+from chip2chat.serving.steady import FIRST_REQUESTS, MAX_REQUESTS, converged, until_steady
+from chip2chat.workload import synthetic
+
+SMALL = dict(model="llama-3.1-8b", hardware="h100", input_len=512, output_len=128)
+
+
+def _max_in_flight(requests) -> int:
+    """Most requests between their send (arrival_s) and their last token at any moment (sweep line)."""
+    done = requests[requests["status"] == "finished"]
+    times = np.concatenate([done["arrival_s"].to_numpy(), done["finish_s"].to_numpy()])
+    steps = np.concatenate([np.ones(len(done)), -np.ones(len(done))])
+    order = np.lexsort((steps, times))  # a finish at t frees its slot before a send at t
+    return int(np.cumsum(steps[order]).max())
+
+
+def test_concurrency_one_gives_the_single_request_latency_of_estimate():
+    # one request at a time: each meets an idle replica, so TTFT is estimate's batch-1 prefill and
+    # TPOT its batch-1 decode (estimate at the mean context, the simulation token by token)
+    e = estimate(**SMALL)
+    s = simulate(**SMALL, arrival="all_at_once", concurrency=1, num_requests=10).summary
+    assert s["mean_ttft_ms"] == pytest.approx(e.ttft_s * 1e3, rel=1e-9)
+    assert s["mean_tpot_ms"] == pytest.approx(e.tpot_s * 1e3, rel=1e-3)
+    assert s["mean_e2el_ms"] == pytest.approx(e.e2e_s * 1e3, rel=1e-3)
+    # back to back: the run lasts ten single-request latencies
+    assert s["duration_s"] == pytest.approx(10 * s["mean_e2el_ms"] / 1e3, rel=1e-9)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 16])
+def test_never_more_than_the_concurrency_in_flight_and_always_that_many_while_requests_remain(concurrency):
+    sim = simulate(**{**SMALL, "output_len": ("uniform", 20, 200)}, arrival="all_at_once", concurrency=concurrency,
+                   num_requests=60)
+    assert _max_in_flight(sim.requests) == concurrency
+    # a closed loop with no think time sends the next request when one finishes: every send after
+    # the first C is some request's finish time
+    sends = np.sort(sim.requests["arrival_s"].to_numpy())[concurrency:]
+    finishes = set(sim.requests["finish_s"].round(12))
+    assert all(round(t, 12) in finishes for t in sends)
+
+
+def test_with_a_rate_a_request_is_sent_at_its_arrival_or_later():
+    w = synthetic(200, 50.0, input_len=512, output_len=128, seed=3)
+    sim = simulate(**SMALL, rate_per_s=50.0, num_requests=200, seed=3, concurrency=4)
+    sent = sim.requests.sort_values("id")["arrival_s"].to_numpy()
+    assert np.all(sent >= w.arrival_s - 1e-12) and np.any(sent > w.arrival_s + 1e-6)
+    assert _max_in_flight(sim.requests) <= 4
+
+
+def test_a_closed_loop_over_several_replicas_is_refused_in_one_line():
+    with pytest.raises(Chip2ChatError, match="closed loop .*one replica"):
+        simulate(**SMALL, arrival="all_at_once", concurrency=4, num_requests=10, num_replicas=2)
+    with pytest.raises(Chip2ChatError, match="concurrency must be an integer >= 1"):
+        synthetic(10, 1.0, concurrency=0)
+
+
+def _fake(values: dict[int, float], overload_from: int | None = None):
+    """A run whose throughput for n requests is values[n] (TTFT and TPOT constant)."""
+    calls = []
+
+    def run(n):
+        calls.append(n)
+        return SimpleNamespace(summary={"output_throughput": values[n], "mean_ttft_ms": 10.0, "mean_tpot_ms": 5.0,
+                                        "overload": "yes" if overload_from and n >= overload_from else ""})
+    return run, calls
+
+
+def test_steady_state_doubles_until_two_runs_agree_within_two_percent():
+    n = [FIRST_REQUESTS * 2 ** i for i in range(7)]
+    run, calls = _fake({n[0]: 80.0, n[1]: 90.0, n[2]: 95.0, n[3]: 96.0, n[4]: 96.5, n[5]: 1, n[6]: 1})
+    result = until_steady(run)
+    # 95 -> 96 is the first change under 2% (1.04%); 90 -> 95 was 5.3%
+    assert calls == n[:4] and result.summary["num_requests"] == n[3] and result.summary["steady_state"]
+
+
+def test_steady_state_stops_at_an_overload_and_at_the_cap():
+    run, calls = _fake({FIRST_REQUESTS: 50.0, 2 * FIRST_REQUESTS: 60.0, 4 * FIRST_REQUESTS: 70.0},
+                       overload_from=2 * FIRST_REQUESTS)
+    result = until_steady(run)
+    assert calls == [FIRST_REQUESTS, 2 * FIRST_REQUESTS] and result.summary["steady_state"] is False
+    growing = {FIRST_REQUESTS * 2 ** i: 1.1 ** i for i in range(10)}
+    run, calls = _fake(growing)
+    assert until_steady(run).summary["num_requests"] == MAX_REQUESTS and calls[-1] == MAX_REQUESTS
+    # NaN in both runs (a one-token output has no TPOT) does not block convergence
+    assert converged({"output_throughput": 1.0, "mean_tpot_ms": float("nan")},
+                     {"output_throughput": 1.0, "mean_tpot_ms": float("nan")}, ("output_throughput", "mean_tpot_ms"))
+
+
+def test_simulate_without_a_request_count_runs_until_steady():
+    s = simulate(**SMALL, arrival="all_at_once", concurrency=8).summary
+    assert s["steady_state"] and s["num_requests"] in (2000, 4000)
+    fixed = simulate(**SMALL, arrival="all_at_once", concurrency=8, num_requests=s["num_requests"] // 2).summary
+    assert fixed["steady_state"] is None and fixed["num_requests"] == s["num_requests"] // 2
+    assert abs(fixed["output_throughput"] / s["output_throughput"] - 1) < 0.02
