@@ -117,3 +117,12 @@ def test_power_bound_site_by_hand():
     mix = view.supply.iloc[0]
     assert mix["peak_load_mw"] <= 1.0 + 1e-9  # the served load fits the connection
     assert np.isfinite(mix["usd_per_mwh"]) and mix["tco2"] >= 0
+
+
+def test_hourly_supply_load_integrates_to_the_plans_energy():
+    # not power-bound (10 MW for a 2.85 MW fleet): the 12 x 24 facility load, day-weighted, is the
+    # plan's IT MWh x the annual PUE (PUE by month averages to it over the year's days)
+    s = _scenario(10.0)
+    site = resolve_site(s.site)
+    view = power_view(s, site, _table(), lambda o: H200)
+    assert view.supply.iloc[0]["load_mwh"] == pytest.approx(8742.0 * site.pue, rel=1e-9)

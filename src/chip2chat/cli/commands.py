@@ -195,6 +195,7 @@ def plan(
     from chip2chat.explore.progress import sweep_progress
     from chip2chat.report.html import write_report
     from chip2chat.report.tables import break_even_rich, plan_table
+    from chip2chat.report.power_section import power_summary
 
     path = scenario_path or CATALOG_DIR / "scenarios" / f"{DEFAULT_SCENARIO}.yaml"
     scenario = load_scenario(path)
@@ -205,12 +206,17 @@ def plan(
     result.table.to_csv(folder / "results.csv", index=False)
     (folder / "results.json").write_text(result.table.to_json(orient="records", indent=2))
     report = write_report(result, folder / "report.html")
+    if result.energy is not None:  # the power-limited view and the supply mix (energy/view.py)
+        result.energy.power.to_csv(folder / "power.csv", index=False)
+        result.energy.supply.to_csv(folder / "supply.csv", index=False)
     if as_json:
         print(result.table.to_json(orient="records", indent=2))
     else:
         out.print(plan_table(result))
         if (payoff := break_even_rich(result)) is not None:
             out.print(payoff)
+        for line in power_summary(result.energy):
+            out.print(line, markup=False, highlight=False)
         out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
     if not result.table["cheapest"].any():
         raise DoesNotFitError(f"no option meets the SLO and fits the site in any year; the notes in {report} say why")

@@ -26,7 +26,7 @@ import pandas as pd
 from chip2chat.datacenter.site import SiteParams, grid_power_w, site_power_w
 from chip2chat.energy.grid import load_grid, hourly_carbon, hourly_price, monthly_pue
 from chip2chat.energy.mix import InfeasibleMix, solve_mix
-from chip2chat.energy.power_cap import cap_curve, cap_grid
+from chip2chat.energy.power_cap import cap_curve, cap_grid, static_w
 from chip2chat.energy.supply import catalog_options, supply_option
 from chip2chat.errors import Chip2ChatError, within
 
@@ -118,7 +118,7 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
             row["served_share"] = row["users_served"] / r.daily_users
             rows.append(row)
     power = pd.DataFrame(rows)
-    supply, mixes = _supply(scenario, site, table, power, pue, grid, ratios_by_option)
+    supply, mixes = _supply(scenario, site, table, power, pue, grid, ratios_by_option, chip_of)
     for option in _plotted(scenario, table):
         try:
             curves.append(_curve(scenario, option, chip_of(option)))
@@ -141,7 +141,7 @@ def _options(energy) -> dict:
     return {n: supply_option(n) for n in names}
 
 
-def _supply(scenario, site, table, power, pue, grid, ratios) -> tuple[pd.DataFrame, dict]:
+def _supply(scenario, site, table, power, pue, grid, ratios, chip_of) -> tuple[pd.DataFrame, dict]:
     """The supply mix of each year's cheapest option, at the cap and share the power view chose."""
     if grid is None or power.empty or "cheapest" not in table:
         return pd.DataFrame(), {}
@@ -156,10 +156,14 @@ def _supply(scenario, site, table, power, pue, grid, ratios) -> tuple[pd.DataFra
         p = p.iloc[0]
         share = float(p["served_share"])
         energy_ratio = ratios.get(r.option, {}).get(float(p["cap_w"]), (1.0, 1.0))[1]
-        # IT power through the day: the plan's annual IT energy, its static part flat and the rest
-        # following the load curve; served share and the cap's energy per token scale it
-        it_mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
-        load = np.outer(pue, it_mean_mw * hour_weights)
+        # IT power through the day: the chips' static power all day (the model's static share of the
+        # provisioned IT power), the rest of the plan's annual IT energy following the load curve;
+        # the served share and the cap's energy per token scale both
+        hw = chip_of(next(o for o in scenario.options if o.name == r.option))
+        static_mw = r.it_mw * static_w(hw) / hw.tdp_w * share
+        mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
+        static_mw = min(static_mw, mean_mw)
+        load = np.outer(pue, static_mw + (mean_mw - static_mw) * hour_weights)
         grid_w = grid_power_w(energy, r.year)
         connection = grid_w / 1e6 if grid_w is not None else float(load.max()) * 10.0
         head = {"year": r.year, "option": r.option, "mw_needed": p["mw_needed"], "mw_available": p["mw_available"],

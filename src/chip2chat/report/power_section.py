@@ -127,3 +127,22 @@ def power_section(view) -> str:
                                    div_id="fig-power-cap", config=CONFIG, default_height="440px", default_width="100%"))
     parts.append("</section>")
     return "".join(parts)
+
+
+def power_summary(view) -> list[str]:
+    """One line per year for the terminal: the cheapest option's MW needed vs available, its cap and
+    users served, and the supply's $/MWh and tCO2 (or why that year has no supply mix)."""
+    if view is None or not len(view.supply):
+        return []
+    power = view.power.set_index(["option", "year"])
+    lines = []
+    for s in view.supply.itertuples():
+        p = power.loc[(s.option, s.year)]
+        avail = "unlimited" if math.isnan(p["mw_available"]) else f"{p['mw_available']:,.0f} MW"
+        served = (f"cap {p['cap_w']:,.0f} W serves {p['users_served'] / 1e6:,.1f}M of "
+                  f"{(p['users_served'] + p['users_unmet']) / 1e6:,.1f}M users" if p["power_bound"] else "all users served")
+        supply = (f"supply: {s.note}" if getattr(s, "note", "") else
+                  f"supply {s.usd_per_mwh:,.1f} $/MWh, {s.tco2:,.0f} tCO2 (flat grid: {s.tco2_flat:,.0f})")
+        lines.append(f"power {view.site} {s.year} ({s.option}): {p['mw_needed']:,.1f} MW needed, {avail} available; "
+                     f"{served}; {supply}")
+    return lines
