@@ -16,6 +16,7 @@ from chip2chat import DEFAULT_SCENARIO
 from chip2chat.catalog import CATALOG_DIR
 from chip2chat.datacenter.plan import plan
 from chip2chat.datacenter.scenario import load_scenario
+from chip2chat.datacenter.site import SiteEnergy
 from chip2chat.report.power_plot import power_png
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -28,12 +29,11 @@ def main() -> None:
     parser.add_argument("--out", default=str(DOCS / "power.png"))
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
-    if args.onsite:
+    if args.onsite:  # the site may also build this much on-site generation (turbines, fuel cells)
         site = scenario.site
-        energy = {**(site.energy.model_dump(by_alias=True, exclude_unset=True) if site.energy else {}),
-                  "onsite": args.onsite}
-        scenario = scenario.model_copy(update={"site": site.model_copy(update={"energy": type(
-            scenario.site).model_fields["energy"].annotation.__args__[0].model_validate(energy)})})
+        given = site.energy.model_dump(by_alias=True, exclude_unset=True) if site.energy else {}
+        energy = SiteEnergy.model_validate({**given, "onsite": args.onsite})
+        scenario = scenario.model_copy(update={"site": site.model_copy(update={"energy": energy})})
     result = plan(scenario)
     view = result.energy
     pd.set_option("display.width", 200)
