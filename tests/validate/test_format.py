@@ -7,7 +7,11 @@ import shutil
 import pytest
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.validate.data import ValidationDataError, read_measurements, shipped_files
+from chip2chat.validate.data import (
+    ValidationDataError,
+    read_measurements,
+    shipped_files,
+)
 from chip2chat.validate.names import match_hardware, match_model
 from chip2chat.validate.run import _load, _settings, predict
 

@@ -10,7 +10,12 @@ import pytest
 from chip2chat.engine.estimate import estimate
 from chip2chat.errors import Chip2ChatError
 from chip2chat.serving.simulate import simulate
-from chip2chat.serving.steady import FIRST_REQUESTS, MAX_REQUESTS, converged, until_steady
+from chip2chat.serving.steady import (
+    FIRST_REQUESTS,
+    MAX_REQUESTS,
+    converged,
+    until_steady,
+)
 from chip2chat.workload import synthetic
 
 SMALL = dict(model="llama-3.1-8b", hardware="h100", input_len=512, output_len=128)

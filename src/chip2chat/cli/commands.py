@@ -15,7 +15,13 @@ from chip2chat.errors import DoesNotFitError
 
 @app.command()
 def validate(
-    data: Optional[list[str]] = typer.Option(None, "--data", help="Your own CSV in the shipped format (repeatable)."),
+    data: Optional[list[str]] = typer.Option(
+        None, "--data", help="Your own CSV in the shipped format, or a result file of vllm bench serve (JSON), SGLang "
+        "bench_serving (JSONL), trtllm-bench (--report_json) or genai-perf (profile_export_genai_perf.json/.csv); "
+        "repeatable."),
+    setup: Optional[list[str]] = typer.Option(
+        None, "--setup", help="KEY=VALUE: a column set in every row of --data (what the tool does not record: "
+        "gpu=H100, tp=8, precision=FP8, model=..., engine=vllm, concurrency=16, ...); repeatable."),
     as_json: bool = typer.Option(False, "--json",
                                  help="Print rows and summary as one JSON object (only the summary with --summary-only)."),
     rows: bool = typer.Option(True, "--rows/--summary-only", help="Print every row, or only the summaries."),
@@ -25,7 +31,15 @@ def validate(
     from chip2chat.report.tables import validation_tables
     from chip2chat.validate.run import summarize, validate as run_validate
 
-    df = run_validate(data, workers=workers)
+    from chip2chat.errors import Chip2ChatError
+
+    columns = {}
+    for item in setup or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise Chip2ChatError(f"--setup takes KEY=VALUE (a column of the validation format), got {item!r}")
+        columns[key.strip()] = value.strip()
+    df = run_validate(data, workers=workers, setup=columns)
     summary = summarize(df)
     if as_json:
         payload = {"rows": json.loads(df.to_json(orient="records")), "summary": summary} if rows else \

@@ -17,7 +17,7 @@ says how it ended: `num_requests`, `steady_state` (True when converged).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 FIRST_REQUESTS = 1000
 """The first run's requests (the fixed default this rule replaced)."""

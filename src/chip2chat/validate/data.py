@@ -133,15 +133,26 @@ def shipped_files() -> list[Path]:
     return sorted(VALIDATION_DIR.glob("*.csv"))
 
 
-def read_measurements(path: str | Path) -> list[Measurement]:
+def read_measurements(path: str | Path, setup: dict[str, str] | None = None) -> list[Measurement]:
+    """The file's rows: a CSV in this format, or a benchmark tool's result file
+    (validate/importers/: vllm bench serve, SGLang bench_serving, trtllm-bench, genai-perf).
+    `setup`: columns set in every row (what a tool does not record, or overrides)."""
+    from chip2chat.validate.importers import check_setup, detect, import_rows
+
     p = Path(path)
+    setup = check_setup(dict(setup or {}))
 
     def error(problem: str, line: int | None, column: str | None) -> ValidationDataError:
         where = "" if line is None else f"row {line}: " + (f"column {column}: " if column else "")
         return ValidationDataError(f"{p}: {where}{problem}")
 
+    if not p.is_file():
+        raise ValidationDataError(f"{p}: no such file")
+    tool = detect(p)
+    if tool is not None:
+        return [_row(p, number, raw) for number, raw in enumerate(import_rows(p, tool, setup), 1)]
     shipped = p.resolve() in {f.resolve() for f in shipped_files()}
-    rows = [_row(p, line, _shipped_setup(raw) if shipped else raw) for line, raw in
+    rows = [_row(p, line, {**(_shipped_setup(raw) if shipped else raw), **setup}) for line, raw in
             csv_rows(p, "a validation CSV (catalog/validation/README.md)", REQUIRED, error=error)]
     if not rows:
         raise ValidationDataError(f"{p}: no measurement rows (only a header)")

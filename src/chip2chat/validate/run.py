@@ -187,8 +187,9 @@ def predict(m: Measurement) -> list[dict]:
     return rows
 
 
-def validate(paths: list[str] | None = None, workers: int = 2) -> pd.DataFrame:
-    """Every row of the given CSVs (default: the shipped ones), predicted and compared.
+def validate(paths: list[str] | None = None, workers: int = 2, setup: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every row of the given files (default: the shipped ones), predicted and compared. A file is a
+    CSV in the format of validate/data.py or a benchmark tool's result (validate/importers/).
 
     With workers > 1 the rows run in a process pool. Only this process handles Ctrl-C: the workers
     ignore SIGINT (a terminal sends it to them too), and an interrupt or error here terminates them
@@ -196,7 +197,8 @@ def validate(paths: list[str] | None = None, workers: int = 2) -> pd.DataFrame:
     sweeps, whose results are flat dicts, not lists of rows).
     """
     files = [str(p) for p in (paths or shipped_files())]
-    measurements = [m for f in files for m in read_measurements(f)]  # all files checked before any run
+    # all files checked before any run; `setup`: columns set in every row of the given files
+    measurements = [m for f in files for m in read_measurements(f, setup if paths else None)]
     if workers > 1 and len(measurements) > 20:
         # SIGINT stays blocked while the workers are forked, so none can get it before it ignores it
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
