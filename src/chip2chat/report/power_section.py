@@ -62,11 +62,19 @@ def energy_table(view) -> str:
             f"<tr{bound}><td>{escape(str(r.option))}</td><td>{int(r.year)}</td><td>{_num(r.mw_needed, 2)}</td>"
             f"<td>{_num(r.mw_available, 0) if not math.isnan(r.mw_available) else 'unlimited'}</td>"
             f"<td>{_num(r.cap_w, 0)}</td><td>{_num(r.users_served, 0)}</td><td>{_num(r.users_unmet, 0)}</td>"
-            + (f"<td>{escape(_mix_text(s))}</td><td>{_num(s['usd_per_mwh'])}</td><td>{_num(s['tco2'], 0)}</td>"
-               f"<td>{_num(s['usd_per_mtok_energy'], 3)}</td><td>{_num(s['usd_per_mtok_energy_flat'], 3)}</td>"
-               if s is not None else "<td></td>" * 5)
+            + _supply_cells(s)
             + "</tr>")
     return f'<div class="table-wrap"><table id="energy-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _supply_cells(s) -> str:
+    """The supply columns of a row: the mix and its figures, or why the year has none."""
+    if s is None:
+        return "<td></td>" * 5
+    if str(s.get("note", "") or ""):
+        return f'<td colspan="5" class="missing">{escape(str(s["note"]))}</td>'
+    return (f"<td>{escape(_mix_text(s))}</td><td>{_num(s['usd_per_mwh'])}</td><td>{_num(s['tco2'], 0)}</td>"
+            f"<td>{_num(s['usd_per_mtok_energy'], 3)}</td><td>{_num(s['usd_per_mtok_energy_flat'], 3)}</td>")
 
 
 def dispatch_figure(mix, year: int) -> go.Figure:
