@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chip2chat.datacenter.breakeven import (NEVER, break_even_demand, break_even_table, break_even_year, compare,
-                                            tornado)
+from chip2chat.datacenter.breakeven import NEVER, break_even_demand, break_even_table, break_even_year, compare, tornado
 
 
 def toy(tokens=(1e12, 2e12, 4e12), nre_per_year=100e6):

@@ -28,8 +28,8 @@ import pandas as pd
 NEVER = "never within the plan"
 
 LEVERS = {
-    "NRE": (0.5, 2.0, "x0.5 to x2: headline NRE figures run high for replicated AI arrays "
-                      "(Semiconductor Engineering); Reuters' N3 estimate could double with software"),
+    "NRE": (0.5, 2.0, ("x0.5 to x2: headline NRE figures run high for replicated AI arrays "
+                       "(Semiconductor Engineering); Reuters' N3 estimate could double with software")),
     "HBM price": (0.5, 1.5, "x0.5 to x1.5 of the catalog's HBM $/GB (a low-confidence contract price)"),
     "yield": (0.5, 2.0, "defect density x0.5 (better yield) to x2 (worse)"),
     "GPU price": (0.7, 1.3, "x0.7 to x1.3: street prices vary +-20-40% by volume and quarter"),
