@@ -126,3 +126,25 @@ def test_hourly_supply_load_integrates_to_the_plans_energy():
     site = resolve_site(s.site)
     view = power_view(s, site, _table(), lambda o: H200)
     assert view.supply.iloc[0]["load_mwh"] == pytest.approx(8742.0 * site.pue, rel=1e-9)
+
+
+def test_demand_the_site_cannot_power_goes_to_the_next_site():
+    # 1 MW in Texas cannot carry the 2.85 MW fleet; kr-seoul (20 MW from 2025) takes the rest at its
+    # own PUE, grid and supply: every user is served, split between the two
+    raw = yaml.safe_load((CATALOG_DIR / "scenarios" / "voice-assistant.yaml").read_text())
+    raw["site"]["energy"] = {"power": [{"year": 2025, "power": "1 MW"}], "overflow": ["kr-seoul"]}
+    raw["options"] = [{"name": "H200 x2", "hardware": "h200", "tp": 2, "unit_price_usd": 30000}]
+    s = Scenario.model_validate(raw)
+    view = power_view(s, resolve_site(s.site), _table(), lambda o: H200)
+    rows = view.power.set_index("site")
+    assert list(rows.index) == ["us-hyperscale", "kr-seoul"]
+    assert rows.loc["kr-seoul", "users_offered"] == pytest.approx(rows.loc["us-hyperscale", "users_unmet"])
+    assert rows["users_served"].sum() == pytest.approx(20e6)
+    assert rows.loc["kr-seoul", "users_unmet"] == pytest.approx(0.0)
+    assert set(view.supply["site"]) == {"us-hyperscale", "kr-seoul"}
+    assert view.site == "us-hyperscale + kr-seoul"
+
+
+def test_overflow_names_a_catalog_site():
+    with pytest.raises(ConfigError, match="unknown site 'kr-busan'"):
+        validated(SiteEnergy, {"overflow": ["kr-busan"]}, "scenario.yaml: site.energy")

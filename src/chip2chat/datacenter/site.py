@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chip2chat.catalog import read_yaml
 from chip2chat.errors import ConfigError, NotFoundError, StrictModel, validated
@@ -40,6 +40,18 @@ class SiteEnergy(StrictModel):
     """Most a supply option may have: MW for PPAs and generators, MW of power for the battery."""
     carbon_target: Annotated[float, quantity("tCO2/year", 0.0, 1e10, "50000 tCO2/year")] | None = None
     """Most tCO2 a year the site's supply may emit (the grid's hourly carbon, on-site fuel)."""
+    overflow: list[str] = []
+    """Catalog sites (sites.yaml) that take, in order, the demand this site has no power for; each
+    with its own power schedule, PUE, grid and supply. What none can power is reported unmet."""
+
+    @field_validator("overflow")
+    @classmethod
+    def _known_sites(cls, names: list[str]) -> list[str]:
+        known = list(catalog_sites())
+        for name in names:
+            if name not in known:
+                raise ValueError(f"unknown site {name!r}; catalog sites: {', '.join(known)}")
+        return names
 
 
 @dataclass(frozen=True)

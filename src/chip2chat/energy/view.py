@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chip2chat.datacenter.site import SiteParams, grid_power_w, site_power_w
+from chip2chat.datacenter.site import SiteParams, grid_power_w, resolve_site, site_power_w
 from chip2chat.energy.grid import load_grid, hourly_carbon, hourly_price, monthly_pue
 from chip2chat.energy.mix import InfeasibleMix, solve_mix
 from chip2chat.energy.power_cap import cap_curve, cap_grid, static_w
@@ -38,12 +38,15 @@ DAYS_PER_YEAR = 365.0
 @dataclass
 class EnergyView:
     site: str
+    """The site's name, and those its demand overflows to ('us-hyperscale + kr-seoul')."""
     power: pd.DataFrame
-    """One row per (option, year): MW needed and available, the chosen cap, users served and unmet."""
+    """One row per (option, year, site that demand reaches): MW needed and available, the chosen cap,
+    users offered, served and left (unmet at the last site), and the requests and output tokens a
+    year those users would have asked for."""
     supply: pd.DataFrame
-    """One row per year (the cheapest option's served fleet): the mix, $/MWh, tCO2, $/Mtok added."""
+    """One row per (year, site) of the cheapest option's served fleet: the mix, $/MWh, tCO2, $/Mtok."""
     mixes: dict = field(default_factory=dict)
-    """year -> MixResult (its hourly dispatch for the plot)."""
+    """(site, year) -> MixResult (its hourly dispatch for the plot)."""
     cap_curve: pd.DataFrame | None = None
     """Tokens/s and tokens per joule against the cap, for the chips of the plan."""
     pue_monthly: list = field(default_factory=list)
@@ -72,13 +75,51 @@ def _ratios(curve: pd.DataFrame, slo, p99_ttft_ms: float, p99_tpot_ms: float) ->
     return out
 
 
+@dataclass(frozen=True)
+class _Site:
+    """A site as the view uses it: its figures, its grid (or None) and its PUE by month."""
+
+    params: SiteParams
+    grid: object
+    pue: np.ndarray
+
+    @classmethod
+    def of(cls, params: SiteParams) -> "_Site":
+        e = params.energy
+        grid = load_grid(e.grid) if e.grid else None
+        pue = monthly_pue(params.pue, grid.temperature_c, e.cooling) if grid else np.full(12, params.pue)
+        return cls(params, grid, pue)
+
+
+def _sites(site: SiteParams) -> list[_Site]:
+    """The site, then the catalog sites its demand overflows to, in order."""
+    from chip2chat.datacenter.scenario import Site
+
+    out = [_Site.of(site)]
+    for name in site.energy.overflow:
+        out.append(_Site.of(resolve_site(Site(catalog=name))))
+    return out
+
+
+def _best_cap(ratios: dict, needed_w: float, available_w: float, overhead: float, tdp_w: float):
+    """(cap, share of `needed_w`'s demand served) that serves the most within `available_w`: at cap c
+    a chip is provisioned c + (overhead - 1) x TDP (the server's share does not shrink) and runs at
+    the cap's throughput ratio; the TDP on ties."""
+    best = (tdp_w, min(1.0, available_w / needed_w) if needed_w > 0 else 1.0)
+    for cap_w, (speed, _) in ratios.items():
+        needed_c = needed_w * (cap_w + (overhead - 1.0) * tdp_w) / (overhead * tdp_w)
+        served = min(1.0, available_w / needed_c * speed) if needed_c > 0 else 1.0
+        if served > best[1] + 1e-9:
+            best = (cap_w, served)
+    return best
+
+
 def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> EnergyView:
-    """The power-limited view of a plan's table; `chip_of(option)` gives an option's Accelerator."""
-    energy = site.energy
-    grid = load_grid(energy.grid) if energy.grid else None
-    pue = monthly_pue(site.pue, grid.temperature_c, energy.cooling) if grid else np.full(12, site.pue)
-    peak_pue = float(pue.max())
-    d = scenario.demand
+    """The power-limited view of a plan's table; `chip_of(option)` gives an option's Accelerator.
+    Demand the site cannot power goes to the sites of `site.energy.overflow`, in order; what none
+    can power is unmet."""
+    sites = _sites(site)
+    output_len = scenario.tokens_per_turn()[1]
     rows, curves, ratios_by_option = [], [], {}
     for i, option in enumerate(scenario.options):
         part = table[(table["option"] == option.name)]
@@ -88,44 +129,45 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
         for r in part.itertuples():
             if not isinstance(r.it_mw, float) or math.isnan(r.it_mw):
                 continue
-            available = site_power_w(energy, r.year)
-            needed_w = r.it_mw * 1e6 * peak_pue  # provisioned IT power at the busiest month's PUE
-            row = {"option": option.name, "year": r.year, "site": site.name, "mw_needed": needed_w / 1e6,
-                   "mw_available": math.nan if available is None else available / 1e6, "power_bound": False,
-                   "cap_w": hw.tdp_w, "users_served": r.daily_users, "users_unmet": 0.0}
-            if available is not None and needed_w > available:
-                if option.name not in ratios_by_option:
-                    try:
-                        curve = _curve(scenario, option, hw, [c / hw.tdp_w for c in cap_grid(hw)])
-                    except Chip2ChatError as exc:
-                        raise within(f"options[{i}] ({option.name})", exc) from None
-                    ratios_by_option[option.name] = _ratios(curve, scenario.service.slo.objective(),
-                                                            getattr(r, "p99_ttft_ms", math.nan),
-                                                            getattr(r, "p99_tpot_ms", math.nan))
-                best = None
-                for cap_w, (speed, _) in ratios_by_option[option.name].items():
-                    per_chip = cap_w + (site.server_overhead - 1.0) * hw.tdp_w  # the server's share does not shrink
-                    needed_c = needed_w * per_chip / (site.server_overhead * hw.tdp_w)
-                    served = min(1.0, available / needed_c * speed) if needed_c > 0 else 1.0
-                    if best is None or served > best[1] + 1e-9:
-                        best = (cap_w, served)
-                cap_w, served = best
-                users = r.daily_users * served
-                row.update(power_bound=True, cap_w=cap_w, users_served=users, users_unmet=r.daily_users - users)
-            per_user_requests = d.sessions_per_user_per_day * d.turns_per_session * DAYS_PER_YEAR
-            row["requests_unmet"] = row["users_unmet"] * per_user_requests
-            row["tokens_unmet"] = row["requests_unmet"] * scenario.tokens_per_turn()[1]
-            row["served_share"] = row["users_served"] / r.daily_users
-            rows.append(row)
+            tokens_per_user = r.output_tokens / r.daily_users  # output tokens a user asks for in a year
+            offered = r.daily_users
+            for k, st in enumerate(sites):
+                if k and offered <= 0:
+                    break
+                available = site_power_w(st.params.energy, r.year)
+                # provisioned IT power for the demand still offered, at this site's busiest month
+                needed_w = r.it_mw * 1e6 * offered / r.daily_users * float(st.pue.max())
+                row = {"option": option.name, "year": r.year, "site": st.params.name, "mw_needed": needed_w / 1e6,
+                       "mw_available": math.nan if available is None else available / 1e6, "power_bound": False,
+                       "cap_w": hw.tdp_w, "users_offered": offered, "users_served": offered}
+                if available is not None and needed_w > available:
+                    if option.name not in ratios_by_option:
+                        try:
+                            curve = _curve(scenario, option, hw, [c / hw.tdp_w for c in cap_grid(hw)])
+                        except Chip2ChatError as exc:
+                            raise within(f"options[{i}] ({option.name})", exc) from None
+                        ratios_by_option[option.name] = _ratios(curve, scenario.service.slo.objective(),
+                                                                getattr(r, "p99_ttft_ms", math.nan),
+                                                                getattr(r, "p99_tpot_ms", math.nan))
+                    cap_w, served = _best_cap(ratios_by_option[option.name], needed_w, available,
+                                              st.params.server_overhead, hw.tdp_w)
+                    row.update(power_bound=True, cap_w=cap_w, users_served=offered * served)
+                row["users_unmet"] = offered - row["users_served"]  # what this site leaves (to the next)
+                row["tokens_unmet"] = row["users_unmet"] * tokens_per_user
+                row["requests_unmet"] = row["tokens_unmet"] / output_len
+                row["served_share"] = row["users_served"] / r.daily_users
+                rows.append(row)
+                offered = row["users_unmet"]
     power = pd.DataFrame(rows)
-    supply, mixes = _supply(scenario, site, table, power, pue, grid, ratios_by_option, chip_of)
+    supply, mixes = _supply(table, power, sites, ratios_by_option, chip_of, scenario)
     for option in _plotted(scenario, table):
         try:
             curves.append(_curve(scenario, option, chip_of(option)))
         except Chip2ChatError:
             continue  # a chip the cost model cannot cap (no TDP): no curve, the view stands
-    return EnergyView(site=site.name, power=power, supply=supply, mixes=mixes,
-                      cap_curve=pd.concat(curves, ignore_index=True) if curves else None, pue_monthly=pue.tolist())
+    return EnergyView(site=" + ".join(st.params.name for st in sites), power=power, supply=supply, mixes=mixes,
+                      cap_curve=pd.concat(curves, ignore_index=True) if curves else None,
+                      pue_monthly=sites[0].pue.tolist())
 
 
 def _plotted(scenario, table: pd.DataFrame) -> list:
@@ -141,54 +183,60 @@ def _options(energy) -> dict:
     return {n: supply_option(n) for n in names}
 
 
-def _supply(scenario, site, table, power, pue, grid, ratios, chip_of) -> tuple[pd.DataFrame, dict]:
-    """The supply mix of each year's cheapest option, at the cap and share the power view chose."""
-    if grid is None or power.empty or "cheapest" not in table:
+def _supply(table, power, sites, ratios, chip_of, scenario) -> tuple[pd.DataFrame, dict]:
+    """The supply mix of each year's cheapest option at each site that serves part of it, at the cap
+    and share the power view chose. `mixes`: (site, year) -> MixResult."""
+    if power.empty or "cheapest" not in table:
         return pd.DataFrame(), {}
-    energy = site.energy
-    options = _options(energy)
     hour_weights = scenario.demand.load_curve.weights().reshape(24, -1).mean(axis=1)  # mean 1 over the day
     rows, mixes = [], {}
     for r in table[table["cheapest"]].itertuples():
-        p = power[(power["option"] == r.option) & (power["year"] == r.year)]
-        if p.empty or not r.it_mwh > 0:
+        if not r.it_mwh > 0:
             continue
-        p = p.iloc[0]
-        share = float(p["served_share"])
-        energy_ratio = ratios.get(r.option, {}).get(float(p["cap_w"]), (1.0, 1.0))[1]
-        # IT power through the day: the chips' static power all day (the model's static share of the
-        # provisioned IT power), the rest of the plan's annual IT energy following the load curve;
-        # the served share and the cap's energy per token scale both
         hw = chip_of(next(o for o in scenario.options if o.name == r.option))
-        static_mw = r.it_mw * static_w(hw) / hw.tdp_w * share
-        mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
-        static_mw = min(static_mw, mean_mw)
-        load = np.outer(pue, static_mw + (mean_mw - static_mw) * hour_weights)
-        grid_w = grid_power_w(energy, r.year)
-        connection = grid_w / 1e6 if grid_w is not None else float(load.max()) * 10.0
-        head = {"year": r.year, "option": r.option, "mw_needed": p["mw_needed"], "mw_available": p["mw_available"],
-                "cap_w": p["cap_w"], "served_share": share}
-        try:
-            mix = solve_mix(load, grid_mw=connection,
-                            price_usd_per_mwh=hourly_price(grid, site.electricity_usd_per_mwh),
-                            wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
-                            carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options,
-                            grid=energy.grid, gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
-                            carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6)
-        except InfeasibleMix as exc:  # the year has no mix; the plan and the other years stand
-            rows.append({**head, "note": str(exc)})
-            continue
-        mixes[r.year] = mix
-        tokens = r.output_tokens * share
-        flat = mix.load_mwh * site.electricity_usd_per_mwh
-        rows.append({**head, "note": "", "load_mwh": mix.load_mwh,
-                     "peak_load_mw": float(load.max()), **{f"mw_{k}": v for k, v in mix.capacity_mw.items()},
-                     **{f"mwh_{k}": v for k, v in mix.energy_mwh.items()}, "supply_usd": mix.total_usd,
-                     "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2,
-                     "usd_per_mtok_energy": mix.total_usd / (tokens / 1e6),
-                     "usd_per_mtok_energy_flat": flat / (tokens / 1e6),
-                     "tco2_flat": mix.load_mwh * site.grid_carbon_g_per_kwh / 1000.0})
+        for st in sites:
+            p = power[(power["option"] == r.option) & (power["year"] == r.year) & (power["site"] == st.params.name)]
+            if p.empty or st.grid is None or not p.iloc[0]["users_served"] > 0:
+                continue
+            mix_row, mix = _site_mix(r, p.iloc[0], st, hw, ratios, hour_weights)
+            rows.append(mix_row)
+            if mix is not None:
+                mixes[(st.params.name, r.year)] = mix
     return pd.DataFrame(rows), mixes
+
+
+def _site_mix(r, p, st: _Site, hw, ratios, hour_weights):
+    """(supply row, MixResult or None) of one site's share of a year's cheapest fleet."""
+    site, energy, grid = st.params, st.params.energy, st.grid
+    share = float(p["served_share"])
+    energy_ratio = ratios.get(r.option, {}).get(float(p["cap_w"]), (1.0, 1.0))[1]
+    # IT power through the day: the chips' static power all day (the model's static share of the
+    # provisioned IT power), the rest of the plan's annual IT energy following the load curve; the
+    # served share and the cap's energy per token scale both
+    static_mw = r.it_mw * static_w(hw) / hw.tdp_w * share
+    mean_mw = r.it_mwh / (DAYS_PER_YEAR * 24.0) * share * energy_ratio
+    static_mw = min(static_mw, mean_mw)
+    load = np.outer(st.pue, static_mw + (mean_mw - static_mw) * hour_weights)
+    grid_w = grid_power_w(energy, r.year)
+    connection = grid_w / 1e6 if grid_w is not None else float(load.max()) * 10.0
+    head = {"year": r.year, "option": r.option, "site": site.name, "mw_needed": p["mw_needed"],
+            "mw_available": p["mw_available"], "cap_w": p["cap_w"], "served_share": share}
+    options = _options(energy)
+    try:
+        mix = solve_mix(load, grid_mw=connection, price_usd_per_mwh=hourly_price(grid, site.electricity_usd_per_mwh),
+                        wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
+                        carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options,
+                        grid=energy.grid, gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
+                        carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6)
+    except InfeasibleMix as exc:  # the year has no mix here; the plan and the other years stand
+        return {**head, "note": str(exc)}, None
+    tokens = r.output_tokens * share
+    flat = mix.load_mwh * site.electricity_usd_per_mwh
+    return {**head, "note": "", "load_mwh": mix.load_mwh, "peak_load_mw": float(load.max()),
+            **{f"mw_{k}": v for k, v in mix.capacity_mw.items()}, **{f"mwh_{k}": v for k, v in mix.energy_mwh.items()},
+            "supply_usd": mix.total_usd, "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2,
+            "usd_per_mtok_energy": mix.total_usd / (tokens / 1e6), "usd_per_mtok_energy_flat": flat / (tokens / 1e6),
+            "tco2_flat": mix.load_mwh * site.grid_carbon_g_per_kwh / 1000.0}, mix
 
 
 def _max_mw(energy, options) -> dict:

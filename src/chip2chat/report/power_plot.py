@@ -24,28 +24,33 @@ def power_png(view, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     power = view.power
+    first = str(power["site"].iloc[0])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), dpi=110)
     ax_mw, ax_users, ax_day = axes
     years = sorted(power["year"].unique())
-    for i, (option, rows) in enumerate(power.groupby("option", sort=False)):
+    at_first = power[power["site"] == first]
+    served = power.groupby(["option", "year"], sort=False)["users_served"].sum()
+    for i, (option, rows) in enumerate(at_first.groupby("option", sort=False)):
         rows = rows.sort_values("year")
         colour = COLOURS[i % len(COLOURS)]
         ax_mw.plot(rows["year"], rows["mw_needed"], marker="o", color=colour, label=option)
-        ax_users.plot(rows["year"], rows["users_served"] / 1e6, marker="o", color=colour, label=option)
-        capped = rows[rows["power_bound"]]
-        for r in capped.itertuples():
-            ax_users.annotate(f"{r.cap_w:.0f} W", (r.year, r.users_served / 1e6), fontsize=7, color=colour,
-                              textcoords="offset points", xytext=(0, 5), ha="center")
-    available = power.drop_duplicates("year").sort_values("year")
-    ax_mw.step(available["year"], available["mw_available"], where="post", color="black", linewidth=2.5,
-               label="site power")
+        total = served.loc[option].reindex(rows["year"]).to_numpy() / 1e6
+        ax_users.plot(rows["year"], total, marker="o", color=colour, label=option)
+        for r, users in zip(rows.itertuples(), total):
+            if r.power_bound:
+                ax_users.annotate(f"{r.cap_w:.0f} W", (r.year, users), fontsize=7, color=colour,
+                                  textcoords="offset points", xytext=(0, 5), ha="center")
+    for k, (site, rows) in enumerate(power.drop_duplicates(["site", "year"]).groupby("site", sort=False)):
+        rows = rows.sort_values("year")
+        ax_mw.step(rows["year"], rows["mw_available"], where="post", color="black", linewidth=2.5 if not k else 1.5,
+                   linestyle="-" if not k else "--", label=f"{site} power")
     ax_mw.set_yscale("log")
-    ax_mw.set_ylabel("facility MW (busiest month)")
-    ax_mw.set_title("MW needed vs the site's power")
-    demand = power.groupby("year")[["users_served", "users_unmet"]].first().sum(axis=1)
+    ax_mw.set_ylabel(f"facility MW at {first} (busiest month)")
+    ax_mw.set_title("MW needed vs the sites' power")
+    demand = at_first.groupby("year")["users_offered"].first()
     ax_users.plot(demand.index, demand.values / 1e6, color="black", linestyle="--", label="demand")
     ax_users.set_ylabel("daily users served (millions)")
-    ax_users.set_title("Users served within the site's power (cap shown)")
+    ax_users.set_title("Users served within the power (cap at the first site)")
     for ax in (ax_mw, ax_users):
         ax.set_xticks(years)
         ax.set_xlabel("year")
@@ -53,8 +58,10 @@ def power_png(view, path: str | Path) -> Path:
     ax_mw.legend(fontsize=8)
     ax_users.legend(fontsize=8)
     if view.mixes:
-        year = max(view.mixes)
-        mix = view.mixes[year]
+        from chip2chat.report.power_section import last_mix
+
+        site, year = last_mix(view)
+        mix = view.mixes[(site, year)]
         hours = range(24)
         bottom = [0.0] * 24
         for name, mw in mix.dispatch.items():
@@ -65,7 +72,7 @@ def power_png(view, path: str | Path) -> Path:
             bottom = [b + d for b, d in zip(bottom, day)]
         load = sum(mix.dispatch[k][JULY] for k in mix.dispatch)
         ax_day.plot(hours, load, color="black", label="load")
-        ax_day.set_title(f"Supply, typical July day {year}\n{mix.usd_per_mwh:.0f} $/MWh, "
+        ax_day.set_title(f"Supply at {site}, typical July day {year}\n{mix.usd_per_mwh:.0f} $/MWh, "
                          f"{mix.tco2 / 1e3:,.0f} ktCO2 a year")
         ax_day.set_xlabel("hour of day")
         ax_day.set_ylabel("MW")

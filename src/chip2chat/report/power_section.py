@@ -50,20 +50,21 @@ def _mix_text(row: pd.Series) -> str:
 
 def energy_table(view) -> str:
     power = view.power
-    supply = view.supply.set_index("year") if len(view.supply) else pd.DataFrame()
-    head = ("<tr><th>option</th><th>year</th><th>MW needed</th><th>MW available</th><th>power cap (W)</th>"
-            "<th>users served</th><th>users unmet</th><th>supply mix</th><th>$/MWh</th><th>tCO2</th>"
-            "<th>energy $/Mtok (hourly mix)</th><th>energy $/Mtok (flat price)</th></tr>")
+    supply = view.supply.set_index(["year", "site"]) if len(view.supply) else pd.DataFrame()
+    head = ("<tr><th>option</th><th>year</th><th>site</th><th>MW needed</th><th>MW available</th>"
+            "<th>power cap (W)</th><th>users served</th><th>users left</th><th>supply mix</th><th>$/MWh</th>"
+            "<th>tCO2</th><th>energy $/Mtok (hourly mix)</th><th>energy $/Mtok (flat price)</th></tr>")
     body = []
     for r in power.itertuples():
-        s = supply.loc[r.year] if r.year in supply.index and supply.loc[r.year]["option"] == r.option else None
+        key = (r.year, r.site)
+        s = supply.loc[key] if key in supply.index and supply.loc[key]["option"] == r.option else None
         bound = ' class="missing"' if r.power_bound else ""
         body.append(
-            f"<tr{bound}><td>{escape(str(r.option))}</td><td>{int(r.year)}</td><td>{_num(r.mw_needed, 2)}</td>"
+            f"<tr{bound}><td>{escape(str(r.option))}</td><td>{int(r.year)}</td><td>{escape(str(r.site))}</td>"
+            f"<td>{_num(r.mw_needed, 2)}</td>"
             f"<td>{_num(r.mw_available, 0) if not math.isnan(r.mw_available) else 'unlimited'}</td>"
             f"<td>{_num(r.cap_w, 0)}</td><td>{_num(r.users_served, 0)}</td><td>{_num(r.users_unmet, 0)}</td>"
-            + _supply_cells(s)
-            + "</tr>")
+            + _supply_cells(s) + "</tr>")
     return f'<div class="table-wrap"><table id="energy-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
@@ -124,9 +125,9 @@ def power_section(view) -> str:
              "comes from the cost model's estimate of the scenario's turn at batch 64; its latency is not "
              "re-simulated against the SLO.</p>", energy_table(view)]
     if view.mixes:
-        year = max(view.mixes)
-        fig = dispatch_figure(view.mixes[year], year)
-        parts.append('<h3>Hourly dispatch, typical day</h3>'
+        site, year = last_mix(view)
+        fig = dispatch_figure(view.mixes[(site, year)], year)
+        parts.append(f'<h3>Hourly dispatch, typical day at {escape(site)}</h3>'
                      + pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id="fig-dispatch", config=CONFIG,
                                    default_height="440px", default_width="100%"))
     if view.cap_curve is not None and len(view.cap_curve):
@@ -137,20 +138,28 @@ def power_section(view) -> str:
     return "".join(parts)
 
 
+def last_mix(view) -> tuple[str, int]:
+    """(site, year) of the mix to draw: the first site's last year (the year's largest fleet)."""
+    first = str(view.power["site"].iloc[0])
+    keys = [k for k in view.mixes if k[0] == first] or list(view.mixes)
+    return max(keys, key=lambda k: k[1])
+
+
 def power_summary(view) -> list[str]:
-    """One line per year for the terminal: the cheapest option's MW needed vs available, its cap and
-    users served, and the supply's $/MWh and tCO2 (or why that year has no supply mix)."""
+    """One line per year and site for the terminal: the cheapest option's MW needed vs available, its
+    cap and users served, and the supply's $/MWh and tCO2 (or why that year has no supply mix)."""
     if view is None or not len(view.supply):
         return []
-    power = view.power.set_index(["option", "year"])
+    power = view.power.set_index(["option", "year", "site"])
     lines = []
     for s in view.supply.itertuples():
-        p = power.loc[(s.option, s.year)]
+        p = power.loc[(s.option, s.year, s.site)]
         avail = "unlimited" if math.isnan(p["mw_available"]) else f"{p['mw_available']:,.0f} MW"
         served = (f"cap {p['cap_w']:,.0f} W serves {p['users_served'] / 1e6:,.1f}M of "
-                  f"{(p['users_served'] + p['users_unmet']) / 1e6:,.1f}M users" if p["power_bound"] else "all users served")
+                  f"{p['users_offered'] / 1e6:,.1f}M users" if p["power_bound"] else
+                  f"all {p['users_offered'] / 1e6:,.1f}M users served")
         supply = (f"supply: {s.note}" if getattr(s, "note", "") else
                   f"supply {s.usd_per_mwh:,.1f} $/MWh, {s.tco2:,.0f} tCO2 (flat grid: {s.tco2_flat:,.0f})")
-        lines.append(f"power {view.site} {s.year} ({s.option}): {p['mw_needed']:,.1f} MW needed, {avail} available; "
+        lines.append(f"power {s.site} {s.year} ({s.option}): {p['mw_needed']:,.1f} MW needed, {avail} available; "
                      f"{served}; {supply}")
     return lines
