@@ -227,7 +227,9 @@ def validation_tables(df, summary: dict, rows: bool = True) -> list[Table]:
                               ("maximum throughput by architecture", "max_throughput_per_architecture", "max_throughput"),
                               ("maximum throughput by hardware", "max_throughput_per_hardware", None),
                               ("throughput by hardware (all rows)", "throughput_per_hardware", None),
-                              ("by source", "per_source", None), ("by engine", "per_engine", None)):
+                              ("by source", "per_source", None), ("by source and metric", "per_source_metric", None),
+                              ("of the throughput within an SLO (validate/run.py SLOS), by source",
+                               "throughput_within_slo", None), ("by engine", "per_engine", None)):
         if not summary.get(key):
             continue
         t = Table(title=f"Absolute error {title}")

@@ -219,10 +219,45 @@ def _ignore_interrupts() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+SLOS = {"server": (2000.0, 200.0), "interactive": (450.0, 40.0)}
+"""Latency limits (mean TTFT ms, mean ITL or TPOT ms) under which `summarize` compares the
+throughput a sweep of rates carries: server-style and interactive limits as issue 14 states them."""
+SWEEP = ["file", "source", "model", "gpu", "tp", "pp", "precision", "isl", "osl"]
+"""Rows that differ only in their load form one sweep (a rate or concurrency sweep)."""
+
+
+def within_slo(df: pd.DataFrame) -> pd.DataFrame:
+    """Per sweep and SLO (SLOS), the most output throughput among its rows whose latencies meet the
+    SLO, measured and predicted (each by its own latencies), and the error; sweeps whose measured
+    rows never meet it are left out, and a prediction that never meets it is -100%."""
+    ok = df[(df["status"] == "ok") & (df["table"] == "online_serving")]
+    if ok.empty:
+        return pd.DataFrame(columns=["source", "slo", "measured", "predicted", "error_pct"])
+    wide = ok.pivot_table(index=SWEEP + ["line"], columns="metric", values=["measured", "predicted"], aggfunc="first")
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    wide = wide.reset_index()
+    rows = []
+    for key, sweep in wide.groupby(SWEEP, dropna=False):
+        for slo, (ttft_ms, token_ms) in SLOS.items():
+            best = {}
+            for side in ("measured", "predicted"):
+                token = sweep.get(f"{side}_mean_itl_ms", sweep.get(f"{side}_mean_tpot_ms"))
+                ttft = sweep.get(f"{side}_mean_ttft_ms")
+                if token is None or ttft is None:
+                    break
+                meets = (ttft <= ttft_ms) & (token <= token_ms)
+                best[side] = float(sweep.loc[meets, f"{side}_throughput_tok_s"].max()) if meets.any() else 0.0
+            if len(best) == 2 and best["measured"] > 0:
+                rows.append(dict(source=key[1], slo=slo, measured=best["measured"], predicted=best["predicted"],
+                                 error_pct=(best["predicted"] / best["measured"] - 1) * 100))
+    return pd.DataFrame(rows, columns=["source", "slo", "measured", "predicted", "error_pct"])
+
+
 def summarize(df: pd.DataFrame) -> dict:
     """Median and p90 absolute error: overall, per metric, per hardware, per source and per engine;
-    and on the maximum-throughput rows (throughput_max_load, the aim's measure), overall, dense
-    and MoE models apart, and per hardware."""
+    per source and metric apart (TTFT, ITL, TPOT, throughput); the throughput a sweep carries within
+    an SLO (`within_slo`), per source and SLO; and on the maximum-throughput rows
+    (throughput_max_load, the aim's measure), overall, dense and MoE models apart, and per hardware."""
     ok = df[df["status"] == "ok"]
 
     def stats(frame: pd.DataFrame) -> dict:
@@ -238,6 +273,10 @@ def summarize(df: pd.DataFrame) -> dict:
         "per_metric": {k: stats(g) for k, g in ok.groupby("metric")},
         "throughput_per_hardware": {k: stats(g) for k, g in thr.groupby("hardware")},
         "per_source": {k: stats(g) for k, g in ok.groupby("source")},
+        "per_source_metric": {f"{source} / {metric}": stats(g) for (source, metric), g in
+                              ok.groupby(["source", "metric"])},
+        "throughput_within_slo": {f"{source} / {slo}": stats(g) for (source, slo), g in
+                                  within_slo(df).groupby(["source", "slo"])},
         "per_engine": {k: stats(g) for k, g in ok.groupby("engine")},
         "max_throughput": stats(peak),
         "max_throughput_per_architecture": {k: stats(g) for k, g in peak.groupby("architecture")},
