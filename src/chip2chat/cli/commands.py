@@ -230,7 +230,7 @@ def plan(
         if (payoff := break_even_rich(result)) is not None:
             out.print(payoff)
         for line in power_summary(result.energy):
-            out.print(line, markup=False, highlight=False)
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
         out.print(f"report: {report.resolve()}  (tables: {folder / 'results.csv'}, {folder / 'results.json'})")
     if not result.table["cheapest"].any():
         raise DoesNotFitError(f"no option meets the SLO and fits the site in any year; the notes in {report} say why")

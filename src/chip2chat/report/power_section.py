@@ -91,7 +91,8 @@ def dispatch_figure(mix, year: int) -> go.Figure:
                                  showlegend=col == 1, legendgroup=name), row=1, col=col)
         fig.add_trace(go.Scatter(x=hours, y=load, name="load", mode="lines", line=dict(color="black"),
                                  showlegend=col == 1, legendgroup="load"), row=1, col=col)
-    fig.update_layout(**LAYOUT, barmode="relative")
+    fig.update_layout(**{**LAYOUT, "legend": {**LAYOUT["legend"], "y": 1.12},
+                         "margin": {**LAYOUT["margin"], "t": 80}}, barmode="relative")
     fig.update_xaxes(title_text="hour of day")
     fig.update_yaxes(title_text="MW", row=1, col=1)
     return fig
