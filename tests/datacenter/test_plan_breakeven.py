@@ -1,0 +1,72 @@
+"""A plan with a custom design answers the issue-16 question for each GPU: break-even fleet and year,
+or never within the plan, with the reason; the NRE and the servers are in its money."""
+
+import pytest
+from rich.console import Console
+
+from chip2chat.datacenter.breakeven import NEVER, compare
+from chip2chat.datacenter.plan import plan
+from chip2chat.datacenter.prices import load_prices
+from chip2chat.datacenter.scenario import Scenario
+from chip2chat.errors import ConfigError
+from chip2chat.report.tables import break_even_rich
+
+
+def scenario(users, **economics):
+    return Scenario(**{
+        "name": "t", "demand": {"years": [{"year": 2026 + i, "daily_users": u} for i, u in enumerate(users)],
+                                "sessions_per_user_per_day": 2, "turns_per_session": 4,
+                                "input_tokens_per_turn": 800, "output_tokens_per_turn": 120},
+        "service": {"model": "llama-3.1-8b", "slo": {"p99_ttft_ms": 500, "p99_tpot_ms": 50}},
+        "options": [{"name": "h100", "hardware": "h100"}, {"name": "custom", "design": "hbm4-custom"}],
+        "site": {"catalog": "us-hyperscale"}, "sizing": {"seed": 0},
+        "economics": economics})
+
+
+@pytest.fixture(scope="module")
+def small():
+    return plan(scenario((1e6, 2e6)))
+
+
+def test_every_gpu_gets_a_break_even_row_with_its_reason(small):
+    be = small.break_even.set_index("gpu")
+    assert list(be.index) == ["h100"]
+    row = be.loc["h100"]
+    assert row["break_even_year"] == NEVER or row["break_even_year"].isdigit()
+    assert "custom" in row["why"] and "h100" in row["why"]
+    console = Console(width=200, record=True)
+    console.print(break_even_rich(small))
+    text = console.export_text()
+    assert "h100" in text and "break-even chips" in text
+
+
+def test_a_small_fleet_never_recovers_a_billion_dollars_of_nre(small):
+    # a million users need a few custom chips; $200M a year of NRE needs thousands
+    row = small.break_even.iloc[0]
+    assert row["largest_custom_fleet"] < 1000 < row["break_even_chips"]
+    assert row["break_even_year"] == NEVER
+
+
+def test_the_custom_option_pays_its_nre_and_every_option_its_servers(small):
+    t = small.table.set_index("option")
+    prices = load_prices()
+    life = small.site.chip_amortization_years
+    assert list(t.loc["custom", "nre_usd"]) == pytest.approx([prices.nre_usd("N3") / life] * 2)
+    assert list(t.loc["h100", "nre_usd"]) == [0.0, 0.0]
+    assert t.loc["h100", "server_capex_usd"].iloc[0] == pytest.approx(
+        t.loc["h100", "chips"].iloc[0] * prices.host_usd_per_chip / life)
+    assert small.prices["h100"].kind == "street" and small.prices["custom"].kind == "modelled"
+
+
+def test_without_nre_the_custom_chip_breaks_even_at_once_if_it_is_cheaper_per_token(small):
+    t = small.table.copy()
+    t["total_cost_usd"] -= t["nre_usd"]
+    t["nre_usd"] = 0.0
+    be = compare(t, "custom", "h100")
+    assert be.custom_usd_per_mtok < be.gpu_usd_per_mtok  # as the plan's row says, before NRE
+    assert be.fleet_chips == 0 and be.year == 2026
+
+
+def test_economics_overrides_reach_the_plan():
+    with pytest.raises(ConfigError, match=r"economics\.nre\.N9\.eda"):
+        plan(scenario((1e6,), **{"nre.N9.eda": "1 MUSD"}))
