@@ -80,7 +80,7 @@ def test_plan_is_the_same_by_name_object_and_file(chip, tmp_path):
         options=[{"name": door, "hardware": hw, "unit_price_usd": 10000}
                  for door, hw in (("name", name), ("object", obj), ("file", path))],
         site={"catalog": "us-hyperscale", "rack_power_kw": 400},
-        sizing={"requests_per_point": 100, "grid_points": 4})
+        sizing={"requests_per_point": 100, "search": False})
     table = plan(scenario).table.drop(columns=["option", "cheapest"])
     rows = table.to_dict(orient="records")
     assert rows[0]["calibration"] == CALIBRATED[chip]

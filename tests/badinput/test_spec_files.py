@@ -64,7 +64,13 @@ DELETE = object()
     ("options.0.hardware", "h900", ["options[0] (H200 x2)", "unknown hardware 'h900'"]),
     ("options.0.colour", "red", ["options[0].colour", "Extra inputs are not permitted"]),
     ("options.0.max_num_seqs", 10000, ["options[0]", "max_num_batched_tokens (8192) must be >= max_num_seqs (10000)"]),
-    ("sizing.grid_points", 2, ["sizing.grid_points", "greater than or equal to 4"]),
+    ("sizing.tolerance", 0, ["sizing.tolerance", "greater than 0"]),
+    ("sizing.headroom", {"target_utilization": 0.8}, ["sizing.headroom.target_utilization", "no unit", "80 %"]),
+    ("sizing.headroom", {"target_utilization": "2 %"}, ["sizing.headroom.target_utilization", "plausible range"]),
+    ("sizing.headroom", {"spare_replicas": -1}, ["sizing.headroom.spare_replicas", "greater than or equal to 0"]),
+    ("sizing.grid_points", 14, ["sizing", "grid_points is gone", "bisection"]),
+    ("service.prefix_cache", {"shared_prefix_tokens": 5000}, ["prefix_cache", "more than the", "prompt"]),
+    ("service.prefix_cache", {"turn_gap": 20}, ["service.prefix_cache.turn_gap", "no unit", "20 s"]),
     ("voice.draws", 10**9, ["voice", "draws"]),
 ])
 def test_plan_scenario_fields(cli, tmp_path, path, value, mentions):

@@ -31,15 +31,15 @@ def test_a_decode_pool_like_the_prefill_pool_gives_what_simulate_gives():
     # reason: the two-pool path must be the one-replica-type path when the pools are alike
     candidate = pools("h100", "h100")
     alike = simulate_candidate(SETUP, candidate, 8.0)  # goes through simulate()
-    forced = _simulate_pools(SETUP, candidate, SETUP.workload(candidate, 8.0))
+    forced = _simulate_pools(SETUP, candidate, SETUP.workload(candidate, 8.0)).summary
     for key in METRICS:
         assert forced[key] == alike[key], key
 
 
 def test_a_faster_decode_chip_keeps_every_ttft_and_shortens_tpot():
     # reason: the prefill pool runs first and alone, so its TTFTs cannot depend on the decode chip
-    slow = _simulate_pools(SETUP, pools("h100", "h100"), SETUP.workload(pools("h100", "h100"), 8.0))
-    fast = _simulate_pools(SETUP, pools("h100", "b200"), SETUP.workload(pools("h100", "b200"), 8.0))
+    slow = _simulate_pools(SETUP, pools("h100", "h100"), SETUP.workload(pools("h100", "h100"), 8.0)).summary
+    fast = _simulate_pools(SETUP, pools("h100", "b200"), SETUP.workload(pools("h100", "b200"), 8.0)).summary
     assert fast["mean_ttft_ms"] == slow["mean_ttft_ms"] and fast["p99_ttft_ms"] == slow["p99_ttft_ms"]
     assert fast["mean_tpot_ms"] < 0.8 * slow["mean_tpot_ms"]
 

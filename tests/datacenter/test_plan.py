@@ -20,7 +20,7 @@ def scenario(users=(1e6, 2e6), slo=(400, 40), **changes):
                                    "input_tokens_per_turn": 800, "output_tokens_per_turn": 120},
            "service": {"model": "llama-3.1-8b", "slo": {"p99_ttft_ms": slo[0], "p99_tpot_ms": slo[1]}},
            "options": [{"name": "h100", "hardware": "h100", "unit_price_usd": 25000}],
-           "site": SITE, "sizing": {"requests_per_point": 300, "grid_points": 8}}
+           "site": SITE, "sizing": {"requests_per_point": 300, "search": False}}
     raw.update(changes)
     return Scenario(**raw)
 
@@ -50,7 +50,9 @@ def test_annual_energy_is_the_integral_of_power_over_the_load_curve(base_plan):
     t = np.arange(0, SECONDS_PER_DAY + 1, 10.0)
     minute_mid = (np.arange(1440) + 0.5) * 60
     load = np.interp(t, minute_mid, curve, period=SECONDS_PER_DAY)
-    power = (sized["replicas"] * cap.static_power_w + cap.dynamic_j_per_output_token
+    deployment, replicas = cap.sized(daily / SECONDS_PER_DAY * curve.max())  # the year's configuration
+    assert (replicas, deployment.label) == (sized["replicas"], sized["configuration"])
+    power = (replicas * deployment.static_power_w + deployment.dynamic_j_per_output_token
              * daily / SECONDS_PER_DAY * load * 120) * site.server_overhead * site.pue
     assert sized["annual_mwh"] == pytest.approx(np.trapezoid(power, t) * DAYS_PER_YEAR / 3.6e9, rel=1e-3)
     # and it is not the peak power for a year: the curve's mean is below its peak

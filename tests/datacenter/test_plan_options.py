@@ -10,7 +10,7 @@ from chip2chat.datacenter.plan import plan
 from chip2chat.datacenter.scenario import Scenario
 from chip2chat.errors import Chip2ChatError, ConfigError, validated
 
-FAST = {"requests_per_point": 100, "grid_points": 4}
+FAST = {"requests_per_point": 100, "search": False}
 
 
 def scenario(options, site=None, model="llama-3.1-8b", years=((2027, 1e5),)):

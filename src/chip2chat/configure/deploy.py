@@ -4,6 +4,12 @@ A deployment whose replicas are all alike (aggregated, or disaggregated with the
 both pools) goes through `simulate` itself, so its numbers are what `chip2chat simulate` prints for
 those settings. One whose decode pool differs (another chip, plan or batching) runs the cluster
 with its own decode pool (serving.cluster.Pool) around the same steps as `simulate`.
+
+With `Setup.prefix` (workload/sessions.py) the prompts share a system prompt and a session's
+earlier turns: the replicas cache prefixes (vLLM V1's default) and a KV-aware router sends each
+prompt where most of it is cached. A session's next turn comes `turn_gap_s` after its previous
+one, at most the simulated window over twice the turns per session, so that sessions
+chain within it (`Setup.workload`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import inspect
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from chip2chat.configure.space import AGGREGATED, Candidate
 from chip2chat.engine.factory import get_replica
@@ -20,6 +27,7 @@ from chip2chat.serving.cluster import Pool, run_cluster
 from chip2chat.serving.config import ClusterConfig, Slo
 from chip2chat.serving.metrics import request_table, summarize
 from chip2chat.workload import Workload, synthetic
+from chip2chat.workload.sessions import PrefixSharing
 from chip2chat.workload.synthetic import LengthSpec
 
 
@@ -44,13 +52,26 @@ class Setup:
     requests_per_replica: int = 300
     min_requests: int = 1200
     seed: int = 0
+    prefix: PrefixSharing | None = None
+    """Prompt prefixes shared by the requests, cached by the replicas (None: no prefix caching)."""
 
     def requests(self, candidate: Candidate) -> int:
         n = max(self.min_requests, self.requests_per_replica * candidate.replicas)
         return n if self.trace is None else min(n, len(self.trace))
 
     def workload(self, candidate: Candidate, rate_per_s: float | None) -> Workload:
-        """Poisson arrivals at `rate_per_s` (None: every request at once, the saturated throughput)."""
+        """Poisson arrivals at `rate_per_s` (None: every request at once, the saturated throughput),
+        with their shared prefixes (`prefix`). A session's turns are at most the run's window over
+        twice the turns per session apart, so that its later turns arrive within the run; the
+        cache's eviction pressure over a longer real gap is not represented (it matters only when
+        the KV cache is nearly full)."""
+        w = self._workload(candidate, rate_per_s)
+        if self.prefix is None:
+            return w
+        window = w.duration_s / (2 * self.prefix.turns_per_session)
+        return self.prefix.apply(w, turn_gap_s=min(self.prefix.turn_gap_s, window))
+
+    def _workload(self, candidate: Candidate, rate_per_s: float | None) -> Workload:
         n = self.requests(candidate)
         if self.trace is None:
             return synthetic(n, rate_per_s or 1.0, input_len=self.input_len, output_len=self.output_len,
@@ -75,20 +96,33 @@ class Setup:
 
 def simulate_candidate(setup: Setup, candidate: Candidate, rate_per_s: float | None) -> dict:
     """The summary of `candidate` serving its workload at `rate_per_s` (None: all at once)."""
+    return simulate_deployment(setup, candidate, rate_per_s).summary
+
+
+def simulate_deployment(setup: Setup, candidate: Candidate, rate_per_s: float | None):
+    """The simulation (serving.simulate.SimulationResult) of `candidate` at `rate_per_s`."""
     workload = setup.workload(candidate, rate_per_s)
     first = candidate.workers[0]
     common = dict(slo=setup.slo, workload=workload, weight_dtype=setup.weight_dtype, kv_dtype=candidate.kv_dtype,
                   **engine_keywords(simulation.simulate, setup.engine))
+    router = "kv_aware" if setup.prefix is not None else "round_robin"
     if candidate.mode == AGGREGATED:
         return simulation.simulate(setup.model, first.hardware, plan=first.plan,
-                                   scheduling=first.scheduling(setup.engine),
-                                   cluster=ClusterConfig(num_replicas=first.count), **common).summary
+                                   scheduling=scheduling(first, setup),
+                                   cluster=ClusterConfig(num_replicas=first.count, router=router), **common)
     prefill, decode = candidate.workers
     if _same_replica(prefill, decode, setup.engine):
         return simulation.simulate(setup.model, first.hardware, plan=first.plan,
-                                   scheduling=first.scheduling(setup.engine),
-                                   cluster=ClusterConfig(disaggregate=(prefill.count, decode.count)), **common).summary
-    return _simulate_pools(setup, candidate, workload)
+                                   scheduling=scheduling(first, setup),
+                                   cluster=ClusterConfig(disaggregate=(prefill.count, decode.count), router=router),
+                                   **common)
+    return _simulate_pools(setup, candidate, workload, router)
+
+
+def scheduling(workers, setup: Setup):
+    """How `workers` batch under the setup's engine, caching prefixes when the prompts share some."""
+    cfg = workers.scheduling(setup.engine)
+    return cfg if setup.prefix is None else cfg.model_copy(update={"enable_prefix_caching": True})
 
 
 def _same_replica(a, b, engine: str) -> bool:
@@ -97,7 +131,7 @@ def _same_replica(a, b, engine: str) -> bool:
         and a.scheduling(engine) == b.scheduling(engine)
 
 
-def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> dict:
+def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload, router: str = "round_robin"):
     """A disaggregated deployment whose prefill and decode replicas differ, as `simulate` runs one
     (serving.simulate's helpers: the KV blocks, the requests, no garbage collection meanwhile)."""
     pools = []
@@ -105,13 +139,14 @@ def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> d
         rep = get_replica(setup.model, w.hardware, w.plan.tp, w.plan.pp, w.plan.ep, setup.weight_dtype,
                           candidate.kv_dtype, attention_dp=w.plan.attention_dp,
                           **engine_keywords(get_replica, setup.engine))
-        cfg = _for_engine(w.scheduling(setup.engine), setup.engine)
+        cfg = _for_engine(scheduling(w, setup), setup.engine)
         pools.append(Pool(rep, cfg, simulation._kv_blocks(rep, cfg)))
     prefill, decode = candidate.workers
     with simulation._collector_paused():
         requests = simulation._requests(workload)
         sims = run_cluster(requests, pools[0].replica, pools[0].scheduling,
-                           ClusterConfig(disaggregate=(prefill.count, decode.count)), pools[0].total_blocks,
+                           ClusterConfig(disaggregate=(prefill.count, decode.count), router=router),
+                           pools[0].total_blocks,
                            workload.hash_block_size, bucket_s=1.0, record_trace=False, step_by_step=False,
                            progress=None, decode=pools[1])
         table = request_table(requests)
@@ -121,7 +156,7 @@ def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload) -> d
     summary = summarize(table, sims, setup.slo, static_w_per_replica=mean_static)
     summary.update(model=pools[0].replica.model.name, hardware=f"{prefill.chip} + {decode.chip}",
                    num_replicas=len(sims), static_power_w_per_replica=mean_static, workload=workload.source)
-    return summary
+    return simulation.SimulationResult(summary=summary, requests=table, kv_utilization=pd.DataFrame())
 
 
 def _for_engine(cfg, engine: str):

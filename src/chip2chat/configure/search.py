@@ -39,6 +39,7 @@ from chip2chat.serving.config import Slo
 from chip2chat.silicon.design import ChipDesign, load_design
 from chip2chat.silicon.model import evaluate, to_accelerator
 from chip2chat.workload import Workload, read_trace
+from chip2chat.workload.sessions import PrefixSharing
 
 CHECKS = 3
 """Copies added, one at a time, when the check of a rate's deployment misses the SLO."""
@@ -50,7 +51,8 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
               slo_tpot_ms: float | None = None, tokens_per_s_per_user: float | None = None, gpus: int | None = None,
               rate_per_s: float | None = None, space: SearchSpace | None = None, finalists: int = 3,
               include: list[Candidate] | tuple = (), seed: int = 0, workers: int = 1,
-              tolerance: float = 0.02) -> ConfigureResult:
+              tolerance: float = 0.02, prefix: PrefixSharing | None = None,
+              requests: int = 1200) -> ConfigureResult:
     """Search the serving configurations of `model` on `chips` (a catalog name, accelerator YAML,
     chip design name or file, Accelerator or ChipDesign, or a list of them) for the SLO, within a
     GPU budget (`gpus`) or sized for a request rate (`rate_per_s`).
@@ -62,7 +64,10 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     simulation, its launch files; passed on to the cost model where that takes an engine).
     `finalists`: candidates simulated per mode; `include`: candidates simulated besides them
     (e.g. the deployment a scenario fixes, so that the answer is never worse than it); `workers`:
-    processes for the simulations (same answer). Same arguments and seed, same answer."""
+    processes for the simulations (same answer); `prefix`: prompt prefixes the requests share
+    (workload/sessions.py: a system prompt, a session's earlier turns), cached by the replicas and
+    routed to by a KV-aware router; `requests`: the least number of requests of one simulation
+    (300 a replica beyond). Same arguments and seed, same answer."""
     start = time.perf_counter()
     args.one_of("engine", engine, tuple(ENGINES))
     args.one_of("weight_dtype", weight_dtype, WEIGHT_DTYPES)
@@ -81,8 +86,11 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     args.positive_int("seed", seed, low=0)
     transformer = load_model(model) if isinstance(model, str) else args.instance(
         "model", model, (Transformer,), "a catalog model name, a config.json path or a Transformer")
+    args.positive_int("requests", requests)
+    if prefix is not None:
+        args.instance("prefix", prefix, (PrefixSharing,), "a chip2chat.workload.sessions.PrefixSharing")
     setup = Setup(model, engine, weight_dtype, objective, input_len, output_len, _trace(trace, trace_format),
-                  seed=seed)
+                  min_requests=requests, seed=seed, prefix=prefix)
     mean_in, mean_out = setup.mean_lengths()
     screen = Screen(model, weight_dtype, mean_in, mean_out, engine_keywords(get_replica, engine))
     resolved = [_chip(c, transformer, engine, space, budget, screen) for c in _chip_list(chips)]

@@ -1,78 +1,199 @@
-"""What one replica can carry within the SLO, found with the serving simulator.
+"""What an option's chips carry within the SLO: its serving configurations, simulated.
 
-The replica's maximum throughput comes from a run with every request queued at once; then a
-Poisson stream is simulated at a fixed geometric grid of loads (3% to 100% of that maximum)
-and the largest load whose p99 TTFT and p99 TPOT both meet the SLO is the replica's capacity.
-Using the same grid for every SLO makes capacity monotone in the SLO: a tighter SLO can only
-remove loads from the feasible set, so it never needs fewer replicas. The simulations are given
-the SLO, so their goodput counts against it too.
+An option runs on one kind of chip. `option_capacity` searches its serving configurations
+(configure/: parallel plan with EP and attention DP for MoE models, batching knobs, aggregated or
+disaggregated prefill/decode and their ratio) on one server's chips (`unit_gpus`, the site's
+chips per server, or the option's own tp x pp where that is larger), with the option's fixed
+(tp, pp) deployment simulated beside the finalists (configure's `include`). Every deployment's
+capacity is the largest Poisson request rate whose simulation meets p99 TTFT and TPOT, found by
+bisection on the rate (configure/capacity.py): not a fixed grid of loads, which under-sized by up
+to 11%. With `search` off only the fixed deployment is simulated.
+
+A deployment grows by steps (`Deployment`): an aggregated one replica at a time, a disaggregated
+one a whole prefill:decode unit at a time (its ratio kept). For a year's peak request rate,
+`OptionCapacity.sized` takes the deployment that needs the fewest chips (ties: more tokens/s per
+chip) with the headroom: each step runs at most `target_utilization` of its SLO capacity at the
+peak, plus `spare_replicas` steps for maintenance (N+1). The fixed deployment is always a
+candidate, so the plan never needs more chips than at the scenario's fixed tp.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
-import numpy as np
-
-from chip2chat.engine.defaults import ENGINE
+from chip2chat.configure import Candidate, SearchSpace, Workers, configure, slo_capacity
+from chip2chat.configure.deploy import Setup, simulate_candidate, simulate_deployment
+from chip2chat.configure.result import ConfigureResult, Finalist
+from chip2chat.configure.space import AGGREGATED
+from chip2chat.engine.engines import serving_engine
+from chip2chat.engine.factory import get_replica
 from chip2chat.engine.plan import ParallelPlan
+from chip2chat.errors import Chip2ChatError, DoesNotFitError
+from chip2chat.serving import simulate as simulation
 from chip2chat.serving.config import SchedulerConfig, Slo
-from chip2chat.serving.simulate import simulate
-from chip2chat.workload import synthetic
+from chip2chat.workload.sessions import PrefixSharing
 
 
 @dataclass(frozen=True)
-class ReplicaCapacity:
+class Headroom:
+    """Capacity held back at the peak (scenario `sizing.headroom`)."""
+
+    target_utilization: float = 1.0
+    """Share of a step's SLO capacity it may carry at the year's peak, in (0, 1]."""
+    spare_replicas: int = 0
+    """Steps added for maintenance and failures (N+1: 1)."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One way to run an option, and what one step of it carries within the SLO."""
+
+    candidate: Candidate
+    """The simulated deployment unit (as configure ran it)."""
+    fixed: bool
+    """The option's own (tp, pp) deployment."""
     devices: int
-    engine: str
-    """The serving engine the replica ran (engine/engines.py)."""
-    fidelity: str
-    """How its operators were timed: "measured" kernel tables or the "roofline"."""
-    max_rate_per_s: float
-    """Requests per second with every request queued at once."""
+    """Chips of one step: a replica (aggregated) or the whole unit (disaggregated)."""
     slo_rate_per_s: float | None
-    """Largest tested load meeting the SLO; None when even the lightest load misses it."""
+    """Requests/s one step carries within the SLO (None: no rate met it)."""
+    max_rate_per_s: float
+    """Requests/s one step completes with every request queued at once."""
     p99_ttft_ms: float
     p99_tpot_ms: float
-    """At the sizing load (the SLO load, or the lightest one tested when none meets it)."""
+    """At the SLO rate (or the lightest rate tried)."""
     static_power_w: float
-    """Replica power with no request (the chips' static power)."""
+    """One step's power with no request (its chips' static power)."""
     dynamic_j_per_output_token: float
-    """Energy above static per output token (prefill included), at the sizing load."""
+    """Energy above static per output token (prefill included), at the SLO rate."""
+    tokens_per_s_per_gpu: float
+    sample_rate_per_s: float
+    """Rate of the whole unit where its figures were taken: its SLO rate, or the lightest one tried."""
+
+    @property
+    def steps_per_unit(self) -> int:
+        return self.candidate.workers[0].count if self.candidate.mode == AGGREGATED else 1
+
+    @property
+    def label(self) -> str:
+        """One step, e.g. 'TP2 NVIDIA H200 SXM' or '3x TP1 ... prefill : 1x TP2 ... decode'."""
+        if self.candidate.mode == AGGREGATED:
+            return self.candidate.workers[0].label().split(" ", 1)[1]
+        return self.candidate.label()
+
+    def steps_for(self, peak_rate_per_s: float, headroom: Headroom) -> int:
+        """Steps that carry `peak_rate_per_s` within the headroom (at the maximum rate when the SLO is never met)."""
+        rate = (self.slo_rate_per_s or self.max_rate_per_s) * headroom.target_utilization
+        return max(1, math.ceil(peak_rate_per_s / rate - 1e-9)) + headroom.spare_replicas
+
+
+@dataclass
+class OptionCapacity:
+    """An option's deployments, best first, and how a year's peak is sized on them."""
+
+    deployments: list[Deployment]
+    headroom: Headroom
+    engine: str
+    fidelity: str
+    search: ConfigureResult | None = None
+    """The configuration search (None with the search off)."""
+    note: str = ""
     ttft_ms: list = field(default_factory=list, repr=False)
     tpot_ms: list = field(default_factory=list, repr=False)
-    note: str = ""
+    """TTFT and TPOT samples of the first deployment at its SLO rate."""
+
+    @property
+    def meets_slo(self) -> bool:
+        return any(d.slo_rate_per_s is not None for d in self.deployments)
+
+    @property
+    def fixed(self) -> Deployment | None:
+        return next((d for d in self.deployments if d.fixed), None)
+
+    def sized(self, peak_rate_per_s: float) -> tuple[Deployment, int]:
+        """(deployment, steps) with the fewest chips for the peak; only deployments that meet the
+        SLO when any does (else the fixed one at its maximum rate)."""
+        usable = [d for d in self.deployments if d.slo_rate_per_s is not None] or self.deployments[:1]
+        return min(((d, d.steps_for(peak_rate_per_s, self.headroom)) for d in usable),
+                   key=lambda ds: (ds[1] * ds[0].devices, -ds[0].tokens_per_s_per_gpu, not ds[0].fixed))
 
 
-def replica_capacity(model: str, hardware, *, plan: ParallelPlan, weight_dtype: str, kv_dtype: str, input_len: int,
-                     output_len: int, slo: Slo, scheduling: SchedulerConfig | None = None, requests: int = 1500,
-                     grid_points: int = 14, seed: int = 0, engine: str = ENGINE) -> ReplicaCapacity:
-    """Capacity of one replica (`plan` on `hardware`, served by `engine`) at the SLO, for requests
-    of the given lengths."""
-    def run(arrival: str, rate_per_s: float):
-        workload = synthetic(requests, rate_per_s, input_len=input_len, output_len=output_len, arrival=arrival,
-                             seed=seed)
-        return simulate(model, hardware, plan=plan, scheduling=scheduling, slo=slo, workload=workload,
-                        weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine)
+def option_capacity(model: str, hardware, *, plan: ParallelPlan, scheduling: SchedulerConfig, weight_dtype: str,
+                    kv_dtype: str, engine: str, input_len: int, output_len: int, slo: Slo, unit_gpus: int,
+                    search: bool = True, headroom: Headroom = Headroom(), prefix: PrefixSharing | None = None,
+                    requests: int = 1200, finalists: int = 2, tolerance: float = 0.02,
+                    seed: int = 0) -> OptionCapacity:
+    """The option's deployments on `hardware` (an Accelerator) at the SLO; raises DoesNotFitError
+    when neither its fixed plan nor any plan of the search within `unit_gpus` holds the model."""
+    setup = Setup(model, engine, weight_dtype, slo, input_len, output_len, min_requests=requests, seed=seed,
+                  prefix=prefix)
+    unit = max(unit_gpus, plan.num_devices)
+    fixed = Candidate(AGGREGATED, (Workers(hardware.name, plan, unit // plan.num_devices, scheduling.max_num_seqs,
+                                           scheduling.max_num_batched_tokens, scheduling.enable_chunked_prefill,
+                                           hardware=hardware),), kv_dtype)
+    misfit = _does_not_fit(model, hardware, plan, weight_dtype, kv_dtype, engine, scheduling)
+    result = None
+    if search:
+        try:
+            result = configure(model, hardware, engine=engine, weight_dtype=weight_dtype, input_len=input_len,
+                               output_len=output_len, slo=slo, gpus=unit, space=SearchSpace(kv_dtypes=(kv_dtype,)),
+                               finalists=finalists, include=[] if misfit else [fixed], seed=seed, tolerance=tolerance,
+                               prefix=prefix, requests=requests)
+        except Chip2ChatError as exc:
+            if misfit is None or "does not fit" not in str(exc):
+                raise
+        finals = result.finalists if result else []
+    if misfit is not None and not (result and result.finalists):
+        raise misfit
+    if not search:
+        capacity = slo_capacity(lambda rate: simulate_candidate(setup, fixed, rate), slo, tolerance=tolerance)
+        finals = [Finalist(fixed, math.nan, capacity, float(output_len))]
+    deployments = sorted((_deployment(f, f.candidate == fixed) for f in finals),
+                         key=lambda d: (d.slo_rate_per_s is None, -d.tokens_per_s_per_gpu))
+    first = deployments[0]
+    samples = simulate_deployment(setup, first.candidate, first.sample_rate_per_s)
+    done = samples.requests[samples.requests["status"] == "finished"]
+    s = samples.summary
+    note = ""
+    if first.slo_rate_per_s is None:  # sized at its maximum rate, its power from the lightest load tried
+        deployments[0] = first = replace(first, p99_ttft_ms=s["p99_ttft_ms"], p99_tpot_ms=s["p99_tpot_ms"],
+                                         **_power(s, first.steps_per_unit))
+        note = (f"cannot meet the SLO: at the lightest load tested ({first.sample_rate_per_s / first.steps_per_unit:.3g}"
+                f" req/s per replica) p99 TTFT is {s['p99_ttft_ms']:.0f} ms and p99 TPOT {s['p99_tpot_ms']:.1f} ms "
+                f"(SLO {slo.ttft_ms:g} / {slo.tpot_ms:g} ms)")
+    return OptionCapacity(deployments=deployments, headroom=headroom, engine=engine, fidelity=s.get("fidelity", ""),
+                          search=result, note=note, ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),
+                          tpot_ms=(done["tpot_s"].dropna() * 1e3).round(3).tolist())
 
-    max_rate = run("all_at_once", 1.0).summary["request_throughput"]
-    best = lightest = None
-    for rate in max_rate * np.geomspace(0.03, 1.0, grid_points):
-        sim = run("poisson", float(rate))
-        lightest = lightest or (rate, sim)
-        if slo.met_by(sim.summary):
-            best = (rate, sim)
-    rate, sim = best or lightest
-    s = sim.summary
-    static = s["static_power_w_per_replica"]
-    tokens = s["total_output_tokens"]
-    dynamic = max(0.0, s["energy_j"] - static * s["duration_s"]) / tokens if tokens else 0.0
-    note = "" if best else (f"cannot meet the SLO: at the lightest load tested ({rate:.3g} req/s per replica) p99 "
-                            f"TTFT is {s['p99_ttft_ms']:.0f} ms and p99 TPOT {s['p99_tpot_ms']:.1f} ms "
-                            f"(SLO {slo.ttft_ms:g} / {slo.tpot_ms:g} ms)")
-    done = sim.requests[sim.requests["status"] == "finished"]
-    return ReplicaCapacity(devices=plan.num_devices, engine=engine, fidelity=s["fidelity"], max_rate_per_s=max_rate,
-                           slo_rate_per_s=float(rate) if best else None, p99_ttft_ms=s["p99_ttft_ms"],
-                           p99_tpot_ms=s["p99_tpot_ms"], static_power_w=static, dynamic_j_per_output_token=dynamic,
-                           ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),
-                           tpot_ms=(done["tpot_s"].dropna() * 1e3).round(3).tolist(), note=note)
+
+def _does_not_fit(model, hardware, plan: ParallelPlan, weight_dtype, kv_dtype, engine, scheduling) -> DoesNotFitError | None:
+    """Why the fixed plan cannot hold the model and a KV cache (None when it can)."""
+    rep = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
+                      attention_dp=plan.attention_dp, engine=engine)
+    try:
+        simulation._kv_blocks(rep, scheduling.for_engine(serving_engine(engine)))
+    except DoesNotFitError as exc:
+        return exc
+    return None
+
+
+def _power(summary: dict, steps: int) -> dict:
+    """One step's static power and the dynamic energy per output token of a run of `steps` steps."""
+    static = summary["static_power_w_per_replica"] * summary["num_replicas"]
+    tokens = summary["total_output_tokens"]
+    dynamic = max(0.0, summary["energy_j"] - static * summary["duration_s"]) / tokens if tokens else 0.0
+    return {"static_power_w": static / steps, "dynamic_j_per_output_token": dynamic}
+
+
+def _deployment(f: Finalist, fixed: bool) -> Deployment:
+    c, cap = f.candidate, f.capacity
+    steps = c.workers[0].count if c.mode == AGGREGATED else 1
+    s = cap.summary
+    lightest = min((rate for rate, _ in cap.probes), default=cap.saturated_rate_per_s)
+    figures = _power(s, steps) if s else {"static_power_w": math.nan, "dynamic_j_per_output_token": math.nan}
+    return Deployment(candidate=c, fixed=fixed, devices=c.gpus // steps,
+                      slo_rate_per_s=None if cap.rate_per_s is None else cap.rate_per_s / steps,
+                      max_rate_per_s=cap.saturated_rate_per_s / steps,
+                      sample_rate_per_s=cap.rate_per_s if cap.rate_per_s is not None else lightest,
+                      p99_ttft_ms=s["p99_ttft_ms"] if s else math.nan, p99_tpot_ms=s["p99_tpot_ms"] if s else math.nan,
+                      tokens_per_s_per_gpu=f.tokens_per_s_per_gpu, **figures)

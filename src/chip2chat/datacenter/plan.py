@@ -1,7 +1,9 @@
 """`plan`: demand by year -> replicas at the SLO -> chips, servers, racks, MW, MWh, tCO2, money.
 
-For each fleet option the serving simulator finds what one replica carries within the SLO
-(capacity.py); each year's peak request rate then needs ceil(peak / capacity) replicas. Power
+For each fleet option the configuration search finds its serving configurations and what each
+carries within the SLO, its own tp/pp among them (capacity.py); each year's peak request rate then
+needs ceil(peak / (capacity x target utilisation)) replicas (+ spare ones) of the configuration
+that needs the fewest chips, so never more than at the option's fixed tp. Power
 follows the daily load curve: a replica draws its static power plus a dynamic energy per output
 token, times the server overhead, times the PUE for the facility (applied once, here). Annual
 energy is that power integrated over the day's per-minute curve, times 365. Costs per year: chips
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.datacenter.capacity import ReplicaCapacity, replica_capacity
+from chip2chat.datacenter.capacity import Headroom, OptionCapacity, option_capacity as search_capacity
 from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
 from chip2chat.datacenter.nre import catalog_price, design_price
 from chip2chat.datacenter.payoff import custom_chip_economics, plan_assumptions
@@ -91,14 +93,17 @@ def option_design(option: FleetOption):
     return load_design(candidate if candidate.exists() else option.design)
 
 
-def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo) -> ReplicaCapacity:
+def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo, unit_gpus: int) -> OptionCapacity:
+    """The option's serving configurations at the SLO on `unit_gpus` chips (one server), its own
+    tp/pp among them (datacenter/capacity.py)."""
     svc, sz = scenario.service, scenario.sizing
     input_len, output_len = scenario.tokens_per_turn()
-    return replica_capacity(svc.model, hw, plan=ParallelPlan(tp=option.tp, pp=option.pp),
-                            weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, engine=option.engine or svc.engine,
-                            input_len=input_len,
-                            output_len=output_len, slo=slo, scheduling=option.scheduling(),
-                            requests=sz.requests_per_point, grid_points=sz.grid_points, seed=sz.seed)
+    return search_capacity(svc.model, hw, plan=ParallelPlan(tp=option.tp, pp=option.pp), scheduling=option.scheduling(),
+                           weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, engine=option.engine or svc.engine,
+                           input_len=input_len, output_len=output_len, slo=slo, unit_gpus=unit_gpus,
+                           search=sz.search, headroom=Headroom(sz.headroom.target_utilization, sz.headroom.spare_replicas),
+                           prefix=scenario.prefix_sharing(), requests=sz.requests_per_point,
+                           finalists=sz.finalists, tolerance=sz.tolerance, seed=sz.seed)
 
 
 def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:
@@ -114,7 +119,7 @@ def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:
     return ""
 
 
-def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_request: int, curve: np.ndarray,
+def size_year(cap: OptionCapacity, *, daily_requests: float, output_tokens_per_request: int, curve: np.ndarray,
               site: SiteParams, tdp_w: float | None, unit_price_usd: float, input_tokens_per_request: int = 0,
               prices: Prices | None = None, nre_usd: float = 0.0) -> dict:
     """One option in one year: the fleet, its energy over the daily curve, and its yearly cost.
@@ -123,14 +128,17 @@ def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_
     server that draws more than one rack may (see `rack_problem`)."""
     mean_rate = daily_requests / SECONDS_PER_DAY
     peak_rate = mean_rate * float(curve.max())
-    per_replica = cap.slo_rate_per_s or cap.max_rate_per_s  # an option that misses the SLO is sized at its maximum
-    replicas = max(1, math.ceil(peak_rate / per_replica - 1e-9))
-    chips = replicas * cap.devices
+    # the configuration that needs the fewest chips at this peak, with the headroom (capacity.py)
+    deployment, replicas = cap.sized(peak_rate)
+    chips = replicas * deployment.devices
     servers = math.ceil(chips / site.chips_per_server)
     tokens = daily_requests * DAYS_PER_YEAR * output_tokens_per_request
     input_tokens = daily_requests * DAYS_PER_YEAR * input_tokens_per_request
-    fleet = {"peak_request_rate": peak_rate, "replicas": replicas, "chips": chips, "servers": servers,
-             "output_tokens": tokens, "input_tokens": input_tokens}
+    fixed = cap.fixed
+    fleet = {"peak_request_rate": peak_rate, "configuration": deployment.label, "mode": deployment.candidate.mode,
+             "replicas": replicas, "chips": chips, "servers": servers, "output_tokens": tokens,
+             "input_tokens": input_tokens, "p99_ttft_ms": deployment.p99_ttft_ms, "p99_tpot_ms": deployment.p99_tpot_ms,
+             "fixed_tp_chips": fixed.steps_for(peak_rate, cap.headroom) * fixed.devices if fixed else math.nan}
     if rack_problem(site, tdp_w, ""):
         nan = float("nan")
         return {**fleet, **{k: nan for k in ("racks", "it_mw", "facility_mw", "it_mwh", "annual_mwh", "tco2",
@@ -143,7 +151,8 @@ def size_year(cap: ReplicaCapacity, *, daily_requests: float, output_tokens_per_
     facility_w = it_w * site.pue
     # power over the day, minute by minute: static + dynamic energy per output token x token rate
     token_rate = mean_rate * curve * output_tokens_per_request
-    it_power = (replicas * cap.static_power_w + cap.dynamic_j_per_output_token * token_rate) * site.server_overhead
+    it_power = (replicas * deployment.static_power_w + deployment.dynamic_j_per_output_token * token_rate) \
+        * site.server_overhead
     it_mwh = float(it_power.mean()) * SECONDS_PER_DAY * DAYS_PER_YEAR / J_PER_MWH
     facility_mwh = it_mwh * site.pue
     costs = fleet_costs(chips=chips, unit_price_usd=unit_price_usd, it_w=it_w, facility_mwh=facility_mwh, site=site,
@@ -165,6 +174,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     prices = load_prices(scenario.economics)
     input_len, output_len = scenario.tokens_per_turn()
     rows, latency, caps, chip_prices = [], {}, {}, {}
+    caps_by_inputs: dict[str, OptionCapacity] = {}  # options alike but for their price share one search
     for i, option in enumerate(scenario.options):
         where = f"options[{i}] ({option.name})"
         try:
@@ -173,7 +183,8 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
             raise within(where, exc) from None
         chip_prices[option.name] = price
         try:
-            cap = option_capacity(scenario, option, hw, slo)
+            cap = caps_by_inputs.get(_inputs(option)) or option_capacity(
+                scenario, option, hw, slo, max(site.chips_per_server, option.tp * option.pp))
         except DoesNotFitError as exc:
             rows += [_unserved(scenario, option, year, hw, price.unit_price_usd, str(exc)) for year in d.years]
             if progress:
@@ -181,7 +192,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
             continue
         except Chip2ChatError as exc:
             raise within(where, exc) from None
-        caps[option.name] = cap
+        caps[option.name] = caps_by_inputs[_inputs(option)] = cap
         latency[option.name] = {"ttft_ms": cap.ttft_ms, "tpot_ms": cap.tpot_ms}
         problem = rack_problem(site, hw.tdp_w, hw.name)
         for year in d.years:
@@ -192,8 +203,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
                          "chip": hw.name, "calibration": hw.calibration, "engine": cap.engine, "fidelity": cap.fidelity,
                          **sized,
                          "unit_price_usd": price.unit_price_usd, "price_kind": price.kind,
-                         "meets_slo": cap.slo_rate_per_s is not None,
-                         "deployable": not problem, "p99_ttft_ms": cap.p99_ttft_ms, "p99_tpot_ms": cap.p99_tpot_ms,
+                         "meets_slo": cap.meets_slo, "deployable": not problem,
                          "note": "; ".join(n for n in (cap.note, problem) if n)})
         if progress:
             progress(i + 1, len(scenario.options))
@@ -207,6 +217,11 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
                       capacities=caps, site=site, voice=_voice(scenario, table, caps), prices=chip_prices,
                       assumptions=plan_assumptions(site, prices, chip_prices),
                       energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0]), **money)
+
+
+def _inputs(option: FleetOption) -> str:
+    """What an option's capacity depends on: everything but its name and money."""
+    return option.model_dump_json(exclude={"name", "unit_price_usd", "nre_usd", "design_partner"})
 
 
 def _unserved(scenario: Scenario, option: FleetOption, year, hw, price, note: str) -> dict:

@@ -11,17 +11,19 @@ from pathlib import Path
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_serializer, field_validator, model_validator
 
 from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.engines import SERVING_ENGINES
 from chip2chat.errors import StrictModel, validated
 from chip2chat.hardware.spec import Accelerator, Watts
+from chip2chat.units import quantity
 from chip2chat.datacenter.site import SiteEnergy
 from chip2chat.serving.config import SchedulerConfig
 from chip2chat.serving.config import Slo as ServingSlo
 from chip2chat.userfiles import read_mapping
 from chip2chat.voice.scenario import VoiceSpec
+from chip2chat.workload.sessions import PrefixSharing
 
 
 class _Strict(StrictModel):
@@ -100,6 +102,30 @@ EngineName = Annotated[str, AfterValidator(_known_engine)]
 """A serving engine's name (engine/engines.py)."""
 
 
+DEFAULT_TURN_GAP_S = 20.0
+"""Seconds between a session's turns when no voice turn says (a typed chat's read-and-reply)."""
+
+
+class PrefixCache(_Strict):
+    """Automatic prefix caching, on by default as in vLLM V1: prompt blocks that an earlier request
+    left in a replica's KV cache are not prefilled again (workload/sessions.py says which prompts
+    share what; a KV-aware router sends each prompt where most of it is cached)."""
+
+    enabled: bool = True
+    shared_prefix_tokens: int | None = Field(default=None, ge=0, le=1_000_000)
+    """The system prompt every LLM call starts with; default: voice.system_prompt_tokens, else 0."""
+    history_tokens: int | None = Field(default=None, ge=0, le=1_000_000)
+    """Conversation a later turn of a session shares with its previous turn; default:
+    voice.history_tokens, else 0."""
+    turn_gap: Annotated[float, quantity("s", 0.0, 3600.0, example="20 s")] | None = None
+    """Time from a session's turn to its next, with its unit ('20 s'); default: the voice turn
+    (the user's utterance, the end-of-speech silence and the spoken answer), else 20 s."""
+
+    @field_serializer("turn_gap")
+    def _with_unit(self, value: float | None) -> str | None:
+        return None if value is None else f"{value:g} s"  # read back as written
+
+
 class Service(_Strict):
     model: str
     weight_dtype: str = "fp8"
@@ -108,6 +134,7 @@ class Service(_Strict):
     """The serving engine every option runs unless it names its own (engine/engines.py: trtllm,
     vllm, sglang): its measured kernels where the chip has tables, its scheduler and host time."""
     slo: Slo
+    prefix_cache: PrefixCache = PrefixCache()
 
 
 class FleetOption(_Strict):
@@ -192,12 +219,39 @@ class Site(_Strict):
         return self
 
 
+class Headroom(_Strict):
+    """Capacity held back at the year's peak (datacenter/capacity.py)."""
+
+    target_utilization: Annotated[float, quantity("1", 0.05, 1.0, example="80 %")] = 1.0
+    """Share of its SLO capacity a replica may carry at the peak, with its unit ('80 %'); default 100 %."""
+    spare_replicas: int = Field(default=0, ge=0, le=10_000)
+    """Replicas (whole prefill:decode units where disaggregated) kept spare for maintenance: 1 is N+1."""
+
+    @field_serializer("target_utilization")
+    def _with_unit(self, value: float) -> str:
+        return f"{value * 100:g} %"  # read back as written
+
+
 class Sizing(_Strict):
-    requests_per_point: int = Field(default=1500, ge=100)
-    """Requests simulated at each candidate load when finding a replica's capacity."""
-    grid_points: int = Field(default=14, ge=4, le=64)
-    """Candidate loads (geometric between 3% and 100% of the replica's maximum throughput)."""
+    search: bool = True
+    """Size each option at its best serving configuration (configure/: parallel plan, EP and
+    attention DP, batching, disaggregation), its own tp/pp among the candidates; false: at its tp/pp."""
+    requests_per_point: int = Field(default=1200, ge=100)
+    """Requests of each simulation (at least; 300 per replica of a larger deployment)."""
+    tolerance: float = Field(default=0.02, gt=0, le=0.5)
+    """Relative width of the request-rate bracket at which the capacity bisection stops."""
+    finalists: int = Field(default=2, ge=1, le=10)
+    """Configurations of each mode (aggregated, disaggregated) simulated per option after the screen."""
+    headroom: Headroom = Headroom()
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_grid(cls, raw):
+        if isinstance(raw, dict) and "grid_points" in raw:
+            raise ValueError("grid_points is gone: capacity is found by bisection on the request rate; remove it "
+                             "(sizing.tolerance sets the bisection's precision)")
+        return raw
 
 
 class Scenario(_Strict):
@@ -221,6 +275,38 @@ class Scenario(_Strict):
             raise ValueError("demand.input_tokens_per_turn and demand.output_tokens_per_turn are needed "
                              "(or a voice section that sets them)")
         return self
+
+    @model_validator(mode="after")
+    def _prefix_within_prompt(self) -> "Scenario":
+        shared, history = self._prefix_tokens()
+        prompt = self.tokens_per_turn()[0]
+        if self.service.prefix_cache.enabled and shared + history > prompt:
+            raise ValueError(f"service.prefix_cache: shared_prefix_tokens + history_tokens = {shared} + {history} "
+                             f"tokens, more than the {prompt}-token prompt of a turn; lower them or raise the "
+                             f"prompt (demand.input_tokens_per_turn)")
+        return self
+
+    def _prefix_tokens(self) -> tuple[int, int]:
+        """(system prompt, shared history) tokens: the prefix cache's, else the voice turn's, else 0."""
+        pc, v = self.service.prefix_cache, self.voice
+        shared = pc.shared_prefix_tokens if pc.shared_prefix_tokens is not None else (v.system_prompt_tokens if v else 0)
+        history = pc.history_tokens if pc.history_tokens is not None else (v.history_tokens if v else 0)
+        return shared, history
+
+    def prefix_sharing(self) -> PrefixSharing | None:
+        """What the LLM calls' prompts share, for the serving simulation; None without prefix caching
+        or without anything shared."""
+        shared, history = self._prefix_tokens()
+        if not self.service.prefix_cache.enabled or shared + history == 0:
+            return None
+        gap = self.service.prefix_cache.turn_gap
+        if gap is None and self.voice is not None:
+            from chip2chat.voice.pipeline import TOKENS_PER_SPOKEN_SECOND
+
+            v = self.voice
+            gap = v.utterance_seconds + (v.end_of_speech_silence or 0.0) + v.response_tokens / TOKENS_PER_SPOKEN_SECOND
+        return PrefixSharing(shared, history, max(1.0, self.demand.turns_per_session),
+                             DEFAULT_TURN_GAP_S if gap is None else gap)
 
     def tokens_per_turn(self) -> tuple[int, int]:
         """(input, output) tokens of one LLM call: the demand's, else the voice turn's."""

@@ -1,0 +1,76 @@
+"""The plan sized at each option's best serving configuration (datacenter/capacity.py).
+
+Acceptance (issue 15): the plan never needs more chips than with the scenario's fixed tp for the
+same SLO, because the fixed deployment is simulated beside the search's finalists with the same
+bisection and each year takes the deployment with the fewest chips. Headroom and prefix caching
+change the fleet as their definitions say."""
+
+import math
+
+import pytest
+
+from chip2chat.datacenter.plan import plan
+from chip2chat.datacenter.scenario import Scenario
+from chip2chat.errors import validated
+
+FAST = {"requests_per_point": 200, "tolerance": 0.1, "finalists": 1}
+
+
+def scenario(sizing=None, prefix_cache=None, tp=2, users=(2e5, 2e6)):
+    service = {"model": "llama-3.1-8b", "weight_dtype": "fp8", "kv_dtype": "fp8",
+               "slo": {"p99_ttft_ms": 500, "p99_tpot_ms": 40}, "prefix_cache": prefix_cache or {"enabled": False}}
+    return validated(Scenario, dict(
+        name="t", demand={"years": [{"year": 2026 + i, "daily_users": u} for i, u in enumerate(users)],
+                          "sessions_per_user_per_day": 2, "turns_per_session": 4, "input_tokens_per_turn": 1024,
+                          "output_tokens_per_turn": 128},
+        service=service, options=[{"name": "h100", "hardware": "h100", "tp": tp, "unit_price_usd": 25000}],
+        site={"catalog": "us-hyperscale", "chips_per_server": 4}, sizing={**FAST, **(sizing or {})}), "scenario")
+
+
+@pytest.fixture(scope="module")
+def searched():
+    return plan(scenario())
+
+
+@pytest.fixture(scope="module")
+def fixed():
+    return plan(scenario({"search": False}))
+
+
+def test_the_plan_never_needs_more_chips_than_at_the_fixed_tp(searched, fixed):
+    # reason: the fixed (tp=2) deployment is among the candidates, simulated the same way, so the
+    # year's fewest chips is at most its count; fixed_tp_chips is that count, the search-off plan's
+    s, f = searched.table, fixed.table
+    assert (s["chips"] <= f["chips"]).all()
+    assert list(s["fixed_tp_chips"]) == list(f["chips"])
+    assert (f["configuration"] == "TP2 NVIDIA H100 SXM").all()
+    # an 8B model on TP2 H100s wastes chips: the search finds fewer for the larger year
+    assert s["chips"].iloc[-1] < f["chips"].iloc[-1]
+    assert searched.capacities["h100"].search is not None and fixed.capacities["h100"].search is None
+
+
+def test_each_year_says_its_configuration_and_its_latencies_meet_the_slo(searched):
+    # reason: a row's configuration is the deployment it was sized with, simulated at its SLO rate
+    t = searched.table
+    assert t["meets_slo"].all() and (t["p99_ttft_ms"] <= 500).all() and (t["p99_tpot_ms"] <= 40).all()
+    labels = {d.label for d in searched.capacities["h100"].deployments}
+    assert set(t["configuration"]) <= labels
+
+
+def test_headroom_holds_back_capacity(fixed):
+    # reason: at 50 % utilisation a replica carries half its SLO rate, so replicas = ceil(2 x peak / rate);
+    # N+1 adds exactly one replica of the fixed plan (2 chips)
+    cap = fixed.capacities["h100"].fixed
+    half = plan(scenario({"search": False, "headroom": {"target_utilization": "50 %"}})).table
+    spare = plan(scenario({"search": False, "headroom": {"spare_replicas": 1}})).table
+    for (_, row), h, s in zip(fixed.table.iterrows(), half["replicas"], spare["replicas"]):
+        assert h == math.ceil(row["peak_request_rate"] / (0.5 * cap.slo_rate_per_s) - 1e-9)
+        assert s == row["replicas"] + 1
+    assert (spare["chips"] == fixed.table["chips"] + 2).all()
+
+
+def test_caching_the_system_prompt_never_needs_more_chips(fixed):
+    # reason: 768 of 1,024 prompt tokens cached are not prefilled: the same replica carries more
+    cached = plan(scenario({"search": False}, prefix_cache={"shared_prefix_tokens": 512, "history_tokens": 256}))
+    assert (cached.table["chips"] <= fixed.table["chips"]).all()
+    assert cached.capacities["h100"].fixed.slo_rate_per_s > fixed.capacities["h100"].fixed.slo_rate_per_s
