@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chip2chat.datacenter.prices import Prices
-from chip2chat.errors import ConfigError
+from chip2chat.errors import Chip2ChatError
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,13 @@ def custom_unit_cost(manufacturing_usd: float, markup: float, nre_usd: float, vo
     return manufacturing_usd * (1.0 + markup) + nre_usd / volume
 
 
-def catalog_price(hw, given_usd: float | None, where: str) -> ChipPrice:
+def catalog_price(hw, given_usd: float | None, where: str = "") -> ChipPrice:
     """A catalog (or user) chip's price: the option's unit_price_usd, else the chip's own `price`."""
     if given_usd is not None:
         return ChipPrice(given_usd, "scenario", f"{where}.unit_price_usd")
-    if hw.price is None:
-        raise ConfigError("scenario", f"{where}.unit_price_usd",
-                          f"{hw.name} has no price in the accelerator catalog: give unit_price_usd "
-                          f"(what one accelerator costs, e.g. unit_price_usd: 30000)")
+    if hw.price is None:  # the plan prefixes the option ("options[2] (GB200 x72): unit_price_usd: ...")
+        raise Chip2ChatError(f"unit_price_usd: {hw.name} has no price in the accelerator catalog: give "
+                             f"unit_price_usd (what one accelerator costs, e.g. unit_price_usd: 30000)")
     return ChipPrice(hw.price.usd, hw.price.kind, f"{hw.price.source} ({hw.price.date})")
 
 
