@@ -146,8 +146,6 @@ def read_measurements(path: str | Path, setup: dict[str, str] | None = None) -> 
         where = "" if line is None else f"row {line}: " + (f"column {column}: " if column else "")
         return ValidationDataError(f"{p}: {where}{problem}")
 
-    if not p.is_file():
-        raise ValidationDataError(f"{p}: no such file")
     tool = detect(p)
     if tool is not None:
         return [_row(p, number, raw) for number, raw in enumerate(import_rows(p, tool, setup), 1)]

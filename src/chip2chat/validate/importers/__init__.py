@@ -34,7 +34,10 @@ TOOLS = {"vllm": vllm.row, "sglang": sglang.row, "trtllm-bench": trtllm.row, "ge
 
 
 def detect(path: Path) -> str | None:
-    """The tool that wrote the file, or None for the CSV format (or a file none of them wrote)."""
+    """The tool that wrote the file, or None for the CSV format (or a file none of them wrote; a
+    missing file or a folder too: the CSV reader says what it is)."""
+    if not path.is_file():
+        return None
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return "sglang"
