@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +34,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         write_report(result, Path(folder) / "report.html")
     wall = time.perf_counter() - start
+    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))
+    # CPU seconds as well as wall: on a shared machine the wall time includes other processes' turns
     print(f"plan {result.name}: {wall:.1f} s wall on {args.cores} core(s) ({imported:.1f} s imports, "
-          f"{planned - imported:.1f} s plan, {wall - planned:.1f} s report)")
+          f"{planned - imported:.1f} s plan, {wall - planned:.1f} s report), {cpu:.1f} CPU-s (workers included), "
+          f"load average {os.getloadavg()[0]:.1f}")
     t = result.table
     for option, rows in t.groupby("option", sort=False):
         last = rows.sort_values("year").iloc[-1]
