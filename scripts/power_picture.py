@@ -37,10 +37,10 @@ def main() -> None:
     result = plan(scenario)
     view = result.energy
     pd.set_option("display.width", 200)
-    print(view.power[["option", "year", "mw_needed", "mw_available", "cap_w", "users_served", "users_unmet"]]
+    print(view.power[["option", "year", "site", "mw_needed", "mw_available", "cap_w", "users_served", "users_unmet"]]
           .round(1).to_string(index=False))
     cols = [c for c in view.supply.columns if c.startswith(("mw_", "mwh_")) or c in
-            ("year", "option", "usd_per_mwh", "tco2", "tco2_flat", "usd_per_mtok_energy", "usd_per_mtok_energy_flat")]
+            ("year", "option", "site", "usd_per_mwh", "tco2", "tco2_flat", "usd_per_mtok_energy", "usd_per_mtok_energy_flat")]
     print(view.supply[cols].round(3).T.to_string())
     print("wrote", power_png(view, args.out))
 
