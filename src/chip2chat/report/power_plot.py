@@ -39,7 +39,7 @@ def power_png(view, path: str | Path) -> Path:
         for r, users in zip(rows.itertuples(), total):
             if r.power_bound:
                 ax_users.annotate(f"{r.cap_w:.0f} W", (r.year, users), fontsize=7, color=colour,
-                                  textcoords="offset points", xytext=(0, 5), ha="center")
+                                  textcoords="offset points", xytext=(0, 5 + 9 * i), ha="center")
     for k, (site, rows) in enumerate(power.drop_duplicates(["site", "year"]).groupby("site", sort=False)):
         rows = rows.sort_values("year")
         ax_mw.step(rows["year"], rows["mw_available"], where="post", color="black", linewidth=2.5 if not k else 1.5,
