@@ -44,7 +44,8 @@ def main() -> None:
     bound = int(e.power["power_bound"].sum()) if len(e.power) else 0
     print(f"{scenario.name}: plan {total:.1f} s on {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} "
           f"cores, of which the energy view {spent.get('energy', float('nan')):.2f} s "
-          f"({len(e.power)} option-years, {bound} power-bound, {len(e.mixes)} hourly supply LPs); aim: under 30 s")
+          f"({len(e.power)} rows of option, year and site, {bound} power-bound, {len(e.mixes)} hourly supply LPs); "
+          f"aim: under 30 s")
 
 
 if __name__ == "__main__":
