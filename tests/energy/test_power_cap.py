@@ -148,3 +148,15 @@ def test_demand_the_site_cannot_power_goes_to_the_next_site():
 def test_overflow_names_a_catalog_site():
     with pytest.raises(ConfigError, match="unknown site 'kr-busan'"):
         validated(SiteEnergy, {"overflow": ["kr-busan"]}, "scenario.yaml: site.energy")
+
+
+def test_prefill_time_never_falls_as_the_cap_falls():
+    """Through the whole cost model (estimate): each lower cap gives a TTFT at least as long, and
+    the uncapped chip's results are the TDP's to the last digit."""
+    import chip2chat as c2c
+
+    kw = dict(tp=1, batch=4, input_len=2048, output_len=16, weight_dtype="fp8", kv_dtype="fp8")
+    uncapped = c2c.estimate("llama-3.1-8b", H200, **kw)
+    assert c2c.estimate("llama-3.1-8b", capped(H200, 700.0), **kw).ttft_s == uncapped.ttft_s
+    ttfts = [c2c.estimate("llama-3.1-8b", capped(H200, cap), **kw).ttft_s for cap in (700, 600, 500, 400, 300)]
+    assert ttfts == sorted(ttfts) and ttfts[-1] > ttfts[0]
