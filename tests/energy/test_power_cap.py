@@ -160,3 +160,20 @@ def test_prefill_time_never_falls_as_the_cap_falls():
     assert c2c.estimate("llama-3.1-8b", capped(H200, 700.0), **kw).ttft_s == uncapped.ttft_s
     ttfts = [c2c.estimate("llama-3.1-8b", capped(H200, cap), **kw).ttft_s for cap in (700, 600, 500, 400, 300)]
     assert ttfts == sorted(ttfts) and ttfts[-1] > ttfts[0]
+
+
+def test_a_chip_the_cost_model_cannot_cap_keeps_its_tdp_and_says_why(monkeypatch):
+    # when the cap curve cannot be estimated (here: forced), the site serves what the TDP allows,
+    # 1 MW / need of the users, and the row says why no cap was tried; the plan is not stopped
+    import chip2chat.energy.view as view_module
+
+    def fails(*args, **kwargs):
+        raise Chip2ChatError("model does not fit at batch 64")
+
+    monkeypatch.setattr(view_module, "_curve", fails)
+    s = _scenario(1.0)
+    view = power_view(s, resolve_site(s.site), _table(), lambda o: H200)
+    row = view.power.iloc[0]
+    assert row["cap_w"] == 700.0
+    assert row["users_served"] == pytest.approx(20e6 * 1.0 / row["mw_needed"])
+    assert row["note"].startswith("no power cap tried: options[0]: model does not fit")

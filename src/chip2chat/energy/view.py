@@ -120,7 +120,7 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
     can power is unmet."""
     sites = _sites(site)
     output_len = scenario.tokens_per_turn()[1]
-    rows, curves, ratios_by_option = [], [], {}
+    rows, curves, ratios_by_option, cap_notes = [], [], {}, {}
     for i, option in enumerate(scenario.options):
         part = table[(table["option"] == option.name)]
         if part.empty or "it_mw" not in part or part["it_mw"].isna().all():
@@ -144,14 +144,16 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
                     if option.name not in ratios_by_option:
                         try:
                             curve = _curve(scenario, option, hw, [c / hw.tdp_w for c in cap_grid(hw)])
-                        except Chip2ChatError as exc:
-                            raise within(f"options[{i}] ({option.name})", exc) from None
-                        ratios_by_option[option.name] = _ratios(curve, scenario.service.slo.objective(),
-                                                                getattr(r, "p99_ttft_ms", math.nan),
-                                                                getattr(r, "p99_tpot_ms", math.nan))
+                            ratios_by_option[option.name] = _ratios(curve, scenario.service.slo.objective(),
+                                                                    getattr(r, "p99_ttft_ms", math.nan),
+                                                                    getattr(r, "p99_tpot_ms", math.nan))
+                        except Chip2ChatError as exc:  # the cost model cannot cap it: the TDP only, said why
+                            ratios_by_option[option.name] = {}
+                            cap_notes[option.name] = f"no power cap tried: {within(f'options[{i}]', exc)}"
                     cap_w, served = _best_cap(ratios_by_option[option.name], needed_w, available,
                                               st.params.server_overhead, hw.tdp_w)
                     row.update(power_bound=True, cap_w=cap_w, users_served=offered * served)
+                row["note"] = cap_notes.get(option.name, "") if row["power_bound"] else ""
                 row["users_unmet"] = offered - row["users_served"]  # what this site leaves (to the next)
                 row["tokens_unmet"] = row["users_unmet"] * tokens_per_user
                 row["requests_unmet"] = row["tokens_unmet"] / output_len
