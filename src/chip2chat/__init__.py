@@ -39,7 +39,7 @@ from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
 from chip2chat.models.load import load_model
-from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
+from chip2chat.serving.config import ClusterConfig, DecodePool, SchedulerConfig, Slo
 from chip2chat.serving.simulate import SimulationResult, simulate
 
 try:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from chip2chat.configure.result import ConfigureResult
     from chip2chat.datacenter.plan import PlanResult
 
-__all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "Estimate", "ParallelPlan", "SchedulerConfig",
+__all__ = ["ChipResult", "Chip2ChatError", "ClusterConfig", "DecodePool", "Estimate", "ParallelPlan", "SchedulerConfig",
            "SimulationResult", "Slo", "chip", "configure", "estimate", "load_hardware", "load_model", "plan", "simulate",
            "sweep", "validate", "voice"]
 

@@ -14,7 +14,7 @@ from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.load import load_hardware
 from chip2chat.serving import simulate as simulation
 from chip2chat.serving.cluster import Pool, run_cluster
-from chip2chat.serving.config import ClusterConfig, Slo
+from chip2chat.serving.config import ClusterConfig, DecodePool, Slo
 
 SETUP = Setup("llama-3.1-8b", "vllm", "bf16", Slo(ttft_ms=500, tpot_ms=50), min_requests=300, requests_per_replica=100)
 METRICS = ("p99_ttft_ms", "mean_ttft_ms", "p99_tpot_ms", "mean_tpot_ms", "median_e2el_ms", "request_throughput",
@@ -45,16 +45,17 @@ def test_a_faster_decode_chip_keeps_every_ttft_and_shortens_tpot():
 
 
 def _run(prefill_hw, decode_hw, link=None) -> list:
-    """(first token, finish) of every request, prefill and decode pools of one replica each."""
-    cfg = Workers("any", ParallelPlan(1)).scheduling("vllm")
-    prefill, decode = (simulation.get_replica("llama-3.1-8b", hw, 1, 1, 1, "bf16", "bf16")
-                       for hw in (prefill_hw, decode_hw))
-    workload = SETUP.workload(pools("h100", "h100"), 8.0)
-    requests = simulation._requests(workload)
-    run_cluster(requests, prefill, cfg, ClusterConfig(disaggregate=(1, 1), kv_link_bandwidth_bytes_per_s=link),
-                simulation._kv_blocks(prefill, cfg), workload.hash_block_size, bucket_s=1.0, record_trace=False,
-                step_by_step=False, progress=None, decode=Pool(decode, cfg, simulation._kv_blocks(decode, cfg)))
-    return [(r.first_token_s, r.finish_s) for r in requests]
+    """(TTFT, end-to-end) of every request, prefill and decode pools of one replica each."""
+    sim = simulation.simulate("llama-3.1-8b", prefill_hw, workload=SETUP.workload(pools("h100", "h100"), 8.0),
+                              cluster=ClusterConfig(disaggregate=(1, 1), kv_link_bandwidth_bytes_per_s=link),
+                              decode_pool=DecodePool(decode_hw))
+    return sim.requests[["ttft_s", "e2e_s"]].to_numpy().tolist()
+
+
+def test_a_decode_pool_needs_a_disaggregated_cluster():
+    # reason: without disaggregation every replica decodes its own prompts; there is no decode pool
+    with pytest.raises(Chip2ChatError, match="decode_pool needs a disaggregated cluster"):
+        simulation.simulate("llama-3.1-8b", "h100", num_requests=10, decode_pool=DecodePool("b200"))
 
 
 def test_the_kv_goes_at_the_slower_sides_nics():

@@ -2,8 +2,8 @@
 
 A deployment whose replicas are all alike (aggregated, or disaggregated with the same replica in
 both pools) goes through `simulate` itself, so its numbers are what `chip2chat simulate` prints for
-those settings. One whose decode pool differs (another chip, plan or batching) runs the cluster
-with its own decode pool (serving.cluster.Pool) around the same steps as `simulate`.
+those settings; one whose decode pool differs (another chip, plan or batching) passes it to
+`simulate` as its `decode_pool`. Public API only.
 
 With `Setup.prefix` (workload/sessions.py) the prompts share a system prompt and a session's
 earlier turns: the replicas cache prefixes (vLLM V1's default) and a KV-aware router sends each
@@ -18,14 +18,10 @@ import inspect
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from chip2chat.configure.space import AGGREGATED, Candidate
-from chip2chat.engine.factory import get_replica
 from chip2chat.serving import simulate as simulation
-from chip2chat.serving.cluster import Pool, run_cluster
-from chip2chat.serving.config import ClusterConfig, Slo
-from chip2chat.serving.metrics import request_table, summarize
+from chip2chat.serving.config import ClusterConfig, DecodePool, Slo
 from chip2chat.workload import Workload, synthetic
 from chip2chat.workload.sessions import PrefixSharing
 from chip2chat.workload.synthetic import LengthSpec
@@ -132,39 +128,10 @@ def _same_replica(a, b, engine: str) -> bool:
 
 
 def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload, router: str = "round_robin"):
-    """A disaggregated deployment whose prefill and decode replicas differ, as `simulate` runs one
-    (serving.simulate's helpers: the KV blocks, the requests, no garbage collection meanwhile)."""
-    pools = []
-    for w in candidate.workers:
-        rep = get_replica(setup.model, w.hardware, w.plan.tp, w.plan.pp, w.plan.ep, setup.weight_dtype,
-                          candidate.kv_dtype, attention_dp=w.plan.attention_dp,
-                          **engine_keywords(get_replica, setup.engine))
-        cfg = _for_engine(scheduling(w, setup), setup.engine)
-        pools.append(Pool(rep, cfg, simulation._kv_blocks(rep, cfg)))
+    """A disaggregated deployment whose decode replicas differ from its prefill replicas."""
     prefill, decode = candidate.workers
-    with simulation._collector_paused():
-        requests = simulation._requests(workload)
-        sims = run_cluster(requests, pools[0].replica, pools[0].scheduling,
-                           ClusterConfig(disaggregate=(prefill.count, decode.count), router=router),
-                           pools[0].total_blocks,
-                           workload.hash_block_size, bucket_s=1.0, record_trace=False, step_by_step=False,
-                           progress=None, decode=pools[1])
-        table = request_table(requests)
-    # summarize charges one static power per replica for idle time: the pools' mean, by replica
-    static = [p.replica.device.static_w * p.replica.plan.num_devices for p in pools]
-    mean_static = (static[0] * prefill.count + static[1] * decode.count) / candidate.replicas
-    summary = summarize(table, sims, setup.slo, static_w_per_replica=mean_static)
-    summary.update(model=pools[0].replica.model.name, hardware=f"{prefill.chip} + {decode.chip}",
-                   num_replicas=len(sims), static_power_w_per_replica=mean_static, workload=workload.source)
-    return simulation.SimulationResult(summary=summary, requests=table, kv_utilization=pd.DataFrame())
-
-
-def _for_engine(cfg, engine: str):
-    """`cfg` with the engine's own scheduler and host time where it leaves them to the engine, as
-    `simulate` completes it (once SchedulerConfig knows engines: engine/engines.py); else `cfg`."""
-    complete = getattr(cfg, "for_engine", None)
-    if complete is None:
-        return cfg
-    from importlib import import_module
-
-    return complete(import_module("chip2chat.engine.engines").serving_engine(engine))
+    return simulation.simulate(setup.model, prefill.hardware, plan=prefill.plan, scheduling=scheduling(prefill, setup),
+                               cluster=ClusterConfig(disaggregate=(prefill.count, decode.count), router=router),
+                               decode_pool=DecodePool(decode.hardware, decode.plan, scheduling(decode, setup)),
+                               slo=setup.slo, workload=workload, weight_dtype=setup.weight_dtype,
+                               kv_dtype=candidate.kv_dtype, **engine_keywords(simulation.simulate, setup.engine))

@@ -171,7 +171,7 @@ def _does_not_fit(model, hardware, plan: ParallelPlan, weight_dtype, kv_dtype, e
     rep = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
                       attention_dp=plan.attention_dp, engine=engine)
     try:
-        simulation._kv_blocks(rep, scheduling.for_engine(serving_engine(engine)))
+        simulation.kv_blocks(rep, scheduling.for_engine(serving_engine(engine)))
     except DoesNotFitError as exc:
         return exc
     return None

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from chip2chat import args
 from chip2chat.engine.defaults import GPU_MEMORY_UTILIZATION, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS
 from chip2chat.engine.engines import ServingEngine
+from chip2chat.engine.plan import ParallelPlan
 from chip2chat.errors import Chip2ChatError, StrictModel
 from chip2chat.serving.routers import ROUTERS
 from chip2chat.serving.scheduler import SCHEDULERS
@@ -106,6 +107,24 @@ class ClusterConfig:
                                      f"got {pools!r}")
             object.__setattr__(self, "disaggregate", tuple(args.positive_int(f"disaggregate[{i}]", n)
                                                            for i, n in enumerate(pools)))
+
+
+@dataclass(frozen=True)
+class DecodePool:
+    """The decode replicas of a disaggregated cluster where they differ from the prefill replicas
+    (heterogeneous disaggregation): another chip, parallel plan or batching; the same model,
+    weight and KV dtypes and engine. The KV goes at the slower side's NICs (serving/cluster.py)."""
+
+    hardware: object
+    """A catalog accelerator name, an accelerator YAML path or an Accelerator."""
+    plan: ParallelPlan = ParallelPlan()
+    scheduling: SchedulerConfig | None = None
+    """How a decode replica batches; None: as the prefill replicas do."""
+
+    def __post_init__(self) -> None:
+        args.instance("decode pool plan", self.plan, (ParallelPlan,), "a chip2chat ParallelPlan")
+        if self.scheduling is not None:
+            args.instance("decode pool scheduling", self.scheduling, (SchedulerConfig,), "a SchedulerConfig or None")
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from chip2chat.engine.factory import get_replica
 from chip2chat.engine.speculative import Speculative
 from chip2chat.engine.memory import kv_bytes_per_token_per_device, memory_budget
 from chip2chat.engine.plan import ParallelPlan
-from chip2chat.errors import DoesNotFitError
-from chip2chat.serving.cluster import run_cluster
-from chip2chat.serving.config import ClusterConfig, SchedulerConfig, Slo
+from chip2chat.errors import Chip2ChatError, DoesNotFitError
+from chip2chat.serving.cluster import Pool, run_cluster
+from chip2chat.serving.config import ClusterConfig, DecodePool, SchedulerConfig, Slo
 from chip2chat.serving.metrics import request_table, summarize
 from chip2chat.serving.options import settings
 from chip2chat.serving.request import Request
@@ -66,12 +66,13 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
              workload: Workload | None = None, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              engine: str = ENGINE, step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
              progress: Callable[[int], None] | None = None, speculative: Speculative | None = None,
-             **keywords) -> SimulationResult:
+             decode_pool: DecodePool | None = None, **keywords) -> SimulationResult:
     """Simulate serving a workload. Same arguments and seed, same result.
 
     The settings are values: the replica's parallel `plan`, its `scheduling` (SchedulerConfig: the
     batching knobs and which engine's scheduler), the `cluster` (ClusterConfig: replicas, router,
-    prefill/decode disaggregation), the `slo` that goodput counts against, and the `workload`.
+    prefill/decode disaggregation, with `decode_pool` where the decode replicas differ: another
+    chip, plan or batching), the `slo` that goodput counts against, and the `workload`.
     The serving `engine` (engine/engines.py: trtllm, vllm, sglang) brings its measured kernels
     (where the chip has tables), and the scheduler and host time of `scheduling` left at None.
     Each may instead be given by its fields as keywords (serving/options.py), e.g.
@@ -95,23 +96,30 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
         return until_steady(lambda n: simulate(
             model, hardware, plan=plan, scheduling=scheduling, cluster=cluster, slo=slo, weight_dtype=weight_dtype,
             kv_dtype=kv_dtype, engine=engine, step_by_step=step_by_step, record_trace=record_trace, bucket_s=bucket_s,
-            progress=progress, speculative=speculative, num_requests=n, **keywords),
+            progress=progress, speculative=speculative, decode_pool=decode_pool, num_requests=n, **keywords),
             QUEUED_MEASURES if queued else MEASURES)
     plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
     scheduling = scheduling.for_engine(serving_engine(engine))
     replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
                           attention_dp=plan.attention_dp, engine=engine, speculative=speculative)
-    total_blocks = _kv_blocks(replica, scheduling)
+    total_blocks = kv_blocks(replica, scheduling)
+    decode = _decode_pool(decode_pool, cluster, model, weight_dtype, kv_dtype, engine, speculative, scheduling)
     with _collector_paused():
         requests = _requests(workload)
         sims = run_cluster(requests, replica, scheduling, cluster, total_blocks, workload.hash_block_size,
                            bucket_s=bucket_s, record_trace=record_trace, step_by_step=step_by_step, progress=progress,
-                           concurrency=workload.concurrency)
+                           concurrency=workload.concurrency, decode=decode)
         table = request_table(requests)
     static_w = replica.device.static_w * plan.num_devices
+    hardware_name = replica.device.hw.name
+    if decode is not None:  # summarize charges one static power per replica for idle time: the pools' mean
+        n_prefill, n_decode = cluster.disaggregate
+        decode_w = decode.replica.device.static_w * decode.replica.plan.num_devices
+        static_w = (static_w * n_prefill + decode_w * n_decode) / (n_prefill + n_decode)
+        hardware_name = f"{hardware_name} + {decode.replica.device.hw.name}"
     summary = summarize(table, sims, slo, static_w_per_replica=static_w)
-    summary.update(model=replica.model.name, hardware=replica.device.hw.name, calibration=replica.device.calibration,
+    summary.update(model=replica.model.name, hardware=hardware_name, calibration=replica.device.calibration,
                    engine=engine, fidelity=replica.device.fidelity, scheduler=scheduling.scheduler,
                    speculative=speculative.label if speculative else "none",
                    tp=plan.tp, pp=plan.pp, ep=plan.ep, attention_dp=plan.attention_dp, num_replicas=len(sims),
@@ -144,7 +152,24 @@ def _collector_paused():
             gc.enable()
 
 
-def _kv_blocks(replica, cfg: SchedulerConfig) -> int:
+def _decode_pool(pool: DecodePool | None, cluster: ClusterConfig, model, weight_dtype: str, kv_dtype: str, engine: str,
+                 speculative, prefill_scheduling: SchedulerConfig) -> Pool | None:
+    """The cluster's decode pool where it differs from the prefill one (None: it does not)."""
+    if pool is None:
+        return None
+    args.instance("decode_pool", pool, (DecodePool,), "a chip2chat DecodePool or None")
+    if cluster.disaggregate is None:
+        raise Chip2ChatError("decode_pool needs a disaggregated cluster: give disaggregate=(prefill, decode) too")
+    cfg = (pool.scheduling or prefill_scheduling).for_engine(serving_engine(engine))
+    p = pool.plan
+    rep = get_replica(model, pool.hardware, p.tp, p.pp, p.ep, weight_dtype, kv_dtype, attention_dp=p.attention_dp,
+                      engine=engine, speculative=speculative)
+    return Pool(rep, cfg, kv_blocks(rep, cfg))
+
+
+def kv_blocks(replica, cfg: SchedulerConfig) -> int:
+    """KV-cache blocks of a replica under `cfg` (its memory after weights, activations and runtime);
+    DoesNotFitError (one line, with the figures) when there is no room for any."""
     budget = memory_budget(replica, cfg.gpu_memory_utilization, cfg.max_num_batched_tokens, cfg.max_num_seqs)
     per_block = kv_bytes_per_token_per_device(replica) * cfg.block_size
     blocks = math.floor(budget.kv_capacity_bytes / per_block)
