@@ -15,8 +15,11 @@ so that a simulator emitting one token per sequence and step keeps the right TPO
 chunks decode without drafts.
 
 With attention data parallel (plan.attention_dp) each chip runs the non-expert operators of its
-own 1/tp of the tokens with whole weights, and attention over its own sequences with their whole
-KV; the per-chip figures below are then that share of the step (balanced ranks).
+own sequences with whole weights, and attention over them with their whole KV, and the ranks meet
+at every MoE layer, so a step takes as long as its busiest rank. Decoding sequences spread evenly
+(1/dp each); a prompt chunk is not split between ranks: with n chunks in the step the busiest rank
+prefills ceil(n/dp) of them (TensorRT-LLM and SGLang give each rank its own requests and its own
+scheduler). `_prefill_weight` is that rank's prefill work over the even share.
 """
 
 from __future__ import annotations
@@ -155,7 +158,10 @@ class Replica:
         pp = self.plan.pp
         micro = shape if pp == 1 else _split(shape, pp)
         q = 1 if micro.prefill or not micro.decode_count else self._queries  # k + 1 verified per sequence
-        self._body(acc, micro.tokens * q, (micro.decode_count + len(micro.prefill)) * q)
+        w = self._prefill_weight(len(micro.prefill))
+        new = micro.tokens - micro.decode_count
+        self._body(acc, micro.tokens * q, (micro.decode_count + len(micro.prefill)) * q,
+                   micro.decode_count * q + new * w, micro.decode_count * q + len(micro.prefill) * w)
         self._attention_all(acc, micro)
         acc = self._finish(acc, micro.tokens * q)
         if q > 1:
@@ -190,8 +196,9 @@ class Replica:
                 body = self._decode_body_memo[tokens] = self._body_cost(tokens, tokens)
             att_s, att_j = self._decode_terms(decode_count, window_keys) if decode_count else (0.0, 0.0)
         else:
-            tokens = sum([n for _, n in prefill]) + decode_count
-            key = (tokens, decode_count + len(prefill))
+            new = sum([n for _, n in prefill])
+            tokens, w = new + decode_count, self._prefill_weight(len(prefill))
+            key = (tokens, decode_count + len(prefill), decode_count + new * w, decode_count + len(prefill) * w)
             body = self._body_memo.get(key)
             if body is None:
                 body = self._body_memo[key] = self._body_cost(*key)
@@ -219,14 +226,24 @@ class Replica:
         acc.add_overhead(self.device.step_overhead_s)
         return acc
 
-    def _body(self, acc: Accumulator, t: float, logits: float) -> None:
-        """Every operator of one stage except attention: projections, MLP/MoE, norms, collectives."""
+    def _prefill_weight(self, chunks: int) -> float:
+        """The busiest attention-DP rank's prompt work over an even 1/dp share of it: dp x
+        ceil(n/dp) / n for n chunks (1 without attention DP or prompts)."""
+        dp = self.plan.dp
+        return dp * -(-chunks // dp) / chunks if dp > 1 and chunks else 1.0
+
+    def _body(self, acc: Accumulator, t: float, logits: float, rank_t: float | None = None,
+              rank_logits: float | None = None) -> None:
+        """Every operator of one stage except attention: projections, MLP/MoE, norms, collectives.
+        `t` tokens enter the experts; the busiest attention-DP rank runs `rank_t` / dp of them
+        outside the experts and samples `rank_logits` / dp (both `t` and `logits` by default)."""
         dev, tp, h = self.device, self.plan.attention_tp, self.model.hidden
+        rank_t = t if rank_t is None else rank_t
         for lp in self._layers:
-            self._layer(acc, lp, t, dev, tp, h)
+            self._layer(acc, lp, t, dev, tp, h, rank_t)
         # embedding gather on the first stage, lm_head on the last: one of each per pipeline pass
         share, dp = 1.0 / self.plan.pp, self.plan.dp
-        t, logits = t / dp, logits / dp
+        t, logits = rank_t / dp, (logits if rank_logits is None else rank_logits) / dp
         elementwise(acc, "embedding", t * h * ACT * 2, dev, count=share)
         gemm(acc, "lm_head", logits, self.model.vocab / tp, h, "bf16", HIGH_PRECISION_BYTES, dev, count=share)
         if tp > 1:
@@ -237,12 +254,12 @@ class Replica:
 
     def _attention_all(self, acc: Accumulator, shape: StepShape) -> None:
         dev, keys_by_window, dp = self.device, dict(shape.decode_keys), self.plan.dp
-        count = shape.decode_count
+        count, w = shape.decode_count, self._prefill_weight(len(shape.prefill))
         for lp in self._layers:
             if shape.prefill:
                 flops, nbytes, length = _prefill_work(lp, shape.prefill)
-                attention(acc, "prefill_attention", flops, nbytes, dev, lp.count, layer=lp.attn,
-                          batch=len(shape.prefill) / dp, length=length, decode=False)
+                attention(acc, "prefill_attention", flops * w, nbytes * w, dev, lp.count, layer=lp.attn,
+                          batch=len(shape.prefill) * w / dp, length=length, decode=False)
             if count:
                 keys = keys_by_window.get(lp.window, 0.0)
                 attention(acc, "decode_attention", *_decode_work(lp, count, keys), dev, lp.count, layer=lp.attn,
@@ -261,9 +278,10 @@ class Replica:
             att_j += (flops * e_flop + nbytes * e_byte) * lp.count
         return att_s, att_j
 
-    def _body_cost(self, tokens: float, logits: float) -> tuple[float, float]:
+    def _body_cost(self, tokens: float, logits: float, rank_t: float | None = None,
+                   rank_logits: float | None = None) -> tuple[float, float]:
         acc = StepCost()
-        self._body(acc, tokens, logits)
+        self._body(acc, tokens, logits, rank_t, rank_logits)
         return acc.time_s, acc.dynamic_energy_j
 
     def _prefill_terms(self, prefill) -> tuple[tuple[float, float], ...]:
@@ -273,21 +291,25 @@ class Replica:
         if terms is None:
             if len(self._prefill_memo) >= 4096:  # lengths drawn from a distribution rarely repeat
                 self._prefill_memo.clear()
-            dev, batch = self.device, len(prefill) / self.plan.dp
+            w = self._prefill_weight(len(prefill))
+            dev, batch = self.device, len(prefill) * w / self.plan.dp
             time_of, launch, e_flop, e_byte = self._attention_rates
             terms = []
             for lp in self._layers:
                 flops, nbytes, length = _prefill_work(lp, prefill)
+                flops, nbytes = flops * w, nbytes * w
                 terms.append(((time_of(flops, nbytes, dev, lp.attn, batch, length, False)[0] + launch) * lp.count,
                               (flops * e_flop + nbytes * e_byte) * lp.count))
             terms = self._prefill_memo[prefill] = tuple(terms)
         return terms
 
-    def _layer(self, acc: Accumulator, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int) -> None:
-        """One layer on one chip: `t_step` tokens in the step, `tp` the split outside the experts."""
+    def _layer(self, acc: Accumulator, lp: _LayerPlan, t_step: float, dev: Device, tp: int, h: int,
+               rank_t: float) -> None:
+        """One layer on one chip: `t_step` tokens in the step (`rank_t` of them as the busiest
+        attention-DP rank sees it, see _body), `tp` the split outside the experts."""
         a, m, n = lp.kind.attention, lp.kind.mlp, lp.count
         cd, wb = self.gemm_dtype, self.w_bytes
-        t = t_step / self.plan.dp  # tokens this chip runs outside the routed experts
+        t = rank_t / self.plan.dp  # tokens this chip runs outside the routed experts
         elementwise(acc, "input_norm", 2 * t * h * ACT, dev, n)
         # --- attention ---
         if a.kind == "mla":
