@@ -74,3 +74,18 @@ def test_caching_the_system_prompt_never_needs_more_chips(fixed):
     cached = plan(scenario({"search": False}, prefix_cache={"shared_prefix_tokens": 512, "history_tokens": 256}))
     assert (cached.table["chips"] <= fixed.table["chips"]).all()
     assert cached.capacities["h100"].fixed.slo_rate_per_s > fixed.capacities["h100"].fixed.slo_rate_per_s
+
+
+def test_the_report_says_which_configuration_each_year_runs_and_why(searched, fixed):
+    # reason: the section lists every simulated configuration, each year's choice with the chips it
+    # saves against the fixed tp, and the search's picture inline (one self-contained page)
+    from chip2chat.report.configure_section import configure_section, why
+
+    html = configure_section(searched)
+    for d in searched.capacities["h100"].deployments:
+        assert d.label in html
+    last = searched.table.iloc[-1]
+    assert why(last) == (f"{last['chips']:,} chips against {int(last['fixed_tp_chips']):,} at the option's own "
+                         f"tp/pp ({1 - last['chips'] / last['fixed_tp_chips']:.0%} fewer)")
+    assert 'id="configure-front"' in html and "data:image/png;base64," in html
+    assert 'id="configure-front"' not in configure_section(fixed)  # no search, no picture

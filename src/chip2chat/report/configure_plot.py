@@ -14,8 +14,9 @@ from pathlib import Path
 MARKERS = {"aggregated": "o", "disaggregated": "^"}
 
 
-def plot_configure_front(result, path: str | Path) -> Path:
-    """Write the PNG (or any format matplotlib knows by the suffix) of `result`, a ConfigureResult."""
+def plot_configure_front(result, path):
+    """Write the PNG (or any format matplotlib knows by the suffix) of `result`, a ConfigureResult,
+    to `path`; a binary file object gets a PNG (the HTML report inlines it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -48,6 +49,9 @@ def plot_configure_front(result, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
+    if hasattr(path, "write"):
+        fig.savefig(path, format="png")
+        return path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.io as pio
 
 from chip2chat.report import figures, money_figures
+from chip2chat.report.configure_section import configure_section
 from chip2chat.report.power_section import power_section
 from chip2chat.report.topline import assumptions_html, break_even_html, topline_html, verdicts_html
 
@@ -259,6 +260,7 @@ def render(plan) -> str:
                     "them that year. Options that cannot meet the SLO stay listed, with the reason.</p>"
                     f"{table_html(table)}<h3>Money by option and year</h3>"
                     f"{table_html(table, COST_TABLE_COLUMNS, 'cost-table')}</section>")
+    sections.append(configure_section(plan))  # which serving configuration each option runs, and why
     voice = getattr(plan, "voice", None)
     if voice is not None and len(voice):
         sections.append(_figure_section(VOICE_SECTION, figures.voice_figure(voice), first=False,
