@@ -70,3 +70,30 @@ def test_without_nre_the_custom_chip_breaks_even_at_once_if_it_is_cheaper_per_to
 def test_economics_overrides_reach_the_plan():
     with pytest.raises(ConfigError, match=r"economics\.nre\.N9\.eda"):
         plan(scenario((1e6,), **{"nre.N9.eda": "1 MUSD"}))
+
+
+def test_another_site_recosts_the_same_fleet_by_hand(small):
+    from chip2chat.datacenter.payoff import at_site
+    from chip2chat.datacenter.site import resolve_site
+
+    kr = resolve_site(Scenario.model_validate({**scenario((1e6,)).model_dump(), "site": {"catalog": "kr-seoul"}}).site)
+    there = at_site(small.table, kr, load_prices(), small.prices)
+    here, row = small.table.iloc[0], there.iloc[0]
+    assert row["chips"] == here["chips"] and row["it_mwh"] == here["it_mwh"]  # the fleet is the plan's
+    assert row["annual_mwh"] == pytest.approx(here["it_mwh"] * kr.pue)
+    assert row["electricity_usd"] == pytest.approx(here["it_mwh"] * kr.pue * kr.electricity_usd_per_mwh)
+    assert row["facility_capex_usd"] == pytest.approx(here["it_mw"] * kr.facility_capex_usd_per_mw
+                                                      / kr.facility_amortization_years)
+    assert row["chip_capex_usd"] == here["chip_capex_usd"]  # chips cost the same anywhere
+    assert row["total_cost_usd"] == pytest.approx(sum(row[c] for c in ("chip_capex_usd", "server_capex_usd",
+                                                                        "network_capex_usd", "facility_capex_usd",
+                                                                        "electricity_usd", "operations_usd", "nre_usd")))
+
+
+def test_compare_sites_answer_the_break_even_at_each_site(small):
+    from chip2chat.datacenter.payoff import custom_chip_economics
+
+    s = Scenario.model_validate({**scenario((1e6, 2e6)).model_dump(), "compare_sites": [{"catalog": "kr-seoul"}]})
+    be = custom_chip_economics(s, small.table, small.prices, small.site, load_prices())["break_even"]
+    assert list(be["site"]) == ["us-hyperscale", "kr-seoul"]
+    assert (be["gpu"] == "h100").all()

@@ -1,16 +1,25 @@
 """A plan's money summary: the assumptions it rests on, and whether each custom design pays off.
 
 `custom_chip_economics` compares every custom design option with every catalog-chip option
-(datacenter/breakeven.py) and builds the tornado against the cheapest GPU of the last year;
-`plan_assumptions` lists every price and coefficient with its source, for the report's panel.
+(datacenter/breakeven.py), at the plan's site and at each of the scenario's `compare_sites`, and
+builds the tornado against the cheapest GPU of the last year; `plan_assumptions` lists every price
+and coefficient with its source, for the report's panel.
+
+At another site the fleets are the plan's (serving capacity does not depend on the site): only the
+money moves, with the site's PUE (facility energy = IT energy x PUE), electricity price and
+facility capex (`at_site`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
+
 from chip2chat.datacenter.breakeven import break_even_table, tornado
+from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
 from chip2chat.datacenter.prices import Assumption, Prices
+from chip2chat.datacenter.site import resolve_site
 
 
 def plan_assumptions(site, prices: Prices, chip_prices: dict) -> list[Assumption]:
@@ -39,6 +48,14 @@ def custom_chip_economics(scenario, table, chip_prices: dict, site, prices: Pric
     if not customs or not gpus or "total_cost_usd" not in table:
         return {"break_even": None, "tornado": None}
     be = break_even_table(table, customs, gpus)
+    be.insert(0, "site", site.name)
+    others = []
+    for other in getattr(scenario, "compare_sites", []):
+        there = resolve_site(other)
+        at = break_even_table(at_site(table, there, prices, chip_prices), customs, gpus)
+        at.insert(0, "site", there.name)
+        others.append(at)
+    be = pd.concat([be, *others], ignore_index=True)
     served = table[table["meets_slo"].astype(bool) & table["deployable"].astype(bool)]
     last = served[served["year"] == served["year"].max()] if len(served) else served
     gpu_rows = last[last["option"].isin(gpus)]
@@ -54,6 +71,25 @@ def custom_chip_economics(scenario, table, chip_prices: dict, site, prices: Pric
     t.insert(0, "gpu", gpu)
     t.insert(0, "custom", custom)
     return {"break_even": be, "tornado": t}
+
+
+def at_site(table: pd.DataFrame, site, prices: Prices, chip_prices: dict) -> pd.DataFrame:
+    """The plan's fleets re-costed at another site: facility energy, tCO2 and every cost line with
+    its PUE, grid carbon, electricity price, facility capex and amortization."""
+    out = table.copy()
+    served = out["it_mwh"].notna() if "it_mwh" in out else pd.Series(False, index=out.index)
+    for i in out.index[served]:
+        row = out.loc[i]
+        mwh = float(row["it_mwh"]) * site.pue
+        costs = fleet_costs(chips=float(row["chips"]), unit_price_usd=float(row["unit_price_usd"]),
+                            it_w=float(row["it_mw"]) * 1e6, facility_mwh=mwh, site=site, prices=prices,
+                            nre_usd=chip_prices[row["option"]].nre_usd)
+        out.loc[i, list(costs)] = list(costs.values())
+        tokens = per_million_tokens(costs["total_cost_usd"], float(row["output_tokens"]), float(row["input_tokens"]))
+        out.loc[i, list(tokens)] = list(tokens.values())
+        out.loc[i, ["annual_mwh", "facility_mw", "tco2"]] = [mwh, float(row["it_mw"]) * site.pue,
+                                                             mwh * site.grid_carbon_g_per_kwh / 1000.0]
+    return out
 
 
 def _unit_price_at(option, price):

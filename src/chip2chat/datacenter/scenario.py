@@ -262,6 +262,9 @@ class Scenario(_Strict):
     options: list[FleetOption] = Field(min_length=1)
     site: Site
     sizing: Sizing = Sizing()
+    compare_sites: list[Site] = []
+    """Other sites to re-cost the same fleets at (their PUE, electricity, facility capex, carbon):
+    the break-even is answered at each; the fleet is sized once, at `site`."""
     economics: dict[str, str | float | int] = {}
     """catalog/economics.yaml figures to replace, by dotted path (e.g. `nre.N3.software_stack: 300 MUSD`,
     `design_partner.markup: 0.3`, `scale_out_network.usd_per_chip: 3000 USD`)."""

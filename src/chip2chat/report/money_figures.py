@@ -41,6 +41,8 @@ def break_even_figure(table: pd.DataFrame, break_even: pd.DataFrame) -> go.Figur
     options = options_in_order(table)
     colour = colours(options)
     done = set()
+    if "site" in break_even:  # the plan's own site: its rows come first (datacenter/payoff.py)
+        break_even = break_even[break_even["site"] == break_even["site"].iloc[0]]
     for _, be in break_even.iterrows():
         custom, gpu = str(be["custom"]), str(be["gpu"])
         c = _rows(table, custom).set_index("year")

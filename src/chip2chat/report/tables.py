@@ -363,12 +363,12 @@ def break_even_rich(result) -> Table | None:
     if be is None or not len(be):
         return None
     t = Table(title="Does the custom chip pay off? (NRE included)")
-    for col in ("custom", "against", "break-even chips", "year", "why"):
+    for col in ("site", "custom", "against", "break-even chips", "year", "why"):
         t.add_column(col, justify="right" if col == "break-even chips" else "left")
     for _, r in be.iterrows():
         chips = r.get("break_even_chips")
-        t.add_row(str(r["custom"]), str(r["gpu"]), "never" if chips != chips else f"{chips:,.0f}",
-                  str(r["break_even_year"]), str(r["why"]))
+        t.add_row(str(r.get("site", "")), str(r["custom"]), str(r["gpu"]),
+                  "never" if chips != chips else f"{chips:,.0f}", str(r["break_even_year"]), str(r["why"]))
     return t
 
 

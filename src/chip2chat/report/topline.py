@@ -88,11 +88,13 @@ def verdicts_html(break_even: pd.DataFrame | None) -> str:
     if break_even is None or not len(break_even):
         return ""
     items = []
+    several = "site" in break_even and break_even["site"].nunique() > 1
     for _, r in break_even.iterrows():
         chips = r.get("break_even_chips")
         at = "never pays at any volume" if pd.isna(chips) else f"breaks even at {chips:,.0f} chips"
+        where = f" at {escape(str(r['site']))}" if several else ""
         items.append(f'<li data-custom="{escape(str(r["custom"]))}" data-gpu="{escape(str(r["gpu"]))}">'
-                     f"<strong>{escape(str(r['custom']))}</strong> vs {escape(str(r['gpu']))}: {at}, "
+                     f"<strong>{escape(str(r['custom']))}</strong> vs {escape(str(r['gpu']))}{where}: {at}, "
                      f"year: <strong>{escape(str(r['break_even_year']))}</strong></li>")
     return f'<ul id="verdicts">{"".join(items)}</ul>'
 
@@ -102,11 +104,13 @@ def break_even_html(break_even: pd.DataFrame | None) -> str:
     if break_even is None or not len(break_even):
         return ""
     rows = "".join(
-        f"<tr><td class=\"text\">{escape(str(r['custom']))}</td><td class=\"text\">{escape(str(r['gpu']))}</td>"
+        f"<tr><td class=\"text\">{escape(str(r.get('site', '')))}</td>"
+        f"<td class=\"text\">{escape(str(r['custom']))}</td><td class=\"text\">{escape(str(r['gpu']))}</td>"
         + _cell(r.get("break_even_chips"), lambda v: f"{v:,.0f}")
         + f"<td>{escape(str(r['break_even_year']))}</td><td class=\"note-plain\">{escape(str(r['why']))}</td></tr>"
         for _, r in break_even.iterrows())
-    return ('<table id="break-even-table"><thead><tr><th class="text">custom design</th><th class="text">against</th>'
+    return ('<table id="break-even-table"><thead><tr><th class="text">site</th><th class="text">custom design</th>'
+            '<th class="text">against</th>'
             "<th>break-even chips</th><th>year</th><th class=\"text\">why</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
