@@ -97,3 +97,15 @@ def test_compare_sites_answer_the_break_even_at_each_site(small):
     be = custom_chip_economics(s, small.table, small.prices, small.site, load_prices())["break_even"]
     assert list(be["site"]) == ["us-hyperscale", "kr-seoul"]
     assert (be["gpu"] == "h100").all()
+
+
+def test_the_assumptions_name_every_price_and_coefficient_with_a_source(small):
+    by_name = {a.name: a for a in small.assumptions}
+    for name in ("h100: unit price", "custom: unit price", "custom: NRE (N3)", "custom: N3 wafer price",
+                 "custom: N3 defect density", "custom: HBM4 price", "custom: CoWoS package", "site us-hyperscale",
+                 "server host (CPUs, DRAM, NICs, storage, chassis) per chip", "scale-out network per chip",
+                 "operations per year", "design partner markup over manufacturing cost"):
+        assert name in by_name, name
+        assert by_name[name].source, name
+    assert "PUE 1.2" in by_name["site us-hyperscale"].value and "http" in by_name["site us-hyperscale"].source
+    assert by_name["custom: N3 wafer price"].value == "$20,000"  # catalog/silicon.yaml process_nodes.N3

@@ -19,26 +19,52 @@ import pandas as pd
 from chip2chat.datacenter.breakeven import break_even_table, tornado
 from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
 from chip2chat.datacenter.prices import Assumption, Prices
-from chip2chat.datacenter.site import resolve_site
+from chip2chat.catalog import read_yaml
+from chip2chat.datacenter.site import catalog_sites, resolve_site
 
 
-def plan_assumptions(site, prices: Prices, chip_prices: dict) -> list[Assumption]:
-    """Chip prices, the site's figures and the economics catalog's, each with its kind and source."""
+def plan_assumptions(site, prices: Prices, chip_prices: dict, designs: dict | None = None) -> list[Assumption]:
+    """Chip prices, the custom designs' silicon coefficients, the site's figures and the economics
+    catalog's, each with its kind and source. `designs`: option name -> ChipDesign."""
     out = [Assumption(f"{option}: unit price", f"${p.unit_price_usd:,.0f}", p.kind, "", p.source)
            for option, p in chip_prices.items()]
     out += [Assumption(f"{option}: NRE ({p.node})", f"${p.nre_usd / 1e6:,.0f}M", "estimate", "",
                        "catalog/economics.yaml nre (see below), or the option's nre_usd")
             for option, p in chip_prices.items() if p.nre_usd]
-    where = f"catalog/sites.yaml {site.name} (its sources), with the scenario's overrides"
-    out += [Assumption(name, value, "site", "", where) for name, value in (
-        ("PUE", f"{site.pue:g}"), ("electricity price", f"${site.electricity_usd_per_mwh:,.1f}/MWh"),
-        ("grid carbon", f"{site.grid_carbon_g_per_kwh:,.0f} g/kWh"),
-        ("facility capex", f"${site.facility_capex_usd_per_mw / 1e6:,.1f}M per MW of IT"),
-        ("facility amortization", f"{site.facility_amortization_years:g} years"),
-        ("chip, server and network amortization", f"{site.chip_amortization_years:g} years"),
-        ("server power over accelerator power", f"{site.server_overhead:g}"),
-        ("rack power", f"{site.rack_power_w / 1e3:,.0f} kW"))]
+    for option, design in (designs or {}).items():
+        out += silicon_assumptions(option, design)
+    entry = catalog_sites().get(site.name, {})
+    where = ("; ".join(entry.get("sources", [])) or "the scenario's site") + (
+        " (catalog/sites.yaml; the scenario may override a figure)")
+    figures = (f"PUE {site.pue:g}; electricity ${site.electricity_usd_per_mwh:,.1f}/MWh; grid carbon "
+               f"{site.grid_carbon_g_per_kwh:,.0f} g/kWh; facility capex ${site.facility_capex_usd_per_mw / 1e6:,.1f}M "
+               f"per MW of IT over {site.facility_amortization_years:g} years; chips, servers and network over "
+               f"{site.chip_amortization_years:g} years; server power {site.server_overhead:g}x the accelerators'; "
+               f"racks of {site.rack_power_w / 1e3:,.0f} kW")
+    out.append(Assumption(f"site {site.name}", figures, "site", "", where))
     return out + list(prices.assumptions)
+
+
+def silicon_assumptions(option: str, design) -> list[Assumption]:
+    """The silicon coefficients a design's manufacturing cost rests on (catalog/silicon.yaml, with
+    the design's overrides): its node's wafer price and defect density, its HBM's $/GB, CoWoS $/mm2."""
+    from chip2chat.silicon.catalog import load_catalog
+
+    raw = read_yaml("silicon.yaml")
+    cat = load_catalog(design.overrides)
+    node, gen = cat.nodes[design.process_node], design.hbm.generation
+    node_entry, hbm_entry = raw["process_nodes"][design.process_node], raw["hbm_cost_per_gb"].get(gen, {})
+    node_sources = "; ".join(node_entry.get("sources", []))
+    return [
+        Assumption(f"{option}: {design.process_node} wafer price", f"${node.wafer_price_usd:,.0f}", "estimate",
+                   str(node_entry.get("year", "")), node_sources),
+        Assumption(f"{option}: {design.process_node} defect density", f"{node.defect_density_per_m2 / 1e4:g} /cm²",
+                   "estimate", str(node_entry.get("year", "")), node_sources),
+        Assumption(f"{option}: {gen} price", f"${cat.hbm_cost_usd_per_byte.get(gen, float('nan')) * 1e9:,.1f}/GB",
+                   "estimate", str(hbm_entry.get("year", "")), "; ".join(hbm_entry.get("sources", []))),
+        Assumption(f"{option}: CoWoS package", f"${cat.package_usd_per_m2 * 1e-6:,.2f}/mm² of interposer", "estimate",
+                   "", "; ".join(raw["interposer"]["cost_per_mm2"].get("sources", []))),
+    ]
 
 
 def custom_chip_economics(scenario, table, chip_prices: dict, site, prices: Prices) -> dict:

@@ -215,7 +215,8 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     money = custom_chip_economics(scenario, table, chip_prices, site, prices)
     return PlanResult(name=scenario.name, description=scenario.description, slo=slo, table=table, latency=latency,
                       capacities=caps, site=site, voice=_voice(scenario, table, caps), prices=chip_prices,
-                      assumptions=plan_assumptions(site, prices, chip_prices),
+                      assumptions=plan_assumptions(site, prices, chip_prices,
+                                                   {o.name: option_design(o) for o in scenario.options if o.design}),
                       energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0]), **money)
 
 
