@@ -74,14 +74,17 @@ class ChipResult:
     that cannot hold the model has its reason in `error`."""
 
 
-def plan(scenario: Any = DEFAULT_SCENARIO, *, progress: Callable[[int, int], None] | None = None) -> "PlanResult":
+def plan(scenario: Any = DEFAULT_SCENARIO, *, progress: Callable[[int, int], None] | None = None,
+         workers: int = 1) -> "PlanResult":
     """Size the fleet for a demand forecast: a PlanResult whose `table` has one row per option
-    and year (chips, racks, MW, MWh, tCO2, $/Mtok, cheapest meeting the SLO)."""
+    and year (chips, racks, MW, MWh, tCO2, $/Mtok, cheapest meeting the SLO). `workers`: processes
+    that search the options' serving configurations side by side (the same answer)."""
     from chip2chat.datacenter.plan import plan as run_plan
     from chip2chat.datacenter.scenario import Scenario, load_scenario
 
     spec = _spec("scenario", scenario, Scenario, load_scenario, "scenarios")
-    return run_plan(spec, progress=progress)
+    args.positive_int("workers", workers)
+    return run_plan(spec, progress=progress, workers=workers)
 
 
 def voice(spec: Any = DEFAULT_VOICE) -> pd.DataFrame:

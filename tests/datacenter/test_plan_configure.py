@@ -89,3 +89,12 @@ def test_the_report_says_which_configuration_each_year_runs_and_why(searched, fi
                          f"tp/pp ({1 - last['chips'] / last['fixed_tp_chips']:.0%} fewer)")
     assert 'id="configure-front"' in html and "data:image/png;base64," in html
     assert 'id="configure-front"' not in configure_section(fixed)  # no search, no picture
+
+
+def test_options_searched_in_processes_give_the_same_plan():
+    # reason: each option's search is a pure function of its inputs and seed, wherever it runs
+    s = scenario({"search": False}, users=(2e6,))
+    two = s.model_copy(update={"options": [s.options[0], s.options[0].model_copy(update={"name": "tp1", "tp": 1})]})
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(plan(two, workers=2).table, plan(two).table)

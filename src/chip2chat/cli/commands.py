@@ -199,8 +199,13 @@ def plan(
     scenario_path: Optional[str] = typer.Argument(None, help="A scenario YAML (default: the shipped ChatGPT-scale assistant, catalog/scenarios/chatgpt-scale.yaml)."),
     out_dir: str = typer.Option("out/plan", "--out", help="Where report.html, results.csv and results.json go."),
     as_json: bool = typer.Option(False, "--json", help="Print the per-option, per-year table as JSON."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                          help="Processes searching the options' configurations side by side "
+                                               "(default: the CPUs; the same answer)."),
 ) -> None:
     """Plan the fleet for a demand forecast: chips, racks, MW, MWh, tCO2, cost per year, and a report."""
+    import os
+
     from pathlib import Path
 
     from chip2chat.catalog import CATALOG_DIR
@@ -216,7 +221,7 @@ def plan(
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)  # before the work: an unwritable folder fails at once
     with sweep_progress("sizing options", console=err) as progress:
-        result = run_plan(scenario, progress=progress)
+        result = run_plan(scenario, progress=progress, workers=workers or os.cpu_count() or 1)
     result.table.to_csv(folder / "results.csv", index=False)
     (folder / "results.json").write_text(result.table.to_json(orient="records", indent=2))
     report = write_report(result, folder / "report.html")

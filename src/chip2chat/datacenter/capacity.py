@@ -197,3 +197,20 @@ def _deployment(f: Finalist, fixed: bool) -> Deployment:
                       sample_rate_per_s=cap.rate_per_s if cap.rate_per_s is not None else lightest,
                       p99_ttft_ms=s["p99_ttft_ms"] if s else math.nan, p99_tpot_ms=s["p99_tpot_ms"] if s else math.nan,
                       tokens_per_s_per_gpu=f.tokens_per_s_per_gpu, **figures)
+
+
+def in_processes(jobs: dict, workers: int) -> dict:
+    """Start each job (a picklable callable) in a pool of `workers` processes: {key: Future}, {}
+    when `workers` is 1. The pool takes no more jobs but finishes these; a job's error comes out of
+    its Future's result(). Forked where the platform can (the imports and caches come along)."""
+    if workers <= 1 or len(jobs) < 2:
+        return {}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                               mp_context=multiprocessing.get_context("fork" if "fork" in methods else None))
+    futures = {key: pool.submit(job) for key, job in jobs.items()}
+    pool.shutdown(wait=False)
+    return futures

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.datacenter.capacity import Headroom, OptionCapacity, option_capacity as search_capacity
+from chip2chat.datacenter.capacity import Headroom, OptionCapacity, in_processes
+from chip2chat.datacenter.capacity import option_capacity as search_capacity
 from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
 from chip2chat.datacenter.nre import catalog_price, design_price
 from chip2chat.datacenter.payoff import custom_chip_economics, plan_assumptions
@@ -163,10 +165,11 @@ def size_year(cap: OptionCapacity, *, daily_requests: float, output_tokens_per_r
             "j_per_token": facility_mwh * J_PER_MWH / tokens}
 
 
-def plan(scenario: Scenario, progress=None) -> PlanResult:
+def plan(scenario: Scenario, progress=None, workers: int = 1) -> PlanResult:
     """Every option in every year. An option that does not fit the chip's memory, misses the SLO,
     or cannot be deployed at the site (no TDP, servers above the rack power) is reported with a
-    note and never marked cheapest; the others are sized."""
+    note and never marked cheapest; the others are sized. `workers`: processes that search the
+    options' configurations side by side (the same answer)."""
     site = resolve_site(scenario.site)
     d = scenario.demand
     curve = d.load_curve.weights()
@@ -175,6 +178,7 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
     input_len, output_len = scenario.tokens_per_turn()
     rows, latency, caps, chip_prices = [], {}, {}, {}
     caps_by_inputs: dict[str, OptionCapacity] = {}  # options alike but for their price share one search
+    searches = _searches(scenario, prices, site, slo, workers)
     for i, option in enumerate(scenario.options):
         where = f"options[{i}] ({option.name})"
         try:
@@ -183,8 +187,9 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
             raise within(where, exc) from None
         chip_prices[option.name] = price
         try:
-            cap = caps_by_inputs.get(_inputs(option)) or option_capacity(
-                scenario, option, hw, slo, max(site.chips_per_server, option.tp * option.pp))
+            key = _inputs(option)
+            cap = caps_by_inputs.get(key) or (searches[key].result() if key in searches else option_capacity(
+                scenario, option, hw, slo, max(site.chips_per_server, option.tp * option.pp)))
         except DoesNotFitError as exc:
             rows += [_unserved(scenario, option, year, hw, price.unit_price_usd, str(exc)) for year in d.years]
             if progress:
@@ -218,6 +223,20 @@ def plan(scenario: Scenario, progress=None) -> PlanResult:
                       assumptions=plan_assumptions(site, prices, chip_prices,
                                                    {o.name: option_design(o) for o in scenario.options if o.design}),
                       energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0]), **money)
+
+
+def _searches(scenario: Scenario, prices, site, slo: Slo, workers: int) -> dict:
+    """Each distinct option's capacity started in `workers` processes ({} for one worker; an option
+    whose chip cannot be resolved is left to the loop, which reports it)."""
+    jobs = {}
+    for i, option in enumerate(scenario.options):
+        try:
+            hw, _ = resolve_chip(option, prices, f"options[{i}]")
+        except Chip2ChatError:
+            continue
+        unit = max(site.chips_per_server, option.tp * option.pp)
+        jobs.setdefault(_inputs(option), partial(option_capacity, scenario, option, hw, slo, unit))
+    return in_processes(jobs, workers)
 
 
 def _inputs(option: FleetOption) -> str:
