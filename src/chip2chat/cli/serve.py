@@ -129,7 +129,7 @@ def simulate(
     speculative_method: SpeculativeMethodOpt = None,
     num_speculative_tokens: NumSpeculativeTokensOpt = 0,
     acceptance_length: AcceptanceLengthOpt = 0.0,
-    router: Optional[str] = _given("--router", "round_robin, least_outstanding_tokens or prefix_affinity"),
+    router: Optional[str] = _given("--router", "round_robin, least_outstanding_tokens, prefix_affinity or kv_aware"),
     disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="P:D prefill and decode replicas, e.g. 2:6"),
     slo_ttft_ms: Optional[float] = typer.Option(None, "--slo-ttft-ms", help="Goodput counts requests within it."),
     slo_tpot_ms: Optional[float] = typer.Option(None, "--slo-tpot-ms", help="Goodput counts requests within it."),
