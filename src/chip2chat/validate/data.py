@@ -20,7 +20,7 @@ default when absent or empty (SETUP_COLUMNS lists them):
 - measured: `req_per_s`, `mean_ttft_ms`, `mean_itl_ms`, `mean_tpot_ms`, `throughput_metric`,
   `total_token_tput_tok_s`.
 
-The shipped files (catalog/validation/) predate these columns and wrote part of their setup in
+The first shipped files (LEGACY_FILES) predate these columns and wrote part of their setup in
 words; `_shipped_setup` turns those words into the columns once, here, at load, and nowhere else:
 nothing downstream reads the `source` text. A bad file stops with the file, the row (1-based line
 number), the column and what is allowed.
@@ -57,6 +57,8 @@ LENGTH_KINDS = {"fixed": 0, "uniform": 2, "lognormal": 1}
 """Length distributions and how many numbers follow the name."""
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 VALIDATION_DIR = CATALOG_DIR / "validation"
+LEGACY_FILES = ("trtllm_perf.csv", "trtllm_perf_v1.csv")
+"""Shipped files that wrote part of their setup in words (`_shipped_setup`)."""
 
 # trtllm-bench's num_requests per (ISL, OSL), from the TensorRT-LLM performance overview's table
 # (docs/source/performance/perf-overview.md, commits 258c7540c035 and 00f37686aa85)
@@ -149,8 +151,8 @@ def read_measurements(path: str | Path, setup: dict[str, str] | None = None) -> 
     tool = detect(p)
     if tool is not None:
         return [_row(p, number, raw) for number, raw in enumerate(import_rows(p, tool, setup), 1)]
-    shipped = p.resolve() in {f.resolve() for f in shipped_files()}
-    rows = [_row(p, line, {**(_shipped_setup(raw) if shipped else raw), **setup}) for line, raw in
+    legacy = p.resolve() in {(VALIDATION_DIR / name).resolve() for name in LEGACY_FILES}
+    rows = [_row(p, line, {**(_shipped_setup(raw) if legacy else raw), **setup}) for line, raw in
             csv_rows(p, "a validation CSV (catalog/validation/README.md)", REQUIRED, error=error)]
     if not rows:
         raise ValidationDataError(f"{p}: no measurement rows (only a header)")
