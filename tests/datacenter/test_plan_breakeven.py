@@ -4,11 +4,13 @@ or never within the plan, with the reason; the NRE and the servers are in its mo
 import pytest
 from rich.console import Console
 
+from chip2chat.catalog import CATALOG_DIR
 from chip2chat.datacenter.breakeven import NEVER, compare
-from chip2chat.datacenter.plan import plan
+from chip2chat.datacenter.plan import option_design, plan
 from chip2chat.datacenter.prices import load_prices
-from chip2chat.datacenter.scenario import Scenario
+from chip2chat.datacenter.scenario import Scenario, load_scenario
 from chip2chat.errors import ConfigError
+from chip2chat.hardware.load import load_hardware
 from chip2chat.report.tables import break_even_rich
 
 
@@ -109,3 +111,25 @@ def test_the_assumptions_name_every_price_and_coefficient_with_a_source(small):
         assert by_name[name].source, name
     assert "PUE 1.2" in by_name["site us-hyperscale"].value and "http" in by_name["site us-hyperscale"].source
     assert by_name["custom: N3 wafer price"].value == "$20,000"  # catalog/silicon.yaml process_nodes.N3
+
+
+@pytest.mark.parametrize("path", sorted((CATALOG_DIR / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_loads_and_prices_its_options(path):
+    # a shipped scenario that does not parse breaks `chip2chat plan` for everyone
+    s = load_scenario(path)
+    prices = load_prices(s.economics)
+    for i, option in enumerate(s.options):
+        if option.hardware is not None and option.unit_price_usd is None:
+            assert load_hardware(option.hardware)[1].price is not None, f"options[{i}] has no price"
+        elif option.design is not None:
+            assert prices.nre_usd(option_design(option).process_node) > 0
+
+
+def test_the_default_scenario_is_at_chatgpt_scale():
+    import chip2chat
+
+    s = load_scenario(CATALOG_DIR / "scenarios" / f"{chip2chat.DEFAULT_SCENARIO}.yaml")
+    first = s.demand.years[0]
+    # 2.5 billion LLM calls a day in 2025: ChatGPT's reported messages a day (mid-2025)
+    assert s.demand.daily_requests(first) == pytest.approx(2.5e9, rel=0.05)
+    assert any(o.design for o in s.options) and s.compare_sites
