@@ -47,7 +47,8 @@ def main() -> None:
               f"${last['usd_per_mtok']:.3f}/Mtok output in {int(last['year'])}")
     if result.break_even is not None:
         for _, r in result.break_even.iterrows():
-            print(f"  {r['custom']} vs {r['gpu']}: break-even {r['break_even_chips']:,.0f} chips, {r['break_even_year']}")
+            print(f"  {r['custom']} vs {r['gpu']} at {r.get('site', '')}: break-even {r['break_even_chips']:,.0f} chips, "
+                  f"{r['break_even_year']}")
 
 
 if __name__ == "__main__":
