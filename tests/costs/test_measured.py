@@ -140,3 +140,25 @@ def test_fp4_weights_on_hopper_run_w4a16():
     assert Device(H200).compute_dtype["fp4"] == "bf16"  # the roofline too: bf16 math, 4-bit bytes
     hopper_moe = kernels.moe_time("h200-sxm", "trtllm", "mxfp4_w4a16", 8192, 2880, 2880, 4, 128, 1, 4)
     assert hopper_moe > kernels.moe_time("h200-sxm", "trtllm", "fp8", 8192, 2880, 2880, 4, 128, 1, 4)
+
+
+def test_block_scaled_checkpoints_take_the_block_scaled_kernels():
+    # DeepSeek-V3's config.json says weight_block_size [128, 128]: its FP8 experts and GEMMs run the
+    # engines' block-scaled kernels (vLLM's per-tensor FP8 MoE table is another, slower kernel);
+    # Llama's bf16 checkpoint quantised to FP8 per tensor keeps the per-tensor tables
+    from chip2chat.costs.measured import formats
+    from chip2chat.engine.factory import get_replica
+    from chip2chat.hardware.kernels import moe_axes, moe_efficiency, moe_ideal_s
+
+    assert formats("moe", "fp8", "fp8", block_scaled=True) == ("fp8_block", "fp8")
+    assert formats("gemm", "fp8", "fp8") == ("fp8", "fp8_block")
+    ds = get_replica("deepseek-v3", "h200-sxm", 8, 1, 8, "fp8", "fp8", engine="vllm")
+    assert ds.model.spec.fp8_block_scaled and ds.device.kernels.block_scaled
+    assert not get_replica("llama-3.1-70b", "h200-sxm", 4, 1, 1, "fp8", "fp8", engine="vllm").device.kernels.block_scaled
+    # one MoE layer, 16 tokens on 8 ranks: the block-scaled table's time, by hand from the table
+    layer = ds._layers[-1].moe
+    shape = (layer.hidden, layer.inter, layer.top_k, layer.num_experts, layer.tp, layer.ep, layer.gated)
+    per_expert, elems, local = moe_axes(16, *shape)
+    eff = min(1.0, float(moe_efficiency("h200-sxm", "vllm", "fp8_block", per_expert, elems, local, "power_law_1.01")))
+    ideal = float(moe_ideal_s(ds.device.kernels.peaks, "fp8_block", 16, *shape))
+    assert ds.device.kernels.moe(layer, 16, 1.0) == pytest.approx(ideal / eff, rel=1e-6)

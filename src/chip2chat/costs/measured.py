@@ -60,13 +60,15 @@ MOE_ROUTING = ("power_law_1.01", "balanced")
 """Routing of the MoE tables, in the order they are used (see the module docstring)."""
 
 
-def formats(family: str, dtype: str, runs: str) -> tuple[str, ...]:
+def formats(family: str, dtype: str, runs: str, block_scaled: bool = False) -> tuple[str, ...]:
     """Table variants (kernels.WEIGHT_FORMATS keys) that time `dtype` weights running at the
-    `runs` tensor-core rate (Device.compute_dtype), best first; () where none was measured."""
+    `runs` tensor-core rate (Device.compute_dtype), best first; () where none was measured.
+    `block_scaled`: FP8 weights with a scale per block (the checkpoint says so, ModelSpec), timed
+    by the engines' block-scaled kernels first, per-tensor FP8 ones first otherwise."""
     if dtype in ("bf16", "fp16", "fp32"):
         return ("bf16",)
     if runs == dtype == "fp8":
-        return ("fp8", "fp8_block")
+        return ("fp8_block", "fp8") if block_scaled else ("fp8", "fp8_block")
     if runs == dtype == "fp4":
         return ("fp4",)
     if runs in ("bf16", "fp16"):  # weight-only: dequantised to bf16 for the matmul
@@ -81,8 +83,11 @@ class KernelTimes:
     """Seconds of kernels on one Device from the tables of `chip` under `engine` (None from a
     method: not measured, the caller takes the roofline)."""
 
-    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float):
+    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float,
+                 block_scaled: bool = False):
         self.chip, self.engine, self.runs, self.link_bw = chip, engine, runs, link_bw
+        self.block_scaled = block_scaled
+        """FP8 weights scaled per block (see formats)."""
         self.tables = kernels.kernel_tables()
         self.measured = {f: set(kernels.variants(chip, engine, f, self.tables)) for f in kernels.FAMILIES}
         self.peaks = {"peak_flops": {d: hw.flops_for(d)[0] for d in ("bf16", "fp8", "fp4")},
@@ -120,7 +125,7 @@ class KernelTimes:
         return self._memoised(self._gemm, m, n, k, dtype)
 
     def _gemm(self, m: float, n: float, k: float, dtype: str):
-        variant = self._first("gemm", formats("gemm", dtype, self.runs[dtype]))
+        variant = self._first("gemm", formats("gemm", dtype, self.runs[dtype], self.block_scaled))
         if variant is None:
             return None
         read = self._read(("gemm", variant, n, k), "gemm", variant, n=n, k=k)
@@ -182,7 +187,8 @@ class KernelTimes:
         return self._memoised(self._moe, layer, tokens, busiest)
 
     def _moe(self, layer, tokens: float, busiest: float) -> float | None:
-        tables = [(v, r) for v in formats("moe", layer.dtype, self.runs[layer.dtype]) for r in MOE_ROUTING
+        tables = [(v, r) for v in formats("moe", layer.dtype, self.runs[layer.dtype], self.block_scaled)
+                  for r in MOE_ROUTING
                   if f"{v}_{r}" in self.measured["moe"]]
         if not tables or tokens <= 0:
             return None
