@@ -10,8 +10,8 @@ import math
 import pytest
 
 from chip2chat.datacenter.plan import plan
-from chip2chat.datacenter.scenario import Scenario
-from chip2chat.errors import validated
+from chip2chat.datacenter.scenario import DecodeChip, Scenario
+from chip2chat.errors import Chip2ChatError, validated
 
 FAST = {"requests_per_point": 200, "tolerance": 0.1, "finalists": 1}
 
@@ -98,3 +98,28 @@ def test_options_searched_in_processes_give_the_same_plan():
     import pandas as pd
 
     pd.testing.assert_frame_equal(plan(two, workers=2).table, plan(two).table)
+
+
+def test_an_option_with_a_decode_chip_prices_its_fleet_chip_by_chip():
+    # reason: H100s with H200s allowed for decode (or alone): each year takes the deployment whose
+    # chips cost least, so never more than the H100-only fixed tp's chips, each chip at its own price
+    s = scenario(users=(2e6,))
+    option = s.options[0].model_copy(update={"decode": DecodeChip(hardware="h200", unit_price_usd=35000)})
+    result = plan(s.model_copy(update={"options": [option]}))
+    row = result.table.iloc[0]
+    h200 = row["decode_chips"]
+    capex = (row["chips"] - h200) * 25000 + h200 * 35000
+    assert row["chip_capex_usd"] == pytest.approx(capex / result.site.chip_amortization_years)
+    assert capex <= row["fixed_tp_chips"] * 25000
+    assert row["decode_chip"] == "NVIDIA H200 SXM"
+
+
+def test_a_decode_chip_needs_the_search_and_another_chip():
+    # reason: only the search can use a second chip; the option's own chip is no second chip
+    s = scenario({"search": False}, users=(2e6,))
+    for sizing, chip, message in (({"search": False}, "h200", "needs the configuration search"),
+                                  ({}, "h100", "is the option's own chip")):
+        s = scenario(sizing, users=(2e6,))
+        bad = s.options[0].model_copy(update={"decode": DecodeChip(hardware=chip)})
+        with pytest.raises(Chip2ChatError, match=message):
+            plan(s.model_copy(update={"options": [bad]}))

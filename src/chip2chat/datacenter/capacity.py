@@ -67,6 +67,8 @@ class Deployment:
     dynamic_j_per_output_token: float
     """Energy above static per output token (prefill included), at the SLO rate."""
     tokens_per_s_per_gpu: float
+    chips: tuple[tuple[str, int], ...]
+    """Chips of one step by chip name (two names where prefill and decode run on different chips)."""
     sample_rate_per_s: float
     """Rate of the whole unit where its figures were taken: its SLO rate, or the lightest one tried."""
 
@@ -97,6 +99,9 @@ class OptionCapacity:
     fidelity: str
     search: ConfigureResult | None = None
     """The configuration search (None with the search off)."""
+    chip_weights: dict = field(default_factory=dict)
+    """What a chip of each name weighs when deployments are compared (its price where an option
+    has two kinds of chip; 1 for a chip not named, so one kind of chip compares by count)."""
     note: str = ""
     ttft_ms: list = field(default_factory=list, repr=False)
     tpot_ms: list = field(default_factory=list, repr=False)
@@ -114,17 +119,23 @@ class OptionCapacity:
         """(deployment, steps) with the fewest chips for the peak; only deployments that meet the
         SLO when any does (else the fixed one at its maximum rate)."""
         usable = [d for d in self.deployments if d.slo_rate_per_s is not None] or self.deployments[:1]
+        def weight(d: Deployment) -> float:
+            return sum(n * self.chip_weights.get(chip, 1.0) for chip, n in d.chips)
+
         return min(((d, d.steps_for(peak_rate_per_s, self.headroom)) for d in usable),
-                   key=lambda ds: (ds[1] * ds[0].devices, -ds[0].tokens_per_s_per_gpu, not ds[0].fixed))
+                   key=lambda ds: (ds[1] * weight(ds[0]), -ds[0].tokens_per_s_per_gpu, not ds[0].fixed))
 
 
 def option_capacity(model: str, hardware, *, plan: ParallelPlan, scheduling: SchedulerConfig, weight_dtype: str,
                     kv_dtype: str, engine: str, input_len: int, output_len: int, slo: Slo, unit_gpus: int,
                     search: bool = True, headroom: Headroom = Headroom(), prefix: PrefixSharing | None = None,
+                    decode_hardware=None,
                     requests: int = 1200, finalists: int = 2, tolerance: float = 0.02,
                     seed: int = 0) -> OptionCapacity:
     """The option's deployments on `hardware` (an Accelerator) at the SLO; raises DoesNotFitError
-    when neither its fixed plan nor any plan of the search within `unit_gpus` holds the model."""
+    when neither its fixed plan nor any plan of the search within `unit_gpus` holds the model.
+    `decode_hardware`: a second chip the search may use too (decode on it, prefill on either, or
+    either alone: heterogeneous disaggregation)."""
     setup = Setup(model, engine, weight_dtype, slo, input_len, output_len, min_requests=requests, seed=seed,
                   prefix=prefix)
     unit = max(unit_gpus, plan.num_devices)
@@ -135,7 +146,8 @@ def option_capacity(model: str, hardware, *, plan: ParallelPlan, scheduling: Sch
     result = None
     if search:
         try:
-            result = configure(model, hardware, engine=engine, weight_dtype=weight_dtype, input_len=input_len,
+            chips = [hardware] if decode_hardware is None else [hardware, decode_hardware]
+            result = configure(model, chips, engine=engine, weight_dtype=weight_dtype, input_len=input_len,
                                output_len=output_len, slo=slo, gpus=unit, space=SearchSpace(kv_dtypes=(kv_dtype,)),
                                finalists=finalists, include=[] if misfit else [fixed], seed=seed, tolerance=tolerance,
                                prefix=prefix, requests=requests)
@@ -191,7 +203,10 @@ def _deployment(f: Finalist, fixed: bool) -> Deployment:
     s = cap.summary
     lightest = min((rate for rate, _ in cap.probes), default=cap.saturated_rate_per_s)
     figures = _power(s, steps) if s else {"static_power_w": math.nan, "dynamic_j_per_output_token": math.nan}
-    return Deployment(candidate=c, fixed=fixed, devices=c.gpus // steps,
+    chips: dict[str, int] = {}
+    for w in c.workers:
+        chips[w.chip] = chips.get(w.chip, 0) + w.gpus // steps
+    return Deployment(candidate=c, fixed=fixed, devices=c.gpus // steps, chips=tuple(chips.items()),
                       slo_rate_per_s=None if cap.rate_per_s is None else cap.rate_per_s / steps,
                       max_rate_per_s=cap.saturated_rate_per_s / steps,
                       sample_rate_per_s=cap.rate_per_s if cap.rate_per_s is not None else lightest,

@@ -14,7 +14,7 @@ and electricity. The cheapest option that meets the SLO is marked per year.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -95,6 +95,27 @@ def option_design(option: FleetOption):
     return load_design(candidate if candidate.exists() else option.design)
 
 
+def resolve_decode(option: FleetOption, prices: Prices, where: str, hw, search: bool):
+    """(accelerator, ChipPrice) of the option's decode chip, or None when it names none."""
+    if option.decode is None:
+        return None
+    if not search:
+        raise Chip2ChatError("decode: a decode chip needs the configuration search (sizing.search: true)")
+    dec = decode_chip(option)
+    if dec.name == hw.name:
+        raise Chip2ChatError(f"decode: {dec.name} is the option's own chip; name another chip, or drop decode")
+    return dec, catalog_price(dec, option.decode.unit_price_usd, f"{where}.decode")
+
+
+def decode_chip(option: FleetOption):
+    """The option's decode chip as an Accelerator (its `tdp` in place of the chip's), or None."""
+    d = option.decode
+    if d is None:
+        return None
+    dec = d.hardware if isinstance(d.hardware, Accelerator) else load_hardware(d.hardware)[1]
+    return dec if d.tdp_w is None else dec.model_copy(update={"tdp_w": d.tdp_w})
+
+
 def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo, unit_gpus: int) -> OptionCapacity:
     """The option's serving configurations at the SLO on `unit_gpus` chips (one server), its own
     tp/pp among them (datacenter/capacity.py)."""
@@ -104,7 +125,8 @@ def option_capacity(scenario: Scenario, option: FleetOption, hw, slo: Slo, unit_
                            weight_dtype=svc.weight_dtype, kv_dtype=svc.kv_dtype, engine=option.engine or svc.engine,
                            input_len=input_len, output_len=output_len, slo=slo, unit_gpus=unit_gpus,
                            search=sz.search, headroom=Headroom(sz.headroom.target_utilization, sz.headroom.spare_replicas),
-                           prefix=scenario.prefix_sharing(), requests=sz.requests_per_point,
+                           prefix=scenario.prefix_sharing(), decode_hardware=decode_chip(option),
+                           requests=sz.requests_per_point,
                            finalists=sz.finalists, tolerance=sz.tolerance, seed=sz.seed)
 
 
@@ -123,8 +145,10 @@ def rack_problem(site: SiteParams, tdp_w: float | None, chip: str) -> str:
 
 def size_year(cap: OptionCapacity, *, daily_requests: float, output_tokens_per_request: int, curve: np.ndarray,
               site: SiteParams, tdp_w: float | None, unit_price_usd: float, input_tokens_per_request: int = 0,
-              prices: Prices | None = None, nre_usd: float = 0.0) -> dict:
+              prices: Prices | None = None, nre_usd: float = 0.0, decode=None) -> dict:
     """One option in one year: the fleet, its energy over the daily curve, and its yearly cost.
+    `decode`: (accelerator, ChipPrice) of the option's decode chip: where the year's deployment
+    uses it, the price and TDP per chip are the chips' mix (the `decode_chips` column counts them).
 
     Power, racks, energy and money are NaN where they cannot be had: a chip without a TDP, or a
     server that draws more than one rack may (see `rack_problem`)."""
@@ -133,6 +157,12 @@ def size_year(cap: OptionCapacity, *, daily_requests: float, output_tokens_per_r
     # the configuration that needs the fewest chips at this peak, with the headroom (capacity.py)
     deployment, replicas = cap.sized(peak_rate)
     chips = replicas * deployment.devices
+    extra = {}
+    if decode is not None:
+        share = dict(deployment.chips).get(decode[0].name, 0) / deployment.devices
+        unit_price_usd = (1 - share) * unit_price_usd + share * decode[1].unit_price_usd
+        tdp_w = None if tdp_w is None or decode[0].tdp_w is None else (1 - share) * tdp_w + share * decode[0].tdp_w
+        extra = {"decode_chip": decode[0].name, "decode_chips": round(chips * share)}
     servers = math.ceil(chips / site.chips_per_server)
     tokens = daily_requests * DAYS_PER_YEAR * output_tokens_per_request
     input_tokens = daily_requests * DAYS_PER_YEAR * input_tokens_per_request
@@ -140,7 +170,7 @@ def size_year(cap: OptionCapacity, *, daily_requests: float, output_tokens_per_r
     fleet = {"peak_request_rate": peak_rate, "configuration": deployment.label, "mode": deployment.candidate.mode,
              "replicas": replicas, "chips": chips, "servers": servers, "output_tokens": tokens,
              "input_tokens": input_tokens, "p99_ttft_ms": deployment.p99_ttft_ms, "p99_tpot_ms": deployment.p99_tpot_ms,
-             "fixed_tp_chips": fixed.steps_for(peak_rate, cap.headroom) * fixed.devices if fixed else math.nan}
+             "fixed_tp_chips": fixed.steps_for(peak_rate, cap.headroom) * fixed.devices if fixed else math.nan, **extra}
     if rack_problem(site, tdp_w, ""):
         nan = float("nan")
         return {**fleet, **{k: nan for k in ("racks", "it_mw", "facility_mw", "it_mwh", "annual_mwh", "tco2",
@@ -183,6 +213,7 @@ def plan(scenario: Scenario, progress=None, workers: int = 1) -> PlanResult:
         where = f"options[{i}] ({option.name})"
         try:
             hw, price = resolve_chip(option, prices, f"options[{i}]")
+            decode = resolve_decode(option, prices, f"options[{i}]", hw, scenario.sizing.search)
         except Chip2ChatError as exc:
             raise within(where, exc) from None
         chip_prices[option.name] = price
@@ -197,13 +228,17 @@ def plan(scenario: Scenario, progress=None, workers: int = 1) -> PlanResult:
             continue
         except Chip2ChatError as exc:
             raise within(where, exc) from None
-        caps[option.name] = caps_by_inputs[_inputs(option)] = cap
+        caps_by_inputs[key] = cap
+        if decode is not None:  # two kinds of chip: deployments compare by what their chips cost
+            cap = replace(cap, chip_weights={hw.name: price.unit_price_usd, decode[0].name: decode[1].unit_price_usd})
+        caps[option.name] = cap
         latency[option.name] = {"ttft_ms": cap.ttft_ms, "tpot_ms": cap.tpot_ms}
-        problem = rack_problem(site, hw.tdp_w, hw.name)
+        problem = rack_problem(site, hw.tdp_w, hw.name) or (decode and rack_problem(site, decode[0].tdp_w,
+                                                                                  decode[0].name))
         for year in d.years:
             sized = size_year(cap, daily_requests=d.daily_requests(year), output_tokens_per_request=output_len,
                               input_tokens_per_request=input_len, curve=curve, site=site, tdp_w=hw.tdp_w,
-                              unit_price_usd=price.unit_price_usd, prices=prices, nre_usd=price.nre_usd)
+                              unit_price_usd=price.unit_price_usd, prices=prices, nre_usd=price.nre_usd, decode=decode)
             rows.append({"option": option.name, "year": year.year, "daily_users": year.daily_users,
                          "chip": hw.name, "calibration": hw.calibration, "engine": cap.engine, "fidelity": cap.fidelity,
                          **sized,
@@ -241,7 +276,8 @@ def _searches(scenario: Scenario, prices, site, slo: Slo, workers: int) -> dict:
 
 def _inputs(option: FleetOption) -> str:
     """What an option's capacity depends on: everything but its name and money."""
-    return option.model_dump_json(exclude={"name", "unit_price_usd", "nre_usd", "design_partner"})
+    return option.model_dump_json(exclude={"name": True, "unit_price_usd": True, "nre_usd": True,
+                                           "design_partner": True, "decode": {"unit_price_usd"}})
 
 
 def _unserved(scenario: Scenario, option: FleetOption, year, hw, price, note: str) -> dict:

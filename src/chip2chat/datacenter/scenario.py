@@ -137,6 +137,19 @@ class Service(_Strict):
     prefix_cache: PrefixCache = PrefixCache()
 
 
+class DecodeChip(_Strict):
+    """A second kind of chip an option may use (heterogeneous disaggregation): the configuration
+    search may decode on it with prefill on the option's chip, or run either chip alone; the plan
+    weighs deployments by what their chips cost and prices each year's fleet chip by chip."""
+
+    hardware: str | Accelerator
+    """A catalog accelerator, the path of an accelerator YAML, or the chip itself."""
+    unit_price_usd: float | None = Field(default=None, gt=0)
+    """What one costs; default: its catalog price."""
+    tdp_w: Watts | None = Field(default=None, alias="tdp")
+    """Board power to plan with, in place of the chip's (e.g. `tdp: 1000 W`)."""
+
+
 class FleetOption(_Strict):
     name: str
     hardware: str | Accelerator | None = None
@@ -164,6 +177,9 @@ class FleetOption(_Strict):
     """Engine knob (vLLM's --max-num-batched-tokens); default: SchedulerConfig's."""
     engine: EngineName | None = None
     """The serving engine of this option; None: the service's."""
+    decode: DecodeChip | None = None
+    """A second chip for decode replicas (prefill on this option's chip), e.g. `decode: {hardware:
+    h200}`; only with the configuration search (sizing.search)."""
 
     def scheduling(self) -> SchedulerConfig:
         """The engine knobs the option gives, every other one at its one default."""
