@@ -123,3 +123,20 @@ def test_a_decode_chip_needs_the_search_and_another_chip():
         bad = s.options[0].model_copy(update={"decode": DecodeChip(hardware=chip)})
         with pytest.raises(Chip2ChatError, match=message):
             plan(s.model_copy(update={"options": [bad]}))
+
+
+def test_an_option_whose_own_tp_cannot_hold_the_model_is_sized_at_a_plan_that_can():
+    # reason: Llama-3.1-70B in fp8 (~70 GB) leaves no KV room on one 48 GB L40S (tp=1), but a
+    # server of eight can hold it; the search sizes the option instead of reporting it unserved
+    from chip2chat.report.configure_section import why
+
+    s = validated(Scenario, dict(
+        name="t", demand={"years": [{"year": 2027, "daily_users": 1e6}], "sessions_per_user_per_day": 2,
+                          "turns_per_session": 3, "input_tokens_per_turn": 512, "output_tokens_per_turn": 64},
+        service={"model": "llama-3.1-70b", "weight_dtype": "fp8", "kv_dtype": "fp8",
+                 "slo": {"p99_ttft_ms": 2000, "p99_tpot_ms": 100}},
+        options=[{"name": "l40s", "hardware": "l40s", "unit_price_usd": 8000}], site={"catalog": "us-hyperscale"},
+        sizing=FAST), "scenario")
+    row = plan(s).table.iloc[0]
+    assert row["meets_slo"] and row["chips"] > 0 and math.isnan(row["fixed_tp_chips"])
+    assert "TP1 " not in row["configuration"] and why(row).startswith("the option's own tp/pp cannot hold")

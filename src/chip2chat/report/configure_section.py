@@ -41,7 +41,7 @@ def why(row: pd.Series) -> str:
     """One year's choice in words: the chips it needs against the fixed tp's."""
     fixed = row.get("fixed_tp_chips")
     if fixed is None or (isinstance(fixed, float) and math.isnan(fixed)):
-        return "the only configuration that fits"
+        return "the option's own tp/pp cannot hold the model; the fewest chips of those that can"
     chips = int(row["chips"])
     if chips >= fixed:
         return f"the option's own tp/pp: no configuration simulated needs fewer than its {chips:,} chips"
