@@ -89,6 +89,9 @@ def test_the_report_says_which_configuration_each_year_runs_and_why(searched, fi
                          f"tp/pp ({1 - last['chips'] / last['fixed_tp_chips']:.0%} fewer)")
     assert 'id="configure-front"' in html and "data:image/png;base64," in html
     assert 'id="configure-front"' not in configure_section(fixed)  # no search, no picture
+    missed = last.copy()
+    missed["meets_slo"] = False  # an option sized at its maximum rate says so, not a saving
+    assert why(missed).startswith("no configuration simulated meets the SLO")
 
 
 def test_options_searched_in_processes_give_the_same_plan():

@@ -40,6 +40,8 @@ def configure_section(plan) -> str:
 def why(row: pd.Series) -> str:
     """One year's choice in words: the chips it needs against the fixed tp's."""
     fixed = row.get("fixed_tp_chips")
+    if not row.get("meets_slo", True):
+        return "no configuration simulated meets the SLO: sized at its maximum rate (see the note)"
     if fixed is None or (isinstance(fixed, float) and math.isnan(fixed)):
         return "the option's own tp/pp cannot hold the model; the fewest chips of those that can"
     chips = int(row["chips"])
