@@ -8,7 +8,10 @@ call's shape, so a card of the same silicon (an H200 NVL reading h200-sxm's tabl
 measured chip's efficiencies at its own figures, and the measured chip gets its measurements.
 
 What the tables time:
-- a GEMM by (m, n, k) and weight format: bf16; fp8 per tensor (else block-scaled); NVFP4 on
+- a GEMM by (m, n, k) and weight format: bf16; fp8 as the faster of the engine's measured FP8
+  kernels at the call's shape (per-tensor and block-scaled: an engine tunes and picks among its
+  kernels, and some measured paths are slow fallbacks on some chips, e.g. vLLM's per-tensor FP8
+  MoE on H200 at 0.09-0.14 of the roofline, its block-scaled GEMM on B200 at 0.01); NVFP4 on
   chips with FP4 tensor cores; weight-only int8/int4 (W8A16 / W4A16: dequantised to bf16) where
   the chip has no tensor cores of the weights' dtype (formats() below);
 - decode attention by (sequences x KV heads, mean context, query heads per KV head), head
@@ -56,19 +59,19 @@ if TYPE_CHECKING:
 _UNSEEN = object()
 _KV_TABLES = {"bf16": "bf16", "fp16": "bf16", "fp32": "bf16", "fp8": "fp8"}
 """KV-cache dtype -> the attention tables' (fp16 and fp32 caches read as bf16 ones; int8 and fp4 not measured)."""
+FP8_KERNELS = {"fp8", "fp8_block"}
+"""FP8 GEMM and MoE kernels: per tensor and block-scaled; a call takes the faster (module docstring)."""
 MOE_ROUTING = ("power_law_1.01", "balanced")
 """Routing of the MoE tables, in the order they are used (see the module docstring)."""
 
 
-def formats(family: str, dtype: str, runs: str, block_scaled: bool = False) -> tuple[str, ...]:
+def formats(family: str, dtype: str, runs: str) -> tuple[str, ...]:
     """Table variants (kernels.WEIGHT_FORMATS keys) that time `dtype` weights running at the
-    `runs` tensor-core rate (Device.compute_dtype), best first; () where none was measured.
-    `block_scaled`: FP8 weights with a scale per block (the checkpoint says so, ModelSpec), timed
-    by the engines' block-scaled kernels first, per-tensor FP8 ones first otherwise."""
+    `runs` tensor-core rate (Device.compute_dtype), best first; () where none was measured."""
     if dtype in ("bf16", "fp16", "fp32"):
         return ("bf16",)
     if runs == dtype == "fp8":
-        return ("fp8_block", "fp8") if block_scaled else ("fp8", "fp8_block")
+        return ("fp8", "fp8_block")
     if runs == dtype == "fp4":
         return ("fp4",)
     if runs in ("bf16", "fp16"):  # weight-only: dequantised to bf16 for the matmul
@@ -83,11 +86,8 @@ class KernelTimes:
     """Seconds of kernels on one Device from the tables of `chip` under `engine` (None from a
     method: not measured, the caller takes the roofline)."""
 
-    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float,
-                 block_scaled: bool = False):
+    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float):
         self.chip, self.engine, self.runs, self.link_bw = chip, engine, runs, link_bw
-        self.block_scaled = block_scaled
-        """FP8 weights scaled per block (see formats)."""
         self.tables = kernels.kernel_tables()
         self.measured = {f: set(kernels.variants(chip, engine, f, self.tables)) for f in kernels.FAMILIES}
         self.peaks = {"peak_flops": {d: hw.flops_for(d)[0] for d in ("bf16", "fp8", "fp4")},
@@ -110,6 +110,12 @@ class KernelTimes:
     def _first(self, family: str, candidates) -> str | None:
         return next((v for v in candidates if v in self.measured[family]), None)
 
+    def _fastest_of(self, family: str, candidates) -> list[str]:
+        """The measured variants the call is timed with, the fastest taken: both FP8 kernels
+        (FP8_KERNELS), else the first measured of `candidates`."""
+        measured = [v for v in candidates if v in self.measured[family]]
+        return measured if set(measured) <= FP8_KERNELS else measured[:1]
+
     def _memoised(self, work, *args):
         """work(*args), computed once per arguments (None, not measured, included)."""
         key = (work, *args)
@@ -125,9 +131,10 @@ class KernelTimes:
         return self._memoised(self._gemm, m, n, k, dtype)
 
     def _gemm(self, m: float, n: float, k: float, dtype: str):
-        variant = self._first("gemm", formats("gemm", dtype, self.runs[dtype], self.block_scaled))
-        if variant is None:
-            return None
+        timed = [self._gemm_variant(m, n, k, v) for v in self._fastest_of("gemm", formats("gemm", dtype, self.runs[dtype]))]
+        return min(timed, default=None)
+
+    def _gemm_variant(self, m: float, n: float, k: float, variant: str):
         read = self._read(("gemm", variant, n, k), "gemm", variant, n=n, k=k)
         ideal = float(kernels.gemm_ideal_s(self.peaks, variant, m, n, k))
         compute = 2.0 * m * n * k / self.peaks["peak_flops"].get(kernels.WEIGHT_FORMATS[variant][0])
@@ -187,12 +194,19 @@ class KernelTimes:
         return self._memoised(self._moe, layer, tokens, busiest)
 
     def _moe(self, layer, tokens: float, busiest: float) -> float | None:
-        tables = [(v, r) for v in formats("moe", layer.dtype, self.runs[layer.dtype], self.block_scaled)
-                  for r in MOE_ROUTING
-                  if f"{v}_{r}" in self.measured["moe"]]
-        if not tables or tokens <= 0:
+        if tokens <= 0:
             return None
-        fmt, routing = tables[0]
+        # per format its first measured routing (MOE_ROUTING's order); both FP8 kernels, the faster
+        tables = {}
+        for v in formats("moe", layer.dtype, self.runs[layer.dtype]):
+            routing = next((r for r in MOE_ROUTING if f"{v}_{r}" in self.measured["moe"]), None)
+            if routing is not None:
+                tables[v] = routing
+        timed = [self._moe_variant(layer, tokens, busiest, fmt, tables[fmt])
+                 for fmt in (tables if set(tables) <= FP8_KERNELS else list(tables)[:1])]
+        return min(timed, default=None)
+
+    def _moe_variant(self, layer, tokens: float, busiest: float, fmt: str, routing: str) -> float:
         if routing == "balanced":
             tokens = tokens * busiest
         shape = (layer.hidden, layer.inter, layer.top_k, layer.num_experts, layer.tp, layer.ep, layer.gated)
