@@ -27,14 +27,17 @@ def one_call(op, *args, **kw) -> StepCost:
 
 
 def test_a_gemm_takes_the_table_time_with_its_launch_in_it():
-    # fp8 weights on H200 under TensorRT-LLM: the faster of its fp8 GEMM tables (per tensor 17.5 us,
-    # block-scaled 10.5 us) at (64, 4096, 4096); the measurement was taken in a CUDA graph, so the
-    # step adds no launch overhead of its own
+    # fp8 weights on H200 under TensorRT-LLM: the fp8 (per-tensor) GEMM table at (64, 4096, 4096);
+    # the measurement was taken in a CUDA graph, so the step adds no launch overhead of its own
     dev = Device(H200, engine="trtllm")
     acc = one_call(gemm, "g", 64, 4096, 4096, "fp8", 1.0, dev)
     assert dev.fidelity == "measured"
+    assert acc.time_s == pytest.approx(kernels.gemm_time("h200-sxm", "trtllm", "fp8", 64, 4096, 4096), rel=1e-12)
+    # a block-scaled checkpoint takes the faster of the two FP8 tables (block-scaled: 10.5 vs 17.5 us)
+    block = one_call(gemm, "g", 64, 4096, 4096, "fp8", 1.0, Device(H200, engine="trtllm", block_scaled=True))
     by_table = [kernels.gemm_time("h200-sxm", "trtllm", f, 64, 4096, 4096) for f in ("fp8", "fp8_block")]
-    assert acc.time_s == pytest.approx(min(by_table), rel=1e-12)
+    assert block.time_s == pytest.approx(min(by_table), rel=1e-12)
+    assert block.time_s < acc.time_s
     assert acc.overhead_s == 0.0
 
 
@@ -144,15 +147,19 @@ def test_fp4_weights_on_hopper_run_w4a16():
     assert hopper_moe > kernels.moe_time("h200-sxm", "trtllm", "fp8", 8192, 2880, 2880, 4, 128, 1, 4)
 
 
-def test_fp8_weights_take_the_faster_of_the_engines_measured_fp8_kernels():
-    # the engine tunes and picks among its FP8 kernels (per tensor, block-scaled); a measured slow
-    # path must not time a model: vLLM's per-tensor FP8 MoE on H200 runs at 0.09-0.14 of the
-    # roofline where its block-scaled one reaches ~0.5, its block-scaled GEMM on B200 at ~0.01
+def test_block_scaled_fp8_checkpoints_take_the_faster_fp8_kernel():
+    # DeepSeek-V3's config.json says weight_block_size [128, 128]: vLLM's per-tensor FP8 MoE on H200
+    # (0.09-0.14 of the roofline) is not what it runs, and vLLM's block-scaled GEMM measured on B200
+    # (~0.01) is an untuned fallback: both FP8 tables, the faster; Llama quantised per tensor keeps
+    # the per-tensor tables
     from chip2chat.costs.measured import formats
     from chip2chat.engine.factory import get_replica
 
     assert formats("moe", "fp8", "fp8") == ("fp8", "fp8_block")
+    llama = get_replica("llama-3.1-70b", "h200-sxm", 4, 1, 1, "fp8", "fp8", engine="vllm")
+    assert not llama.model.spec.fp8_block_scaled and not llama.device.kernels.block_scaled
     ds = get_replica("deepseek-v3", "h200-sxm", 8, 1, 8, "fp8", "fp8", engine="vllm")
+    assert ds.model.spec.fp8_block_scaled and ds.device.kernels.block_scaled
     layer, times = ds._layers[-1].moe, ds.device.kernels
     shape = (layer.hidden, layer.inter, layer.top_k, layer.num_experts, layer.tp, layer.ep, layer.gated)
 

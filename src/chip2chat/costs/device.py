@@ -76,7 +76,7 @@ class Device:
                  "link_latency_s", "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
     def __init__(self, hw: Accelerator, profile: CalibrationProfile | None = None, fidelity: str | None = None,
-                 engine: str | None = None, **varied):
+                 engine: str | None = None, block_scaled: bool = False, **varied):
         self.calibration = hw.calibration if profile is None else profile.name
         """Which profile sets the efficiencies (shown beside every result)."""
         profile = profile or load_profile(hw.calibration)
@@ -84,7 +84,8 @@ class Device:
             raise ValueError(f"unknown serving engine {engine!r}; known: {', '.join(kernels.ENGINES)}")
         self.hw, self.profile, self.engine = hw, profile, engine
         """`engine`: the serving engine whose measured kernels time the operators (a name of
-        hardware.kernels.ENGINES), or None."""
+        hardware.kernels.ENGINES), or None; `block_scaled`: the weights are a block-scaled FP8
+        checkpoint (ModelSpec.fp8_block_scaled; costs/measured.py says what it changes)."""
         self.one_chip = not varied
         self.maximum = _larger if self.one_chip else np.maximum
         v = _values(hw, varied)
@@ -121,7 +122,7 @@ class Device:
                     f"{hw.name} has no measured kernel tables under {engine or 'no engine'} (profile "
                     f"{profile.name!r} names {profile.kernel_tables}; a Device of many chips or a custom design is "
                     f"always costed by the roofline)")
-            self.kernels = KernelTimes(tables, engine, hw, self.compute_dtype, self.link_bw)
+            self.kernels = KernelTimes(tables, engine, hw, self.compute_dtype, self.link_bw, block_scaled)
 
     def _tables(self) -> str | None:
         """The chip whose kernel tables time this Device under its engine, or None (roofline)."""

@@ -8,10 +8,12 @@ call's shape, so a card of the same silicon (an H200 NVL reading h200-sxm's tabl
 measured chip's efficiencies at its own figures, and the measured chip gets its measurements.
 
 What the tables time:
-- a GEMM by (m, n, k) and weight format: bf16; fp8 as the faster of the engine's measured FP8
-  kernels at the call's shape (per-tensor and block-scaled: an engine tunes and picks among its
-  kernels, and some measured paths are slow fallbacks on some chips, e.g. vLLM's per-tensor FP8
-  MoE on H200 at 0.09-0.14 of the roofline, its block-scaled GEMM on B200 at 0.01); NVFP4 on
+- a GEMM by (m, n, k) and weight format: bf16; fp8 per tensor (else block-scaled), and for a
+  block-scaled FP8 checkpoint (DeepSeek-V3/R1) the faster of the two at the call's shape: some
+  engine/chip pairs measured an untuned block-scaled fallback (vLLM on B200: GEMMs at ~0.01 of
+  the roofline) where a tuned block-scaled kernel does the per-tensor kernel's work plus one
+  scale per block, and vLLM's per-tensor FP8 MoE on H200 (0.09-0.14) is not what a block-scaled
+  checkpoint runs; NVFP4 on
   chips with FP4 tensor cores; weight-only int8/int4 (W8A16 / W4A16: dequantised to bf16) where
   the chip has no tensor cores of the weights' dtype (formats() below);
 - decode attention by (sequences x KV heads, mean context, query heads per KV head), head
@@ -60,7 +62,7 @@ _UNSEEN = object()
 _KV_TABLES = {"bf16": "bf16", "fp16": "bf16", "fp32": "bf16", "fp8": "fp8"}
 """KV-cache dtype -> the attention tables' (fp16 and fp32 caches read as bf16 ones; int8 and fp4 not measured)."""
 FP8_KERNELS = {"fp8", "fp8_block"}
-"""FP8 GEMM and MoE kernels: per tensor and block-scaled; a call takes the faster (module docstring)."""
+"""FP8 GEMM and MoE kernels: per tensor and block-scaled (a block-scaled checkpoint takes the faster)."""
 MOE_ROUTING = ("power_law_1.01", "balanced")
 """Routing of the MoE tables, in the order they are used (see the module docstring)."""
 
@@ -86,8 +88,11 @@ class KernelTimes:
     """Seconds of kernels on one Device from the tables of `chip` under `engine` (None from a
     method: not measured, the caller takes the roofline)."""
 
-    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float):
+    def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float,
+                 block_scaled: bool = False):
         self.chip, self.engine, self.runs, self.link_bw = chip, engine, runs, link_bw
+        self.block_scaled = block_scaled
+        """FP8 weights scaled per block: both FP8 kernels, the faster (module docstring)."""
         self.tables = kernels.kernel_tables()
         self.measured = {f: set(kernels.variants(chip, engine, f, self.tables)) for f in kernels.FAMILIES}
         self.peaks = {"peak_flops": {d: hw.flops_for(d)[0] for d in ("bf16", "fp8", "fp4")},
@@ -110,11 +115,10 @@ class KernelTimes:
     def _first(self, family: str, candidates) -> str | None:
         return next((v for v in candidates if v in self.measured[family]), None)
 
-    def _fastest_of(self, family: str, candidates) -> list[str]:
-        """The measured variants the call is timed with, the fastest taken: both FP8 kernels
-        (FP8_KERNELS), else the first measured of `candidates`."""
-        measured = [v for v in candidates if v in self.measured[family]]
-        return measured if set(measured) <= FP8_KERNELS else measured[:1]
+    def _timed_with(self, measured: list[str]) -> list[str]:
+        """Of the measured formats (best first), those a call is timed with, the fastest taken:
+        both FP8 kernels for a block-scaled checkpoint (FP8_KERNELS), else the first."""
+        return measured if self.block_scaled and set(measured) <= FP8_KERNELS else measured[:1]
 
     def _memoised(self, work, *args):
         """work(*args), computed once per arguments (None, not measured, included)."""
@@ -131,7 +135,8 @@ class KernelTimes:
         return self._memoised(self._gemm, m, n, k, dtype)
 
     def _gemm(self, m: float, n: float, k: float, dtype: str):
-        timed = [self._gemm_variant(m, n, k, v) for v in self._fastest_of("gemm", formats("gemm", dtype, self.runs[dtype]))]
+        variants = self._timed_with([v for v in formats("gemm", dtype, self.runs[dtype]) if v in self.measured["gemm"]])
+        timed = [self._gemm_variant(m, n, k, v) for v in variants]
         return min(timed, default=None)
 
     def _gemm_variant(self, m: float, n: float, k: float, variant: str):
@@ -196,14 +201,13 @@ class KernelTimes:
     def _moe(self, layer, tokens: float, busiest: float) -> float | None:
         if tokens <= 0:
             return None
-        # per format its first measured routing (MOE_ROUTING's order); both FP8 kernels, the faster
+        # per format its first measured routing (MOE_ROUTING's order); formats as _timed_with says
         tables = {}
         for v in formats("moe", layer.dtype, self.runs[layer.dtype]):
             routing = next((r for r in MOE_ROUTING if f"{v}_{r}" in self.measured["moe"]), None)
             if routing is not None:
                 tables[v] = routing
-        timed = [self._moe_variant(layer, tokens, busiest, fmt, tables[fmt])
-                 for fmt in (tables if set(tables) <= FP8_KERNELS else list(tables)[:1])]
+        timed = [self._moe_variant(layer, tokens, busiest, fmt, tables[fmt]) for fmt in self._timed_with(list(tables))]
         return min(timed, default=None)
 
     def _moe_variant(self, layer, tokens: float, busiest: float, fmt: str, routing: str) -> float:

@@ -42,8 +42,8 @@ def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, 
         from chip2chat.engine.speculative import speculative as check
 
         check("mtp", model=m)  # the one-line error naming the model
-    return Replica(m, Device(hw, profile, fidelity, kernels), ParallelPlan(tp, pp, ep, attention_dp), weight_dtype,
-                   kv_dtype, speculative)
+    device = Device(hw, profile, fidelity, kernels, block_scaled=m.spec.fp8_block_scaled and weight_dtype == "fp8")
+    return Replica(m, device, ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype, speculative)
 
 
 @lru_cache(maxsize=1024)

@@ -71,6 +71,8 @@ class ModelSpec:
     source: str
     mtp_layers: int = 0  # multi-token-prediction modules (DeepSeek-V3 num_nextn_predict_layers): drafts for
     # speculative decoding (engine/speculative.py), not part of `layers`
+    fp8_block_scaled: bool = False  # an FP8 checkpoint with a scale per weight block (quantization_config.
+    # weight_block_size, DeepSeek-V3/R1's 128 x 128): its FP8 GEMMs and experts run block-scaled kernels
 
     @property
     def num_layers(self) -> int:
@@ -188,6 +190,8 @@ def parse_config(raw: dict[str, Any], name: str, source: str) -> ModelSpec:
         layers=tuple((count, kind) for kind, count in groups.items()),
         source=source,
         mtp_layers=r.int("num_nextn_predict_layers", default=0, minimum=0),
+        fp8_block_scaled=isinstance(raw.get("quantization_config"), dict)
+        and raw["quantization_config"].get("weight_block_size") is not None,
     )
 
 
