@@ -31,30 +31,45 @@ takes a value must get one; an unknown flag fails), and each list names where it
   https://docs.nvidia.com/dynamo/dev/backends/tensor-rt-llm-configuration (dynamo.trtllm: --model-path,
   --served-model-name, --extra-engine-args YAML, --disaggregation-mode),
   https://docs.nvidia.com/dynamo/dev/cli/model-deployment/disaggregated-serving.md (python -m dynamo.frontend, --http-port).
+- Speculative decoding (configure/launch.py emits it only for a configuration that runs it):
+  vLLM https://docs.vllm.ai/en/v0.10.0/features/spec_decode.html (--speculative-config JSON with "model",
+  "num_speculative_tokens", "method" eagle3) and vLLM's DeepSeek MTP method name "deepseek_mtp" as its
+  recipes pass it (--speculative-config '{"method": "deepseek_mtp", "num_speculative_tokens": 1}');
+  SGLang https://docs.sglang.io/advanced_features/speculative_decoding.html and the server-argument page
+  above (--speculative-algorithm {EAGLE,EAGLE3,NEXTN,STANDALONE,...}, --speculative-draft-model-path,
+  --speculative-num-steps, --speculative-eagle-topk, --speculative-num-draft-tokens);
+  TensorRT-LLM 1.0.0 https://nvidia.github.io/TensorRT-LLM/1.0.0/examples/llm_speculative_decoding.html
+  (MTPDecodingConfig num_nextn_predict_layers; EagleDecodingConfig max_draft_len, speculative_model_dir,
+  eagle3_one_model) and https://nvidia.github.io/TensorRT-LLM/features/speculative-decoding.html (YAML
+  speculative_config.decoding_type MTP / Eagle / DraftTarget; draft/target for all models).
 """
 
 import argparse
+import json
 import shlex
 
 import pytest
 import yaml
 
-from chip2chat.configure.launch import VERSIONS, launch_files
+from chip2chat.configure.launch import DRAFT_MODEL, SGLANG_ALGORITHM, VERSIONS, launch_files
 from chip2chat.configure.space import AGGREGATED, DISAGGREGATED, Candidate, Workers
 from chip2chat.engine.plan import ParallelPlan
+from chip2chat.engine.speculative import Speculative
 
 VALUE, SWITCH = True, False
 VLLM = {"--tensor-parallel-size": VALUE, "--pipeline-parallel-size": VALUE, "--data-parallel-size": VALUE,
         "--enable-expert-parallel": SWITCH, "--max-num-seqs": VALUE, "--max-num-batched-tokens": VALUE,
         "--enable-chunked-prefill": SWITCH, "--no-enable-chunked-prefill": SWITCH, "--kv-cache-dtype": VALUE,
         "--gpu-memory-utilization": VALUE, "--quantization": VALUE, "--max-model-len": VALUE, "--port": VALUE,
-        "--model": VALUE, "--kv-transfer-config": VALUE}
+        "--model": VALUE, "--kv-transfer-config": VALUE, "--speculative-config": VALUE}
 SGLANG = {"--model-path": VALUE, "--tp-size": VALUE, "--pp-size": VALUE, "--dp-size": VALUE, "--ep-size": VALUE,
           "--enable-dp-attention": SWITCH, "--max-running-requests": VALUE, "--max-prefill-tokens": VALUE,
           "--chunked-prefill-size": VALUE, "--kv-cache-dtype": VALUE, "--mem-fraction-static": VALUE,
           "--quantization": VALUE, "--context-length": VALUE, "--port": VALUE, "--served-model-name": VALUE,
           "--disaggregation-mode": VALUE, "--disaggregation-transfer-backend": VALUE,
-          "--disaggregation-bootstrap-port": VALUE}
+          "--disaggregation-bootstrap-port": VALUE, "--speculative-algorithm": VALUE,
+          "--speculative-draft-model-path": VALUE, "--speculative-num-steps": VALUE, "--speculative-eagle-topk": VALUE,
+          "--speculative-num-draft-tokens": VALUE}
 TRTLLM = {"--backend": VALUE, "--tp_size": VALUE, "--pp_size": VALUE, "--ep_size": VALUE, "--max_batch_size": VALUE,
           "--max_num_tokens": VALUE, "--max_seq_len": VALUE, "--kv_cache_free_gpu_memory_fraction": VALUE,
           "--host": VALUE, "--port": VALUE, "--extra_llm_api_options": VALUE}
@@ -66,11 +81,18 @@ TRTLLM_YAML = {"tensor_parallel_size", "pipeline_parallel_size", "moe_expert_par
                "max_num_tokens", "max_seq_len", "enable_attention_dp", "enable_chunked_prefill", "kv_cache_config",
                "kv_cache_config.dtype", "kv_cache_config.free_gpu_memory_fraction", "scheduler_config",
                "scheduler_config.capacity_scheduler_policy", "cache_transceiver_config",
-               "cache_transceiver_config.backend", "disable_overlap_scheduler"}
+               "cache_transceiver_config.backend", "disable_overlap_scheduler", "speculative_config",
+               "speculative_config.decoding_type", "speculative_config.num_nextn_predict_layers",
+               "speculative_config.max_draft_len", "speculative_config.speculative_model_dir",
+               "speculative_config.eagle3_one_model"}
+TRTLLM_DECODING_TYPES = {"MTP", "Eagle", "DraftTarget"}
+VLLM_SPECULATIVE_KEYS = {"method", "model", "num_speculative_tokens"}
+VLLM_SPECULATIVE_METHODS = {"deepseek_mtp", "eagle3"}
 VLLM_CHOICES = {"--kv-cache-dtype": {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"}, "--quantization": {"fp8"},
                 "--disaggregation-mode": {"prefill", "decode"}}
 SGLANG_CHOICES = {"--kv-cache-dtype": {"auto", "fp8_e5m2", "fp8_e4m3"}, "--quantization": {"fp8"},
-                  "--disaggregation-mode": {"prefill", "decode"}, "--disaggregation-transfer-backend": {"nixl"}}
+                  "--disaggregation-mode": {"prefill", "decode"}, "--disaggregation-transfer-backend": {"nixl"},
+                  "--speculative-algorithm": {"EAGLE", "EAGLE3", "NEXTN", "STANDALONE", "NGRAM"}}
 TRTLLM_CHOICES = {"--backend": {"pytorch"}, "--disaggregation-mode": {"prefill", "decode"}}
 PROGRAMS = {("vllm", "serve"): (VLLM, True, VLLM_CHOICES), ("trtllm-serve",): (TRTLLM, True, TRTLLM_CHOICES),
             ("python3", "-m", "sglang.launch_server"): (SGLANG, False, SGLANG_CHOICES),
@@ -176,3 +198,52 @@ def test_the_check_refuses_what_the_engines_would(words):
     # reason: the check above must be able to fail
     with pytest.raises((SystemExit, argparse.ArgumentError, AssertionError)):
         check_command(words)
+
+
+SPECULATIVE = [
+    ("deepseek-v3", Speculative(method="mtp")),
+    ("llama-3.1-70b", Speculative(method="eagle3", acceptance_length=2.5)),
+    ("llama-3.1-70b", Speculative(method="draft_model", num_speculative_tokens=4, acceptance_length=2.0)),
+]
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm"])
+@pytest.mark.parametrize("mode", [AGGREGATED, DISAGGREGATED])
+@pytest.mark.parametrize("model, spec", SPECULATIVE, ids=[s.method for _, s in SPECULATIVE])
+def test_speculative_decoding_is_launched_with_the_documented_flags(engine, mode, model, spec):
+    # reason: a configuration that runs speculation launches it, with the k the simulation priced, in each
+    # engine's documented spelling (lists above); every worker of a deployment alike
+    w = workers(tp=8) if model == "deepseek-v3" else workers(tp=2)
+    candidate = Candidate(mode, (w,) if mode == AGGREGATED else (w, w), "fp8", spec)
+    files = launch_files(model, candidate, engine, "fp8")
+    script = files["launch.sh" if mode == AGGREGATED else "dynamo.sh"]
+    servers = [words for words in commands(script) if words[:3] != ["python3", "-m", "dynamo.frontend"]]
+    k = spec.num_speculative_tokens
+    for words in servers:
+        check_command(words)
+        if engine == "vllm":
+            config = json.loads(words[words.index("--speculative-config") + 1])
+            assert set(config) <= VLLM_SPECULATIVE_KEYS and config["num_speculative_tokens"] == k
+            assert config.get("method", "eagle3") in VLLM_SPECULATIVE_METHODS
+            assert ("model" in config) == (spec.method != "mtp")
+        elif engine == "sglang":
+            value = {f: words[words.index(f) + 1] for f in ("--speculative-algorithm", "--speculative-num-steps",
+                                                             "--speculative-num-draft-tokens")}
+            assert value == {"--speculative-algorithm": SGLANG_ALGORITHM[spec.method],
+                             "--speculative-num-steps": str(k), "--speculative-num-draft-tokens": str(k + 1)}
+    for name, text in files.items():
+        if name.endswith((".yml", ".yaml")):
+            options = yaml.safe_load(text)
+            assert set(keys(options)) <= TRTLLM_YAML, name
+            s = options["speculative_config"]
+            assert s["decoding_type"] in TRTLLM_DECODING_TYPES
+            assert s.get("num_nextn_predict_layers", s.get("max_draft_len")) == k
+    assert (DRAFT_MODEL in script or any(DRAFT_MODEL in t for t in files.values())) == (spec.method != "mtp")
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm"])
+def test_no_speculative_flag_without_speculation(engine):
+    # reason: only what the chosen configuration uses is emitted
+    for model, candidate in CASES:
+        text = "".join(launch_files(model, candidate, engine, "fp8").values())
+        assert "speculative" not in text

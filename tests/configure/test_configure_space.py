@@ -55,7 +55,8 @@ def test_knob_sets_hold_every_decode_in_the_token_budget(role):
 
 @pytest.mark.parametrize("fields, message", [
     ({"tp": ()}, "tp"), ({"pp": (0,)}, "pp"), ({"modes": ("both",)}, "modes"), ({"unit_gpus": 0}, "unit_gpus"),
-    ({"speculative": ("eagle",)}, "speculative decoding is not in the cost model"),
+    ({"speculative": ("eagle",)}, "speculative must list None and/or chip2chat Speculative"),
+    ({"speculative": ()}, "speculative must list"),
 ])
 def test_a_wrong_space_is_one_line_naming_the_field(fields, message):
     # reason: house rule: a wrong setting is one line naming the field

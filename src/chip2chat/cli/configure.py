@@ -10,7 +10,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from chip2chat.cli.app import KvDtypeOpt, ModelOpt, WeightDtypeOpt, app, out
+from chip2chat.cli.app import (AcceptanceLengthOpt, KvDtypeOpt, ModelOpt, NumSpeculativeTokensOpt,
+                               SpeculativeMethodOpt, WeightDtypeOpt, app, out)
 from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
 from chip2chat.errors import Chip2ChatError
 
@@ -51,6 +52,9 @@ def configure(
     tp_sizes: Optional[str] = typer.Option(None, "--tensor-parallel-sizes", help="Search these TP sizes (1,2,4,8)."),
     pp_sizes: Optional[str] = typer.Option(None, "--pipeline-parallel-sizes", help="Search these PP sizes (1,2,4)."),
     modes: Optional[str] = typer.Option(None, "--modes", help="aggregated,disaggregated (default both)."),
+    speculative_method: SpeculativeMethodOpt = None,
+    num_speculative_tokens: NumSpeculativeTokensOpt = 0,
+    acceptance_length: AcceptanceLengthOpt = 0.0,
     finalists: int = typer.Option(3, "--finalists", help="Candidates simulated per mode."),
     workers: int = typer.Option(2, "--workers", help="Processes for the finalists' simulations (same answer)."),
     seed: int = typer.Option(0, "--seed"),
@@ -58,7 +62,8 @@ def configure(
     launch_dir: Optional[str] = typer.Option(None, "--launch-dir", help="Write the launch files there."),
     as_json: bool = typer.Option(False, "--json", help="Print the finalists and the choice as JSON."),
 ) -> None:
-    """Search TP/PP/EP/attention DP, batching, KV dtype, aggregated vs disaggregated (P:D ratio, chips)
+    """Search TP/PP/EP/attention DP, batching, KV dtype, aggregated vs disaggregated (P:D ratio, chips),
+    speculative decoding (none; mtp where the model has MTP layers; the --speculative-method given)
     under the SLO; screen analytically, simulate the finalists; print the front, the choice and its
     launch files (vllm serve, SGLang, trtllm-serve, Dynamo workers)."""
     from chip2chat.configure import SearchSpace, configure as run_configure
@@ -76,7 +81,8 @@ def configure(
                            output_len=lengths[1], trace=trace, trace_format=trace_format, slo_ttft_ms=slo_ttft_ms,
                            slo_tpot_ms=slo_tpot_ms, tokens_per_s_per_user=tokens_per_s_per_user, gpus=gpus,
                            rate_per_s=request_rate, space=SearchSpace(**space_fields), finalists=finalists,
-                           workers=workers, seed=seed)
+                           workers=workers, seed=seed, speculative_method=speculative_method,
+                           num_speculative_tokens=num_speculative_tokens, acceptance_length=acceptance_length)
     files = result.launch()
     if launch_dir:
         folder = Path(launch_dir)
@@ -143,6 +149,7 @@ def _summary(result) -> list[str]:
     else:
         lines.append(f"chosen: {best.label()} on {best.gpus} of {result.gpus} GPUs, "
                      f"{result.best.rate_per_s:.2f} req/s within the SLO")
+    lines.append(f"speculative decoding: {best.speculative.label if best.speculative else 'none'}")
     lines.append(f"searched in {result.seconds:.1f} s")
     return lines
 

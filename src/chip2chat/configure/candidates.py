@@ -2,7 +2,9 @@
 
 Aggregated: each chip's valid plans x KV dtypes x batching knobs x replica counts. Disaggregated:
 each (prefill chip, decode chip) pair, same chip or not, x their plans x KV dtype x the prefill
-token budget x the (prefill, decode) replica counts. With a GPU budget a deployment fills it as far
+token budget x the (prefill, decode) replica counts; each of them with every speculative decoding
+setup the model can run (space.speculative_setups; pp = 1 only), priced by the replica's step
+costs (a decode-only step per emitted token). With a GPU budget a deployment fills it as far
 as it can and is ranked by the rate it carries; for a request rate a deployment is one unit of at
 most `SearchSpace.unit_gpus` GPUs, ranked by the GPUs that copies of it need for the rate.
 `max_num_seqs` caps the batch of a replica's curve; the knob sets whose screened rates tie within
@@ -55,26 +57,44 @@ def objective(rate: float, gpus: int, target_rate: float | None) -> float:
 
 
 def screen_all(screen: Screen, chips: list[Chip], space: SearchSpace, slo: Slo, kv_dtypes: tuple[str, ...],
-               budget: int, target_rate: float | None) -> list[Screened]:
-    """Every candidate that carries some load within the SLO, screened."""
+               budget: int, target_rate: float | None, speculative: tuple = (None,)) -> list[Screened]:
+    """Every candidate that carries some load within the SLO, screened, for each KV dtype and
+    `speculative` setup (None: none)."""
     out: list[Screened] = []
     for kv in kv_dtypes:
-        if AGGREGATED in space.modes:
-            for chip in chips:
-                out += _aggregated(screen, chip, space, slo, kv, budget, target_rate)
-        if DISAGGREGATED in space.modes:
-            prefill = [w for chip in chips for w in _prefill_options(screen, chip, space, slo, kv)]
-            decode = [w for chip in chips for w in _decode_options(screen, chip, space, slo, kv)]
-            for p_workers, p_curve in prefill:
-                for d_workers, d_curve in decode:
-                    out += _pairs(p_workers, p_curve, d_workers, d_curve, slo, kv, budget, target_rate)
+        for spec in speculative:
+            kinds = [_Kind(c.name, c.hardware, tuple(p for p in c.plans if spec is None or p.pp == 1), kv, spec)
+                     for c in chips]
+            if AGGREGATED in space.modes:
+                for kind in kinds:
+                    out += _aggregated(screen, kind, space, slo, budget, target_rate)
+            if DISAGGREGATED in space.modes:
+                prefill = [w for kind in kinds for w in _prefill_options(screen, kind, space, slo)]
+                decode = [w for kind in kinds for w in _decode_options(screen, kind, space, slo)]
+                for p_workers, p_curve in prefill:
+                    for d_workers, d_curve in decode:
+                        out += _pairs(p_workers, p_curve, d_workers, d_curve, slo, kv, spec, budget, target_rate)
     return [s for s in out if s.rate_per_s > 0]
 
 
-def _aggregated(screen, chip: Chip, space, slo, kv, budget, target_rate) -> list[Screened]:
+@dataclass(frozen=True)
+class _Kind:
+    """A chip's plans under one KV dtype and speculative setup."""
+
+    name: str
+    hardware: object
+    plans: tuple
+    kv: str
+    spec: object
+
+    def replica(self, screen: Screen, plan):
+        return screen.replica(self.hardware, plan, self.kv, self.spec)
+
+
+def _aggregated(screen, chip: _Kind, space, slo, budget, target_rate) -> list[Screened]:
     out = []
     for plan in chip.plans:
-        rep = screen.replica(chip.hardware, plan, kv)
+        rep = chip.replica(screen, plan)
         if rep is None or plan.num_devices > budget:
             continue
         counts = [budget // plan.num_devices] if target_rate is None else range(1, budget // plan.num_devices + 1)
@@ -85,27 +105,27 @@ def _aggregated(screen, chip: Chip, space, slo, kv, budget, target_rate) -> list
             workers = Workers(chip.name, plan, 1, seqs, t, chunked, hardware=chip.hardware)
             for n in counts:
                 rate, tpot = curve.capacity(slo, n)
-                cand = Candidate(AGGREGATED, (workers,), kv).with_counts(n)
+                cand = Candidate(AGGREGATED, (workers,), chip.kv, chip.spec).with_counts(n)
                 out.append(Screened(cand, rate * n, 1.0 / tpot, objective(rate * n, cand.gpus, target_rate)))
     return out
 
 
-def _prefill_options(screen, chip: Chip, space, slo, kv) -> list[tuple[Workers, Curve]]:
+def _prefill_options(screen, chip: _Kind, space, slo) -> list[tuple[Workers, Curve]]:
     """Per plan, the prefill worker whose token budget carries the most prompts (at one worker)."""
     out = []
     for plan in chip.plans:
-        rep = screen.replica(chip.hardware, plan, kv)
+        rep = chip.replica(screen, plan)
         options = [(Workers(chip.name, plan, 1, seqs, t, True, hardware=chip.hardware), screen.prefill(rep, t))
                    for seqs, t, _ in knob_sets(space, "prefill")] if rep is not None else []
         out += _best_knobs(options, slo)
     return out
 
 
-def _decode_options(screen, chip: Chip, space, slo, kv) -> list[tuple[Workers, Curve]]:
+def _decode_options(screen, chip: _Kind, space, slo) -> list[tuple[Workers, Curve]]:
     """Per plan, the decode worker whose max_num_seqs carries the most sequences (at one worker)."""
     out = []
     for plan in chip.plans:
-        rep = screen.replica(chip.hardware, plan, kv)
+        rep = chip.replica(screen, plan)
         if rep is None:
             continue
         budget = max(MAX_NUM_BATCHED_TOKENS, max(space.max_num_seqs))
@@ -125,7 +145,7 @@ def _best_knobs(options: list[tuple[Workers, Curve]], slo: Slo) -> list[tuple[Wo
     return [min(ties, key=lambda o: _distance(o[0].max_num_seqs, o[0].max_num_batched_tokens))]
 
 
-def _pairs(p_workers, p_curve, d_workers, d_curve, slo, kv, budget, target_rate):
+def _pairs(p_workers, p_curve, d_workers, d_curve, slo, kv, spec, budget, target_rate):
     """The best (prefill, decode) replica counts for one pair of worker kinds within the GPU limit."""
     gp, gd = p_workers.plan.num_devices, d_workers.plan.num_devices
     prefill_rate = [n * p_curve.capacity(slo, n)[0] if n else 0.0 for n in range(budget // gp + 1)]
@@ -136,7 +156,7 @@ def _pairs(p_workers, p_curve, d_workers, d_curve, slo, kv, budget, target_rate)
         for n_d in [most_d] if target_rate is None else range(1, most_d + 1):
             rate = min(prefill_rate[n_p], n_d * decode[n_d][0])
             if rate > 0:
-                cand = Candidate(DISAGGREGATED, (p_workers, d_workers), kv).with_counts(n_p, n_d)
+                cand = Candidate(DISAGGREGATED, (p_workers, d_workers), kv, spec).with_counts(n_p, n_d)
                 item = Screened(cand, rate, 1.0 / decode[n_d][1], objective(rate, cand.gpus, target_rate))
                 best = item if best is None or item.objective > best.objective else best
     return [best] if best is not None else []

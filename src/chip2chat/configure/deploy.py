@@ -100,7 +100,7 @@ def simulate_deployment(setup: Setup, candidate: Candidate, rate_per_s: float | 
     workload = setup.workload(candidate, rate_per_s)
     first = candidate.workers[0]
     common = dict(slo=setup.slo, workload=workload, weight_dtype=setup.weight_dtype, kv_dtype=candidate.kv_dtype,
-                  **engine_keywords(simulation.simulate, setup.engine))
+                  speculative=candidate.speculative, **engine_keywords(simulation.simulate, setup.engine))
     router = "kv_aware" if setup.prefix is not None else "round_robin"
     if candidate.mode == AGGREGATED:
         return simulation.simulate(setup.model, first.hardware, plan=first.plan,
@@ -134,4 +134,5 @@ def _simulate_pools(setup: Setup, candidate: Candidate, workload: Workload, rout
                                cluster=ClusterConfig(disaggregate=(prefill.count, decode.count), router=router),
                                decode_pool=DecodePool(decode.hardware, decode.plan, scheduling(decode, setup)),
                                slo=setup.slo, workload=workload, weight_dtype=setup.weight_dtype,
-                               kv_dtype=candidate.kv_dtype, **engine_keywords(simulation.simulate, setup.engine))
+                               kv_dtype=candidate.kv_dtype, speculative=candidate.speculative,
+                               **engine_keywords(simulation.simulate, setup.engine))

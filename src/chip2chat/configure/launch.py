@@ -8,10 +8,18 @@ their sources and checks every generated command against them):
 - TensorRT-LLM 1.0.0 `trtllm-serve` options and its `--extra_llm_api_options` YAML (LLM API keys);
 - NVIDIA Dynamo 1.6 workers: `python3 -m dynamo.frontend`, `dynamo.vllm` / `dynamo.sglang` (the
   engine's own arguments plus `--disaggregation-mode`), `dynamo.trtllm` (`--extra-engine-args` YAML).
+
+Speculative decoding, only where the configuration runs it (every worker of a deployment alike):
+vLLM `--speculative-config` JSON (method deepseek_mtp / eagle3, or a draft "model"), SGLang
+`--speculative-algorithm` NEXTN / EAGLE3 / STANDALONE with a chain of k steps (top-k 1, k + 1 draft
+tokens), TensorRT-LLM `speculative_config` (decoding_type MTP / Eagle with eagle3_one_model /
+DraftTarget). An EAGLE-3 head or a draft model is named DRAFT_MODEL in the files: the search prices
+its acceptance length, not which checkpoint has it.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import yaml
@@ -36,6 +44,8 @@ NODE_GPUS = 8
 """GPUs of one server: the devices of later replicas are numbered on the next server."""
 NIXL = '{"kv_connector":"NixlConnector","kv_role":"kv_both"}'
 """vLLM's KV transfer through NIXL, as Dynamo's disaggregated vLLM workers use it."""
+DRAFT_MODEL = "DRAFT_MODEL"
+"""Stands for the EAGLE-3 head or draft model's repo, which the user names."""
 
 
 def model_id(model) -> str:
@@ -59,31 +69,32 @@ def launch_files(model, candidate: Candidate, engine: str, weight_dtype: str,
 
 
 def _aggregated(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> dict[str, str]:
-    w = c.workers[0]
+    w, spec = c.workers[0], c.speculative
     header = (f"#!/bin/bash\n# {c.label()}: {w.count} server(s) of {VERSIONS[engine]}, one per "
-              f"{w.plan.num_devices} GPU(s), behind a round-robin load balancer")
+              f"{w.plan.num_devices} GPU(s), behind a round-robin load balancer{_draft_note(spec)}")
     files, lines = {}, [header]
     for i in range(w.count):
         gpus = _devices(lines, i * w.plan.num_devices, w.plan.num_devices)
         if engine == "vllm":
-            command = ["vllm", "serve", repo, *_vllm(w, c.kv_dtype, weight_dtype, max_model_len), "--port", PORT + i]
+            command = ["vllm", "serve", repo, *_vllm(w, c.kv_dtype, weight_dtype, max_model_len, spec),
+                       "--port", PORT + i]
         elif engine == "sglang":
             command = ["python3", "-m", "sglang.launch_server", "--model-path", repo,
-                       *_sglang(w, c.kv_dtype, weight_dtype, max_model_len), "--port", PORT + i]
+                       *_sglang(w, c.kv_dtype, weight_dtype, max_model_len, spec), "--port", PORT + i]
         else:
             files["extra-llm-api-config.yml"] = _trtllm_yaml(model, w, c.kv_dtype, weight_dtype, max_model_len,
-                                                             engine_settings=False)
-            command = ["trtllm-serve", repo, *_trtllm_flags(model, w, c.kv_dtype, weight_dtype, max_model_len),
+                                                             engine_settings=False, spec=spec)
+            command = ["trtllm-serve", repo, *_trtllm_flags(model, w, c.kv_dtype, weight_dtype, max_model_len, spec),
                        "--port", PORT + i, "--extra_llm_api_options", "extra-llm-api-config.yml"]
         lines.append(f"CUDA_VISIBLE_DEVICES={gpus} {_join(command)} &")
     return {"launch.sh": "\n".join(lines + ["wait", ""]), **files}
 
 
 def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> dict[str, str]:
-    files = {}
+    files, spec = {}, c.speculative
     header = (f"#!/bin/bash\n# {c.label()}: {VERSIONS['dynamo']} disaggregated serving with {VERSIONS[engine]} "
               f"workers (KV over NIXL).\n# Start etcd and NATS first (Dynamo's docker-compose); a pool on "
-              f"other nodes runs its lines there.")
+              f"other nodes runs its lines there.{_draft_note(spec)}")
     lines = [header, _join(["python3", "-m", "dynamo.frontend", "--http-port", PORT]) + " &"]
     offset, chip = 0, c.workers[0].chip
     for role, w in zip(("prefill", "decode"), c.workers):
@@ -93,15 +104,15 @@ def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> d
         for _ in range(w.count):
             if engine == "vllm":
                 command = ["python3", "-m", "dynamo.vllm", "--model", repo,
-                           *_vllm(w, c.kv_dtype, weight_dtype, max_model_len), "--disaggregation-mode", role,
+                           *_vllm(w, c.kv_dtype, weight_dtype, max_model_len, spec), "--disaggregation-mode", role,
                            "--kv-transfer-config", NIXL]
             elif engine == "sglang":
                 command = ["python3", "-m", "dynamo.sglang", "--model-path", repo, "--served-model-name", repo,
-                           *_sglang(w, c.kv_dtype, weight_dtype, max_model_len), "--disaggregation-mode", role,
+                           *_sglang(w, c.kv_dtype, weight_dtype, max_model_len, spec), "--disaggregation-mode", role,
                            "--disaggregation-transfer-backend", "nixl", "--disaggregation-bootstrap-port", 12345]
             else:
                 files[f"{role}.yaml"] = _trtllm_yaml(model, w, c.kv_dtype, weight_dtype, max_model_len,
-                                                     engine_settings=True, role=role)
+                                                     engine_settings=True, role=role, spec=spec)
                 command = ["python3", "-m", "dynamo.trtllm", "--model-path", repo, "--served-model-name", repo,
                            "--extra-engine-args", f"{role}.yaml", "--disaggregation-mode", role]
             lines.append(f"CUDA_VISIBLE_DEVICES={_devices(lines, offset, w.plan.num_devices)} {_join(command)} &")
@@ -109,7 +120,7 @@ def _dynamo(model, repo, c: Candidate, engine, weight_dtype, max_model_len) -> d
     return {"dynamo.sh": "\n".join(lines + ["wait", ""]), **files}
 
 
-def _vllm(w: Workers, kv: str, weight_dtype: str, max_model_len) -> list:
+def _vllm(w: Workers, kv: str, weight_dtype: str, max_model_len, spec=None) -> list:
     p = w.plan
     parallel = (["--tensor-parallel-size", 1, "--data-parallel-size", p.tp] if p.attention_dp
                 else ["--tensor-parallel-size", p.tp])
@@ -117,10 +128,16 @@ def _vllm(w: Workers, kv: str, weight_dtype: str, max_model_len) -> list:
              "--max-num-seqs", w.max_num_seqs, "--max-num-batched-tokens", w.max_num_batched_tokens,
              "--enable-chunked-prefill" if w.enable_chunked_prefill else "--no-enable-chunked-prefill",
              "--kv-cache-dtype", KV_CACHE_DTYPE["vllm"][kv], "--gpu-memory-utilization", GPU_MEMORY_UTILIZATION]
-    return flags + _quantization(weight_dtype) + (["--max-model-len", max_model_len] if max_model_len else [])
+    flags += _quantization(weight_dtype) + (["--max-model-len", max_model_len] if max_model_len else [])
+    if spec is not None:
+        config = {"method": "deepseek_mtp"} if spec.method == "mtp" else {"model": DRAFT_MODEL} | (
+            {"method": "eagle3"} if spec.method == "eagle3" else {})
+        flags += ["--speculative-config",
+                  json.dumps({**config, "num_speculative_tokens": spec.num_speculative_tokens}, separators=(",", ":"))]
+    return flags
 
 
-def _sglang(w: Workers, kv: str, weight_dtype: str, max_model_len) -> list:
+def _sglang(w: Workers, kv: str, weight_dtype: str, max_model_len, spec=None) -> list:
     p = w.plan
     flags = ["--tp-size", p.tp, "--pp-size", p.pp]
     if p.attention_dp:
@@ -130,7 +147,26 @@ def _sglang(w: Workers, kv: str, weight_dtype: str, max_model_len) -> list:
     flags += ["--max-running-requests", w.max_num_seqs, "--max-prefill-tokens", w.max_num_batched_tokens,
               "--chunked-prefill-size", w.max_num_batched_tokens if w.enable_chunked_prefill else -1,
               "--kv-cache-dtype", KV_CACHE_DTYPE["sglang"][kv], "--mem-fraction-static", GPU_MEMORY_UTILIZATION]
-    return flags + _quantization(weight_dtype) + (["--context-length", max_model_len] if max_model_len else [])
+    flags += _quantization(weight_dtype) + (["--context-length", max_model_len] if max_model_len else [])
+    if spec is not None:
+        k = spec.num_speculative_tokens
+        flags += ["--speculative-algorithm", SGLANG_ALGORITHM[spec.method]]
+        flags += ["--speculative-draft-model-path", DRAFT_MODEL] if spec.method != "mtp" else []
+        flags += ["--speculative-num-steps", k, "--speculative-eagle-topk", 1, "--speculative-num-draft-tokens", k + 1]
+    return flags
+
+
+SGLANG_ALGORITHM = {"mtp": "NEXTN", "eagle3": "EAGLE3", "draft_model": "STANDALONE"}
+"""SGLang's --speculative-algorithm per method (NEXTN: DeepSeek's MTP module as the EAGLE draft)."""
+
+
+def _draft_note(spec) -> str:
+    """A line naming what DRAFT_MODEL stands for, when the files use it."""
+    if spec is None or spec.method == "mtp":
+        return ""
+    what = "EAGLE-3 head" if spec.method == "eagle3" else "draft model"
+    return (f"\n# Replace {DRAFT_MODEL} with the {what} whose acceptance length is {spec.acceptance_length:g} on "
+            f"this traffic (what the search assumed).")
 
 
 def _quantization(weight_dtype: str) -> list:
@@ -138,16 +174,16 @@ def _quantization(weight_dtype: str) -> list:
     return ["--quantization", "fp8"] if weight_dtype == "fp8" else []
 
 
-def _trtllm_flags(model, w: Workers, kv: str, weight_dtype: str, max_model_len) -> list:
+def _trtllm_flags(model, w: Workers, kv: str, weight_dtype: str, max_model_len, spec=None) -> list:
     p = w.plan
     return ["--backend", "pytorch", "--tp_size", p.tp, "--pp_size", p.pp, "--ep_size", p.ep,
             "--max_batch_size", w.max_num_seqs, "--max_num_tokens", w.max_num_batched_tokens,
             *(["--max_seq_len", max_model_len] if max_model_len else []),
-            "--kv_cache_free_gpu_memory_fraction", _kv_fraction(model, w, kv, weight_dtype)]
+            "--kv_cache_free_gpu_memory_fraction", _kv_fraction(model, w, kv, weight_dtype, spec)]
 
 
 def _trtllm_yaml(model, w: Workers, kv: str, weight_dtype: str, max_model_len, *, engine_settings: bool,
-                 role: str | None = None) -> str:
+                 role: str | None = None, spec=None) -> str:
     """The LLM API options: scheduling and KV cache (and, for a Dynamo worker, the whole engine)."""
     p = w.plan
     options = {}
@@ -158,8 +194,15 @@ def _trtllm_yaml(model, w: Workers, kv: str, weight_dtype: str, max_model_len, *
             options["max_seq_len"] = max_model_len
     options.update(enable_attention_dp=p.attention_dp, enable_chunked_prefill=w.enable_chunked_prefill,
                    kv_cache_config={"dtype": KV_CACHE_DTYPE["trtllm"][kv],
-                                    "free_gpu_memory_fraction": _kv_fraction(model, w, kv, weight_dtype)},
+                                    "free_gpu_memory_fraction": _kv_fraction(model, w, kv, weight_dtype, spec)},
                    scheduler_config={"capacity_scheduler_policy": "GUARANTEED_NO_EVICT"})
+    if spec is not None:
+        k = spec.num_speculative_tokens
+        options["speculative_config"] = (
+            {"decoding_type": "MTP", "num_nextn_predict_layers": k} if spec.method == "mtp" else
+            {"decoding_type": "Eagle", "max_draft_len": k, "speculative_model_dir": DRAFT_MODEL, "eagle3_one_model": True}
+            if spec.method == "eagle3" else
+            {"decoding_type": "DraftTarget", "max_draft_len": k, "speculative_model_dir": DRAFT_MODEL})
     if role is not None:
         # the KV leaves the prefill worker through the cache transceiver; TensorRT-LLM's disaggregated
         # guide runs context (prefill) servers without the overlap scheduler
@@ -169,11 +212,11 @@ def _trtllm_yaml(model, w: Workers, kv: str, weight_dtype: str, max_model_len, *
     return f"# {VERSIONS['trtllm']} LLM API options\n{weights}" + yaml.safe_dump(options, sort_keys=False)
 
 
-def _kv_fraction(model, w: Workers, kv: str, weight_dtype: str) -> float:
+def _kv_fraction(model, w: Workers, kv: str, weight_dtype: str, spec=None) -> float:
     """TensorRT-LLM's share of the memory left after weights and activations that goes to the KV
     cache: what the simulated replica's KV cache is of that (vLLM's 0.9 of HBM less the rest)."""
     rep = get_replica(model, w.hardware, w.plan.tp, w.plan.pp, w.plan.ep, weight_dtype, kv,
-                      attention_dp=w.plan.attention_dp)
+                      attention_dp=w.plan.attention_dp, speculative=spec)
     b = memory_budget(rep, GPU_MEMORY_UTILIZATION, w.max_num_batched_tokens, w.max_num_seqs)
     return round(b.kv_capacity_bytes / (b.capacity_bytes - b.fixed_bytes), 2)
 

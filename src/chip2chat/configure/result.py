@@ -61,7 +61,8 @@ def candidate_row(c: Candidate) -> dict:
             "attention_dp": _pools(c, lambda w: w.plan.attention_dp), "kv_dtype": c.kv_dtype,
             "max_num_seqs": _pools(c, lambda w: w.max_num_seqs),
             "max_num_batched_tokens": _pools(c, lambda w: w.max_num_batched_tokens),
-            "chunked_prefill": first.enable_chunked_prefill and last.enable_chunked_prefill}
+            "chunked_prefill": first.enable_chunked_prefill and last.enable_chunked_prefill,
+            "speculative": c.speculative.label if c.speculative else "none"}
 
 
 def _pools(c: Candidate, get):

@@ -95,12 +95,13 @@ class Screen:
         self.output_len = max(2, round(output_len))
         self._replicas: dict = {}
 
-    def replica(self, hardware, plan: ParallelPlan, kv_dtype: str) -> Replica | None:
-        """The replica, or None when the weights leave no room for one request's KV cache."""
-        key = (hardware if isinstance(hardware, str) else id(hardware), plan, kv_dtype)
+    def replica(self, hardware, plan: ParallelPlan, kv_dtype: str, speculative=None) -> Replica | None:
+        """The replica (with `speculative` decoding: its decode steps priced per emitted token, its
+        draft's weights in memory), or None when the weights leave no room for one request's KV cache."""
+        key = (hardware if isinstance(hardware, str) else id(hardware), plan, kv_dtype, speculative)
         if key not in self._replicas:
             rep = get_replica(self.model, hardware, plan.tp, plan.pp, plan.ep, self.weight_dtype, kv_dtype,
-                              attention_dp=plan.attention_dp, **self.engine_keywords)
+                              attention_dp=plan.attention_dp, speculative=speculative, **self.engine_keywords)
             self._replicas[key] = rep if self._most_sequences(rep, MAX_TOKENS_PROBE, 1) >= 1 else None
         return self._replicas[key]
 

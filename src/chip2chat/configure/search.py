@@ -1,9 +1,10 @@
 """`configure`: the best serving configuration of a model on one or more chips under an SLO.
 
-1. Screen: every candidate (space.py, candidates.py) gets an analytic rate within the SLO from its
-   replicas' step costs (screen.py): thousands in a fraction of a second.
+1. Screen: every candidate (space.py, candidates.py), with and without speculative decoding where
+   the model has it, gets an analytic rate within the SLO from its replicas' step costs
+   (screen.py): thousands in a fraction of a second.
 2. Simulate: the best few of each mode (aggregated, disaggregated; `finalists` each, one per
-   structure of chips, plans and KV dtype) get their capacity by bisection on the Poisson request
+   structure of chips, plans, KV dtype and speculative setup) get their capacity by bisection on the Poisson request
    rate (capacity.py), each probe a full simulation of the deployment.
 3. Answer: the finalist that carries the budget's largest rate, or for a request rate the one whose
    copies need the fewest GPUs, checked once more by simulating one copy at its share of the rate.
@@ -26,9 +27,11 @@ from chip2chat.configure.capacity import Capacity, meets, slo_capacity
 from chip2chat.configure.deploy import Setup, engine_keywords, simulate_candidate
 from chip2chat.configure.result import ConfigureResult, Finalist, best_finalist, candidate_row, pareto
 from chip2chat.configure.screen import Screen, check_fits
-from chip2chat.configure.space import AGGREGATED, DISAGGREGATED, ENGINES, Candidate, SearchSpace, replica_plans
+from chip2chat.configure.space import (AGGREGATED, DISAGGREGATED, ENGINES, Candidate, SearchSpace, replica_plans,
+                                       speculative_setups)
 from chip2chat.engine.defaults import INPUT_LEN, OUTPUT_LEN
 from chip2chat.engine.factory import get_replica
+from chip2chat.engine.speculative import speculative
 from chip2chat.errors import Chip2ChatError
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
@@ -52,7 +55,8 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
               rate_per_s: float | None = None, space: SearchSpace | None = None, finalists: int = 3,
               include: list[Candidate] | tuple = (), seed: int = 0, workers: int = 1,
               tolerance: float = 0.02, prefix: PrefixSharing | None = None,
-              requests: int = 1200) -> ConfigureResult:
+              requests: int = 1200, speculative_method: str | None = None, num_speculative_tokens: int = 0,
+              acceptance_length: float = 0.0) -> ConfigureResult:
     """Search the serving configurations of `model` on `chips` (a catalog name, accelerator YAML,
     chip design name or file, Accelerator or ChipDesign, or a list of them) for the SLO, within a
     GPU budget (`gpus`) or sized for a request rate (`rate_per_s`).
@@ -67,7 +71,11 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     processes for the simulations (same answer); `prefix`: prompt prefixes the requests share
     (workload/sessions.py: a system prompt, a session's earlier turns), cached by the replicas and
     routed to by a KV-aware router; `requests`: the least number of requests of one simulation
-    (300 a replica beyond). Same arguments and seed, same answer."""
+    (300 a replica beyond). Speculative decoding: the space's setups (`SearchSpace.speculative`:
+    none, and mtp at its published default where the model has MTP layers) plus the one given by
+    `speculative_method` (mtp, eagle3, draft_model), `num_speculative_tokens` and
+    `acceptance_length` (needed for eagle3 and draft_model: it depends on the draft and the
+    traffic). Same arguments and seed, same answer."""
     start = time.perf_counter()
     args.one_of("engine", engine, tuple(ENGINES))
     args.one_of("weight_dtype", weight_dtype, WEIGHT_DTYPES)
@@ -94,7 +102,10 @@ def configure(model: str | Transformer, chips, *, engine: str = "vllm", weight_d
     mean_in, mean_out = setup.mean_lengths()
     screen = Screen(model, weight_dtype, mean_in, mean_out, engine_keywords(get_replica, engine))
     resolved = [_chip(c, transformer, engine, space, budget, screen) for c in _chip_list(chips)]
-    screened = screen_all(screen, resolved, space, objective, space.kv_dtypes, budget, target)
+    setups = speculative_setups(transformer, space)
+    given = speculative(speculative_method, num_speculative_tokens, acceptance_length, model=transformer)
+    setups += [given] if given is not None and given not in setups else []
+    screened = screen_all(screen, resolved, space, objective, space.kv_dtypes, budget, target, tuple(setups))
     chosen = _finalists(screened, finalists)
     chosen += [Screened(c, math.nan, math.nan, math.nan) for c in _included(include, chosen, gpus)]
     capacities = _run(setup, [s.candidate for s in chosen], tolerance, workers)
@@ -165,13 +176,14 @@ def _chip(chip, model: Transformer, engine: str, space: SearchSpace, budget: int
 
 
 def _finalists(screened: list[Screened], per_mode: int) -> list[Screened]:
-    """The best `per_mode` candidates of each mode, one per structure (chips, plans, KV dtype)."""
+    """The best `per_mode` candidates of each mode, one per structure (chips, plans, KV dtype,
+    speculative setup)."""
     chosen = []
     for mode in (AGGREGATED, DISAGGREGATED):
         seen = set()
         ranked = sorted((s for s in screened if s.candidate.mode == mode), key=lambda s: -s.objective)
         for s in _ties_near_defaults(ranked):
-            key = (s.candidate.kv_dtype, tuple((w.chip, w.plan) for w in s.candidate.workers))
+            key = (s.candidate.kv_dtype, s.candidate.speculative, tuple((w.chip, w.plan) for w in s.candidate.workers))
             if key not in seen and len(seen) < per_mode:
                 seen.add(key)
                 chosen.append(s)

@@ -2,7 +2,9 @@
 
 A `Candidate` is a deployment of one model: aggregated (`count` replicas that prefill and decode)
 or disaggregated (prefill replicas hand each prompt's KV to decode replicas, each pool with its own
-chip, parallel plan, batching knobs and count: heterogeneous when the chips differ). `SearchSpace`
+chip, parallel plan, batching knobs and count: heterogeneous when the chips differ), with or without
+speculative decoding (engine/speculative.py; one setup for the whole deployment, as `simulate`
+takes it). `SearchSpace`
 lists the values of each knob; `replica_plans` keeps the parallel plans that are valid for the
 model (ParallelPlan.validate) and that the engine can launch (`ENGINES`).
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from chip2chat import args
 from chip2chat.engine.defaults import MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS
 from chip2chat.engine.plan import ParallelPlan
+from chip2chat.engine.speculative import Speculative
 from chip2chat.errors import Chip2ChatError
 from chip2chat.engine.engines import SERVING_ENGINES, serving_engine
 from chip2chat.hardware.spec import Accelerator
@@ -21,6 +24,8 @@ from chip2chat.models.transformer import Transformer
 from chip2chat.serving.config import SchedulerConfig
 
 AGGREGATED, DISAGGREGATED = "aggregated", "disaggregated"
+MTP = Speculative(method="mtp")
+"""The model's own MTP module at its defaults (engine/speculative.py: k = 1, a = 1.875)."""
 
 
 ENGINES = SERVING_ENGINES
@@ -64,6 +69,8 @@ class Candidate:
     workers: tuple[Workers, ...]
     """(replicas,) when aggregated; (prefill, decode) when disaggregated."""
     kv_dtype: str
+    speculative: Speculative | None = None
+    """Speculative decoding of every replica (None: none)."""
 
     @property
     def gpus(self) -> int:
@@ -77,10 +84,11 @@ class Candidate:
         return replace(self, workers=tuple(replace(w, count=n) for w, n in zip(self.workers, counts)))
 
     def label(self) -> str:
+        spec = f" + {self.speculative.label}" if self.speculative else ""
         if self.mode == AGGREGATED:
-            return self.workers[0].label()
+            return self.workers[0].label() + spec
         prefill, decode = self.workers
-        return f"{prefill.label()} prefill : {decode.label()} decode"
+        return f"{prefill.label()} prefill : {decode.label()} decode{spec}"
 
 
 @dataclass(frozen=True)
@@ -99,12 +107,11 @@ class SearchSpace:
     unit_gpus: int = 8
     """GPUs of one deployment unit when sizing for a request rate (one 8-GPU server); the units
     are replicated to carry the rate. With a GPU budget the unit is the whole budget."""
-    speculative: tuple[None, ...] = (None,)
-    """Speculative decoding: not in the cost model yet (a step prices no draft or verification
-    tokens), so the only value is None. The hook: once Replica costs draft tokens and the
-    simulator accepts them at a given rate, list the methods here (EAGLE heads, MTP layers, a
-    draft model); each becomes a field of Workers and a flag of the launch files (vLLM
-    --speculative-config, SGLang --speculative-algorithm, TensorRT-LLM speculative_config)."""
+    speculative: tuple[Speculative | None, ...] = (None, MTP)
+    """Speculative decoding setups tried (None: none). mtp ones only where the model has MTP
+    layers (DeepSeek-V3/R1: k = 1 at its published acceptance length 1.875 by default); add
+    eagle3 / draft_model setups with their measured acceptance length. Only with pp = 1 (vLLM
+    does not speculate under pipeline parallelism, docs.vllm.ai v0.10.0 features/spec_decode)."""
 
     def __post_init__(self) -> None:
         for name in ("tp", "pp", "max_num_seqs", "max_num_batched_tokens"):
@@ -114,8 +121,9 @@ class SearchSpace:
         for mode in self.modes:
             args.one_of("search space modes", mode, (AGGREGATED, DISAGGREGATED))
         args.positive_int("search space unit_gpus", self.unit_gpus)
-        if self.speculative != (None,):
-            raise Chip2ChatError("speculative decoding is not in the cost model yet; leave speculative as (None,)")
+        if not self.speculative or not all(s is None or isinstance(s, Speculative) for s in self.speculative):
+            raise Chip2ChatError(f"search space speculative must list None and/or chip2chat Speculative setups, "
+                                 f"got {self.speculative!r}")
 
 
 def replica_plans(model: Transformer, engine: str, space: SearchSpace, max_devices: int) -> list[ParallelPlan]:
@@ -138,6 +146,15 @@ def replica_plans(model: Transformer, engine: str, space: SearchSpace, max_devic
                         continue
                     plans.append(plan)
     return plans
+
+
+def speculative_setups(model: Transformer, space: SearchSpace) -> list[Speculative | None]:
+    """The space's speculative setups that the model can run (mtp needs MTP layers), each once."""
+    out = []
+    for spec in space.speculative:
+        if (spec is None or spec.method != "mtp" or model.mtp_layers) and spec not in out:
+            out.append(spec)
+    return out
 
 
 def knob_sets(space: SearchSpace, role: str) -> list[tuple[int, int, bool]]:
