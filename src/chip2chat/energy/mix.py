@@ -230,26 +230,22 @@ def _result(x, blocks, w, load, price, ppas, gens, batteries, emissions, cost) -
     energy = {"grid": float((w * grid).sum())}
     costs = {"grid": float((w * price * grid).sum())}
     capacity = {}
+
+    def record(name: str, flow, energy_cost: float) -> None:
+        """A supply's capacity, hourly flow, energy and cost (its energy cost plus its capacity's)."""
+        cap = float(x[blocks[f"cap:{name}"]])
+        capacity[name] = cap
+        dispatch[name] = flow.reshape(12, 24)
+        energy[name] = float((w * flow).sum())
+        costs[name] = energy_cost + cap * float(cost[blocks[f"cap:{name}"]])
+
     for k in ppas:
         used = series(f"use:{k}")
-        cap = float(x[blocks[f"cap:{k}"]])
-        capacity[k] = cap
-        dispatch[k] = used.reshape(12, 24)
-        energy[k] = float((w * used).sum())
-        costs[k] = float((w * price * used).sum()) + cap * float(cost[blocks[f"cap:{k}"]])  # energy + contract
+        record(k, used, float((w * price * used).sum()))  # energy at the hour's price + the contract
     for j in gens:
         d = series(f"gen:{j}")
-        cap = float(x[blocks[f"cap:{j}"]])
-        capacity[j] = cap
-        dispatch[j] = d.reshape(12, 24)
-        energy[j] = float((w * d).sum())
-        costs[j] = float((cost[blocks[f"gen:{j}"]:blocks[f"gen:{j}"] + n] * d).sum()) + cap * float(cost[blocks[f"cap:{j}"]])
+        record(j, d, float((cost[blocks[f"gen:{j}"]:blocks[f"gen:{j}"] + n] * d).sum()))
     for b in batteries:
-        charge, discharge = series("charge"), series("discharge")
-        cap = float(x[blocks[f"cap:{b}"]])
-        capacity[b] = cap
-        dispatch[b] = (discharge - charge).reshape(12, 24)
-        energy[b] = float((w * (discharge - charge)).sum())  # negative: its losses
-        costs[b] = cap * float(cost[blocks[f"cap:{b}"]])
+        record(b, series("discharge") - series("charge"), 0.0)  # its energy is negative: its losses
     return MixResult(capacity_mw=capacity, energy_mwh=energy, cost_usd=costs, load_mwh=float((w * load).sum()),
                      tco2=float(emissions @ x), dispatch=dispatch)
