@@ -29,13 +29,13 @@ def test_grid_only_toy_site_costs_load_times_price():
 
 
 def test_gas_turbine_displaces_dearer_grid_by_hand():
-    # a turbine MWh costs 9.5 MMBtu x 3 USD + 5 USD VOM = 33.5 USD, plus (1500/25 + 20) USD/kW-yr =
-    # 80,000 USD/MW-yr; at 8,760 h that is 9.13 USD/MWh: 42.63 USD/MWh < 100 on the grid, so the
-    # turbine (10 MW) carries the whole load: 87,600 x 33.5 + 10 x 80,000 = 3,734,600 USD
+    # a turbine MWh costs 9.3 MMBtu x 3 USD + 6.5 USD VOM = 34.4 USD, plus (1240/25 + 24) USD/kW-yr =
+    # 73,600 USD/MW-yr; at 8,760 h that is 8.40 USD/MWh: 42.80 USD/MWh < 100 on the grid, so the
+    # turbine (10 MW) carries the whole load: 87,600 x 34.4 + 10 x 73,600 = 3,749,440 USD
     r = _solve(options=["gas-turbine"])
     assert r.capacity_mw["gas-turbine"] == pytest.approx(10.0, rel=1e-6)
-    assert r.total_usd == pytest.approx(87_600 * 33.5 + 10 * 80_000, rel=1e-6)
-    assert r.tco2 == pytest.approx(87_600 * 9.5 * 53.06 / 1000, rel=1e-6)  # 504 kg/MWh
+    assert r.total_usd == pytest.approx(87_600 * 34.4 + 10 * 73_600, rel=1e-6)
+    assert r.tco2 == pytest.approx(87_600 * 9.3 * 53.06 / 1000, rel=1e-6)  # 493 kg/MWh
 
 
 def test_grid_cheaper_than_turbine_keeps_the_grid():
@@ -46,7 +46,7 @@ def test_grid_cheaper_than_turbine_keeps_the_grid():
 
 def test_battery_moves_energy_from_cheap_to_dear_hours_by_hand():
     # 10 MW flat; price 20 USD/MWh for hours 0-11, 200 for 12-23. A MWh of 4-hour battery costs
-    # 350,000 / 15 + 10,000 / 4 = 25,833 USD a year; discharged once a day it delivers 1 MWh at
+    # 370,000 / 15 + 34,000 / 4 = 33,167 USD a year; discharged once a day it delivers 1 MWh at
     # 200 USD for 1 / 0.85 MWh bought at 20: 365 x (200 - 20 / 0.85) = 64,412 USD a year. Worth it,
     # so the LP builds as much as the dear hours can use: 12 h x 10 MW = 120 MWh.
     price = np.where(np.arange(24) < 12, 20.0, 200.0)[None, :] * FLAT
@@ -56,7 +56,7 @@ def test_battery_moves_energy_from_cheap_to_dear_hours_by_hand():
     r = solve_mix(FLAT * 10, options={"battery": supply_option("battery")}, **kw)
     assert base.total_usd == pytest.approx(365 * 120 * (20 + 200))
     assert r.capacity_mw["battery"] == pytest.approx(120.0, rel=1e-6)
-    saving = 365 * (200 - 20 / 0.85) - (350_000 / 15 + 10_000 / 4)
+    saving = 365 * (200 - 20 / 0.85) - (370_000 / 15 + 34_000 / 4)
     assert r.total_usd == pytest.approx(base.total_usd - 120 * saving, rel=1e-6)
 
 
