@@ -83,5 +83,5 @@ def test_a_user_given_eagle3_setup_is_screened_and_priced():
                       finalists=1, speculative_method="eagle3", acceptance_length=2.5)
     assert tight.best is not None and tight.best.candidate.speculative == eagle
     assert meets(tight.best.capacity.summary, tight.slo)
-    with pytest.raises(Chip2ChatError, match="acceptance_length is needed for eagle3"):
+    with pytest.raises(Chip2ChatError, match="acceptance_length: needed for eagle3"):
         configure("llama-3.1-8b", "h100", space=LLAMA, gpus=1, slo_tpot_ms=30, speculative_method="eagle3")

@@ -65,12 +65,16 @@ def test_simulate_charges_decode_per_emitted_token():
 
 
 def test_bad_setups_are_one_line_each():
-    with pytest.raises(ConfigError, match="acceptance_length is needed for eagle3"):
+    with pytest.raises(ConfigError, match="acceptance_length: needed for eagle3"):
         speculative("eagle3")
     with pytest.raises(ConfigError, match="outside 1..3"):
         speculative("draft_model", 2, 3.5)
     with pytest.raises(ConfigError, match="method"):
         speculative("medusa", 2, 2.0)
+    with pytest.raises(ConfigError, match="num_speculative_tokens: -1 is outside 0..16"):
+        speculative("eagle3", -1, 2.0)
+    with pytest.raises(ValueError, match="outside 1..2"):  # the object itself checks too
+        Speculative(method="eagle3", num_speculative_tokens=1, acceptance_length=2.5)
     with pytest.raises(Chip2ChatError, match="llama-3.1-8b has none"):
         estimate("llama-3.1-8b", "h200-sxm", speculative=Speculative(method="mtp"))
     assert speculative(None) is None

@@ -47,17 +47,9 @@ class Speculative(StrictModel):
 
     @model_validator(mode="after")
     def _complete(self) -> "Speculative":
-        default = METHODS[self.method]
-        k = self.num_speculative_tokens or default["num_speculative_tokens"]
-        a = self.acceptance_length or default.get("acceptance_length", 0.0)
-        if not a:
-            raise ValueError(f"acceptance_length is needed for {self.method} (mean tokens per verify step, "
-                             f"between 1 and num_speculative_tokens + 1 = {k + 1}); it depends on the draft and "
-                             f"the traffic: measure it (vLLM reports its mean acceptance length)")
-        if not 1.0 <= a <= k + 1:
-            raise ValueError(f"acceptance_length {a} is outside 1..{k + 1} (num_speculative_tokens + 1)")
+        k, a = completed(self.method, self.num_speculative_tokens, self.acceptance_length)
         object.__setattr__(self, "num_speculative_tokens", k)
-        object.__setattr__(self, "acceptance_length", float(a))
+        object.__setattr__(self, "acceptance_length", a)
         return self
 
     @property
@@ -65,14 +57,45 @@ class Speculative(StrictModel):
         return f"{self.method} k={self.num_speculative_tokens} a={self.acceptance_length:g}"
 
 
+class FieldError(ValueError):
+    """A bad value of one field of a speculative decoding setup."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(problem)
+        self.field = field
+
+
+def completed(method: str, k: int, a: float) -> tuple[int, float]:
+    """(k, a) with the method's defaults for the zeros (METHODS), checked: 1 <= a <= k + 1."""
+    default = METHODS[method]
+    if not 0 <= k <= 16:
+        raise FieldError("num_speculative_tokens", f"{k} is outside 0..16 (0: the method's default)")
+    k = k or default["num_speculative_tokens"]
+    if a < 0:
+        raise FieldError("acceptance_length", f"{a:g} is negative; between 1 and num_speculative_tokens + 1 = {k + 1}")
+    a = a or default.get("acceptance_length", 0.0)
+    if not a:
+        raise FieldError("acceptance_length", f"needed for {method} (mean tokens per verify step, between 1 and "
+                         f"num_speculative_tokens + 1 = {k + 1}); it depends on the draft and the traffic: measure it "
+                         f"(vLLM reports its mean acceptance length)")
+    if not 1.0 <= a <= k + 1:
+        raise FieldError("acceptance_length", f"{a:g} is outside 1..{k + 1} (num_speculative_tokens + 1)")
+    return k, float(a)
+
+
 def speculative(method: str | None, num_speculative_tokens: int = 0, acceptance_length: float = 0.0,
                 model=None) -> Speculative | None:
     """A Speculative from flags (None without a method); `model` (a Transformer) is checked to have
     the MTP module that mtp needs."""
-    from chip2chat.errors import Chip2ChatError, validated
+    from chip2chat.errors import Chip2ChatError, ConfigError, validated
 
     if method is None:
         return None
+    if method in METHODS:  # a known method: its k and a checked field by field first
+        try:
+            completed(method, num_speculative_tokens, acceptance_length)
+        except FieldError as e:
+            raise ConfigError("speculative decoding", e.field, str(e)) from None
     spec = validated(Speculative, {"method": method, "num_speculative_tokens": num_speculative_tokens,
                                    "acceptance_length": acceptance_length}, "speculative decoding")
     if spec.method == "mtp" and model is not None and not getattr(model, "mtp_layers", 0):
