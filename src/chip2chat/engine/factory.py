@@ -10,7 +10,7 @@ from chip2chat.engine.defaults import ENGINE
 from chip2chat.engine.engines import serving_engine
 from chip2chat.engine.plan import ParallelPlan
 from chip2chat.engine.replica import Replica
-from chip2chat.engine.speculative import Speculative
+from chip2chat.engine.speculative import Speculative, check_model
 from chip2chat.hardware.calibration import CalibrationProfile
 from chip2chat.hardware.load import load_hardware
 from chip2chat.hardware.spec import Accelerator
@@ -38,10 +38,8 @@ def get_replica(model: str | Transformer, hardware: str | Accelerator, tp: int, 
                                speculative)
     m = load_model(model) if isinstance(model, str) else model
     hw = load_hardware(hardware)[1] if isinstance(hardware, str) else hardware
-    if speculative is not None and speculative.method == "mtp" and not m.mtp_layers:
-        from chip2chat.engine.speculative import speculative as check
-
-        check("mtp", model=m)  # the one-line error naming the model
+    if speculative is not None:
+        check_model(speculative, m)
     device = Device(hw, profile, fidelity, kernels, block_scaled=m.spec.fp8_block_scaled and weight_dtype == "fp8")
     return Replica(m, device, ParallelPlan(tp, pp, ep, attention_dp), weight_dtype, kv_dtype, speculative)
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from chip2chat.errors import StrictModel
+from chip2chat.errors import Chip2ChatError, ConfigError, StrictModel, validated
 
 METHODS = {
     # DeepSeek-V3 technical report (arXiv 2412.19437, §5.4.3): one MTP module, "the acceptance rate
@@ -87,8 +87,6 @@ def speculative(method: str | None, num_speculative_tokens: int = 0, acceptance_
                 model=None) -> Speculative | None:
     """A Speculative from flags (None without a method); `model` (a Transformer) is checked to have
     the MTP module that mtp needs."""
-    from chip2chat.errors import Chip2ChatError, ConfigError, validated
-
     if method is None:
         return None
     if method in METHODS:  # a known method: its k and a checked field by field first
@@ -98,8 +96,14 @@ def speculative(method: str | None, num_speculative_tokens: int = 0, acceptance_
             raise ConfigError("speculative decoding", e.field, str(e)) from None
     spec = validated(Speculative, {"method": method, "num_speculative_tokens": num_speculative_tokens,
                                    "acceptance_length": acceptance_length}, "speculative decoding")
-    if spec.method == "mtp" and model is not None and not getattr(model, "mtp_layers", 0):
+    if model is not None:
+        check_model(spec, model)
+    return spec
+
+
+def check_model(spec: Speculative, model) -> None:
+    """mtp drafts with the model's own multi-token-prediction layers: a model without them is an error."""
+    if spec.method == "mtp" and not model.mtp_layers:
         raise Chip2ChatError(f"speculative method mtp needs a model with multi-token-prediction layers "
                              f"(num_nextn_predict_layers in its config.json, as DeepSeek-V3/R1); {model.name} "
                              f"has none: use eagle3 or draft_model")
-    return spec
