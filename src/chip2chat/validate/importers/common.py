@@ -36,6 +36,22 @@ def mean_tokens(total, count) -> str:
     return str(max(1, round(float(total) / float(count)))) if total and count else ""
 
 
+def serving_result(run: dict) -> dict:
+    """The columns of the keys vLLM's benchmark_serving wrote and SGLang's bench_serving kept: the load
+    (request_rate, max_concurrency), mean lengths from the completed requests' totals, throughputs
+    and mean latencies."""
+    rate, concurrency = rate_or_inf(run.get("request_rate")), run.get("max_concurrency")
+    completed = run.get("completed")
+    return {
+        "table": table(rate, concurrency), "offered_qps": rate, "concurrency": concurrency,
+        "isl": mean_tokens(run.get("total_input_tokens"), completed),
+        "osl": mean_tokens(run.get("total_output_tokens"), completed),
+        "throughput_tok_s": run.get("output_throughput"), "req_per_s": run.get("request_throughput"),
+        "mean_ttft_ms": run.get("mean_ttft_ms"), "mean_tpot_ms": run.get("mean_tpot_ms"),
+        "mean_itl_ms": run.get("mean_itl_ms"),
+    }
+
+
 def metadata(run: dict) -> dict:
     """Format columns a run carries as plain keys (vllm bench serve --metadata KEY=VALUE)."""
     return {k: v for k, v in run.items() if k in COLUMNS and not isinstance(v, (dict, list))}

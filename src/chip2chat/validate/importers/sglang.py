@@ -12,32 +12,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chip2chat.validate.importers.common import (
-    ENGINE_OF_BACKEND,
-    lengths,
-    mean_tokens,
-    rate_or_inf,
-    table,
-)
+from chip2chat.validate.importers.common import ENGINE_OF_BACKEND, lengths, serving_result
 
 
 def row(run: dict, path: Path) -> dict:
-    rate, concurrency = rate_or_inf(run.get("request_rate")), run.get("max_concurrency")
-    completed = run.get("completed")
     dataset = str(run.get("dataset_name") or "")
     dists = lengths(run.get("input_lens")), lengths(run.get("output_lens"))
     if dataset.startswith("random") and "input_lens" not in run:
         ratio = float(run.get("random_range_ratio") or 0.0)
         dists = tuple(_random(run.get(key), ratio) for key in ("random_input_len", "random_output_len"))
     return {
-        "table": table(rate, concurrency), "offered_qps": rate, "concurrency": concurrency,
-        "num_requests": completed, "isl": mean_tokens(run.get("total_input_tokens"), completed),
-        "osl": mean_tokens(run.get("total_output_tokens"), completed), "input_len_dist": dists[0],
+        **serving_result(run), "num_requests": run.get("completed"), "input_len_dist": dists[0],
         "output_len_dist": dists[1], "dataset": dataset,
         "engine": ENGINE_OF_BACKEND.get(str(run.get("backend") or "sglang"), "sglang"),
-        "throughput_tok_s": run.get("output_throughput"), "req_per_s": run.get("request_throughput"),
-        "mean_ttft_ms": run.get("mean_ttft_ms"), "mean_tpot_ms": run.get("mean_tpot_ms"),
-        "mean_itl_ms": run.get("mean_itl_ms"), "throughput_metric": "output_throughput (SGLang bench_serving)",
+        "throughput_metric": "output_throughput (SGLang bench_serving)",
         "source": f"SGLang bench_serving result {path.name}",
     }
 

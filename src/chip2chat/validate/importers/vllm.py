@@ -11,29 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chip2chat.validate.importers.common import (
-    ENGINE_OF_BACKEND,
-    lengths,
-    mean_tokens,
-    metadata,
-    rate_or_inf,
-    table,
-)
+from chip2chat.validate.importers.common import ENGINE_OF_BACKEND, lengths, metadata, serving_result
 
 
 def row(run: dict, path: Path) -> dict:
-    rate, concurrency = rate_or_inf(run.get("request_rate")), run.get("max_concurrency")
-    completed = run.get("completed")
     return {
-        "table": table(rate, concurrency), "model": run.get("model_id"), "offered_qps": rate,
-        "concurrency": concurrency, "num_requests": run.get("num_prompts") or completed,
-        "isl": mean_tokens(run.get("total_input_tokens"), completed),
-        "osl": mean_tokens(run.get("total_output_tokens"), completed),
+        **serving_result(run), "model": run.get("model_id"),
+        "num_requests": run.get("num_prompts") or run.get("completed"),
         "input_len_dist": lengths(run.get("input_lens")), "output_len_dist": lengths(run.get("output_lens")),
         "engine": ENGINE_OF_BACKEND.get(str(run.get("backend") or run.get("endpoint_type") or "vllm"), "vllm"),
-        "throughput_tok_s": run.get("output_throughput"), "req_per_s": run.get("request_throughput"),
-        "mean_ttft_ms": run.get("mean_ttft_ms"), "mean_tpot_ms": run.get("mean_tpot_ms"),
-        "mean_itl_ms": run.get("mean_itl_ms"), "total_token_tput_tok_s": run.get("total_token_throughput"),
+        "total_token_tput_tok_s": run.get("total_token_throughput"),
         "throughput_metric": "output_throughput (vllm bench serve)",
         "source": f"vllm bench serve result {path.name} ({run.get('date', 'undated')})",
         **metadata(run),
