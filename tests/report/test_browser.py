@@ -1,27 +1,19 @@
 """The report in a real browser: headless Chromium draws every figure, with no console errors.
 
-Uses the system Chromium (the Debian `chromium` package) through Playwright's Python API; Playwright's
-own browser download is never used. Skipped, with the reason, where either is missing.
+Uses the system Chromium through Playwright (headless_chromium.py); skipped, with the reason, where
+either is missing.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, sync_api
+
 from chip2chat.report.html import SECTIONS, VOICE_SECTION
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium binary (apt-get install chromium)", allow_module_level=True)
-
-# No network, no background services: the page must draw from what is inside the file.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 FIGURE_IDS = [f"fig-{s}" for s in (*SECTIONS, VOICE_SECTION)]
 RENDERED = """ids => ids.map(id => {
     const div = document.getElementById(id);

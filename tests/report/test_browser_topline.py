@@ -7,23 +7,13 @@ the reason, where either is missing.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from fake_plan import make_plan
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, sync_api
 
 from chip2chat.report.html import write_report
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium binary (apt-get install chromium)", allow_module_level=True)
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 # A laptop screen: what a planner sees on opening the file.
 VIEWPORT = {"width": 1366, "height": 768}
 
@@ -32,7 +22,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 def page(tmp_path_factory):
     path = write_report(make_plan(with_custom=True), tmp_path_factory.mktemp("report") / "report.html")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(path.as_uri(), wait_until="load")
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)",
