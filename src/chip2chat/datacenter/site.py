@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from chip2chat.catalog import read_yaml
 from chip2chat.errors import ConfigError, NotFoundError, StrictModel, validated
@@ -21,6 +21,21 @@ class SitePower(StrictModel):
     year: int = Field(ge=2000, le=2100)
     power_w: Annotated[float, quantity("W", 0.0, 1e11, "100 MW"), Field(ge=0)] = Field(alias="power")
     """Facility power available from that year on (what the grid connection carries), e.g. 100 MW."""
+
+
+def _share(example: str):
+    """A validator for a share of 0 to 100 % written with its unit ('90 %'): outside that range is
+    one clear line."""
+
+    def parse(value, info):
+        if value is None:
+            return None
+        x = parse_quantity(value, "1", bare_ok=bool(info.context and info.context.get("si_units")), example=example)
+        if not 0.0 <= x <= 1.0:
+            raise UnitError(f"{x * 100:g} % is outside 0 % to 100 % (a share of the load, e.g. '{example}')")
+        return x
+
+    return BeforeValidator(parse)
 
 
 class SiteEnergy(StrictModel):
@@ -40,6 +55,10 @@ class SiteEnergy(StrictModel):
     """Most a supply option may have: MW for PPAs and generators, MW of power for the battery."""
     carbon_target: Annotated[float, quantity("tCO2/year", 0.0, 1e10, "50000 tCO2/year")] | None = None
     """Most tCO2 a year the site's supply may emit (the grid's hourly carbon, on-site fuel)."""
+    cfe_target: Annotated[float, _share("90 %")] | None = None
+    """Least 24/7 carbon-free share of the site's load, 0 to 100 % ('90 %'): the load matched by
+    carbon-free supply hour by hour (PPAs used, the grid's carbon-free share, clean battery
+    discharge; energy/cfe.py). None: no target."""
     overflow: list[str] = []
     """Catalog sites (sites.yaml) that take, in order, the demand this site has no power for; each
     with its own power schedule, PUE, grid and supply. What none can power is reported unmet."""

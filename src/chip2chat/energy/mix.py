@@ -10,7 +10,14 @@ year. Per hour t, in MW (= MWh in that hour):
     charge, discharge <= E / duration;  state of charge <= E, cyclic over each typical day,
     state_{t+1} = state_t + round trip x charge_t - discharge_t
     sum of PPA output over the year <= the year's load   (contracts no larger than the load)
-    optionally tCO2/year = sum_t w_t (grid carbon_t g_t + generator carbon_j d_jt) <= target.
+    optionally tCO2/year = sum_t w_t (grid carbon_t g_t + generator carbon_j d_jt) <= target,
+    and a 24/7 carbon-free share: sum_t w_t matched_t >= target x sum_t w_t load_t (cfe.py).
+
+Under a CFE target the contracts may exceed the load (hourly matching needs surplus in sunny or
+windy hours, which earns no CFE credit): the cap above then holds only the contracts that earn
+money on their own (strike below the wholesale price they are settled against, summed over the
+year), which the LP would otherwise buy without limit; a contract that costs money is bought only
+as far as the target needs it.
 
 Cost per year: every MWh drawn through the grid (g and u) at the site's hourly price; each PPA
 as a contract for differences: (strike - wholesale_t) on its whole output; generators' capex over
@@ -27,6 +34,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from chip2chat.energy import cfe
 from chip2chat.energy.grid import DAYS_IN_MONTH
 from chip2chat.energy.supply import Battery, Generator, Ppa
 from chip2chat.errors import Chip2ChatError
@@ -38,7 +46,7 @@ energy already paid for (it changes no cost above a tenth of a cent per MWh)."""
 
 
 class InfeasibleMix(Chip2ChatError):
-    """No supply within the options and limits meets the load (or the carbon target)."""
+    """No supply within the options and limits meets the load (or the carbon or CFE target)."""
 
 
 @dataclass
@@ -51,6 +59,8 @@ class MixResult:
     """USD per year by source."""
     load_mwh: float
     tco2: float
+    cfe_share: float = float("nan")
+    """24/7 carbon-free score: the load matched by carbon-free supply hour by hour (cfe.py), 0..1."""
     dispatch: dict = field(repr=False, default_factory=dict)
     """(12, 24) MW by source (grid, PPAs used, generators, battery discharge as +, charge as -)."""
 
@@ -72,11 +82,13 @@ def _check(name: str, array, shape, what: str) -> np.ndarray:
 
 def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_mwh, carbon_g_per_kwh,
               options: dict, grid: str, gas_usd_per_mmbtu: float, max_mw: dict | None = None,
-              carbon_target_t: float | None = None, onsite_mw: float | None = None) -> MixResult:
+              carbon_target_t: float | None = None, onsite_mw: float | None = None,
+              cfe_target: float | None = None, grid_cfe_share=None) -> MixResult:
     """The cheapest supply for a (12, 24) facility load in MW. `options`: name -> Ppa, Battery or
     Generator (supply.py); `max_mw`: name -> most MW (MWh for a battery) it may have; `onsite_mw`:
     most MW of all generators together (None: no limit); `grid`: the grid id whose PPA prices and
-    capacity factors apply."""
+    capacity factors apply; `cfe_target`: least 24/7 carbon-free share of the load, 0..1;
+    `grid_cfe_share`: (12, 24) carbon-free share of the grid's energy by hour (None: 0)."""
     load = _check("load", load_mw, (12, 24), "MW per month and hour").ravel()
     price = _check("price", price_usd_per_mwh, (12, 24), "USD/MWh").ravel()
     wholesale = _check("wholesale", wholesale_usd_per_mwh, (12, 24), "USD/MWh").ravel()
@@ -89,6 +101,8 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
             raise Chip2ChatError(f"supply mix: {name}: maximum capacity {cap:g} MW is negative; give 0 or more")
     w = np.repeat(DAYS_IN_MONTH, 24)
     n = HOURS
+    cfe.check_target(cfe_target)
+    grid_clean = cfe.grid_share(grid_cfe_share, n)
     ppas = {k: o for k, o in options.items() if isinstance(o, Ppa)}
     gens = {k: o for k, o in options.items() if isinstance(o, Generator)}
     batteries = {k: o for k, o in options.items() if isinstance(o, Battery)}
@@ -118,6 +132,10 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
         block(f"cap:{j}", 1)
     for b in batteries:
         block(f"cap:{b}", 1)
+    if cfe_target is not None:  # matched carbon-free MW, and the battery's clean energy (cfe.py)
+        block("match", n)
+        if batteries:
+            block("cleancharge", n), block("cleandischarge", n), block("cleanstate", n)
 
     cost = np.zeros(size)
     hours = np.arange(n)
@@ -181,9 +199,10 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
             raise Chip2ChatError(f"supply mix: on-site generation limit {onsite_mw:g} MW is negative")
         ub_rows.append(rows([(np.zeros(len(gens), int), np.array([blocks[f"cap:{j}"] for j in gens]), 1.0)], 1))
         ub_rhs.append(np.array([onsite_mw]))
-    if ppas:  # contracts no larger than the year's load
-        ub_rows.append(rows([(np.zeros(len(ppas), int), np.array([blocks[f"cap:{k}"] for k in ppas]),
-                              np.array([float((w * out[k]).sum()) for k in ppas]))], 1))
+    capped = [k for k in ppas if cfe_target is None or cost[blocks[f"cap:{k}"]] < 0]
+    if capped:  # contracts no larger than the year's load (under a CFE target: those that earn money)
+        ub_rows.append(rows([(np.zeros(len(capped), int), np.array([blocks[f"cap:{k}"] for k in capped]),
+                              np.array([float((w * out[k]).sum()) for k in capped]))], 1))
         ub_rhs.append(np.array([float((w * load).sum())]))
     emissions = np.zeros(size)
     emissions[blocks["grid"] + hours] = w * carbon
@@ -199,14 +218,54 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
     for name, cap in max_mw.items():
         if f"cap:{name}" in blocks:
             bounds[blocks[f"cap:{name}"]] = (0, cap)
-    res = linprog(cost, A_ub=sparse.vstack(ub_rows).tocsr(), b_ub=np.concatenate(ub_rhs),
-                  A_eq=sparse.vstack(eq_rows).tocsr(), b_eq=np.concatenate(eq_rhs), bounds=bounds, method="highs")
+    clean_gens = [j for j, o in gens.items() if o.t_co2_per_mwh == 0]
+    target_row = None
+    if cfe_target is not None:
+        for t in hours:
+            bounds[blocks["match"] + t] = (0, load[t])
+        # matched + clean charge <= PPA used + the grid's carbon-free share + clean generators + clean discharge
+        clean = ([hourly("match"), hourly("grid", -grid_clean)] + [hourly(f"use:{k}", -1.0) for k in ppas]
+                 + [hourly(f"gen:{j}", -1.0) for j in clean_gens])
+        if batteries:
+            clean += [hourly("cleancharge"), hourly("cleandischarge", -1.0)]
+            for part, whole in (("cleancharge", "charge"), ("cleandischarge", "discharge"), ("cleanstate", "state")):
+                ub_rows.append(rows([hourly(part), hourly(whole, -1.0)], n))  # clean energy within the battery's
+                ub_rhs.append(np.zeros(n))
+            o = next(iter(batteries.values()))
+            eq_rows.append(rows([(hours, blocks["cleanstate"] + nxt, 1.0), hourly("cleanstate", -1.0),
+                                 hourly("cleancharge", -o.round_trip), hourly("cleandischarge")], n))
+            eq_rhs.append(np.zeros(n))
+        ub_rows.append(rows(clean, n))
+        ub_rhs.append(np.zeros(n))
+        target_row = rows([(np.zeros(n, int), blocks["match"] + hours, -w)], 1)
+    lp = dict(A_ub=sparse.vstack(ub_rows).tocsr(), b_ub=np.concatenate(ub_rhs), A_eq=sparse.vstack(eq_rows).tocsr(),
+              b_eq=np.concatenate(eq_rhs), bounds=bounds, method="highs")
+    if target_row is None:
+        res = linprog(cost, **lp)
+    else:
+        res = linprog(cost, **{**lp, "A_ub": sparse.vstack([lp["A_ub"], target_row]).tocsr(),
+                               "b_ub": np.append(lp["b_ub"], -cfe_target * float((w * load).sum()))})
     if res.status == 2:
-        raise InfeasibleMix(_why_infeasible(load, grid_mw, carbon_target_t))
+        if target_row is None:
+            raise InfeasibleMix(_why_infeasible(load, grid_mw, carbon_target_t))
+        best = linprog(target_row.toarray().ravel(), **lp)  # the most CFE the options allow
+        best_share = -best.fun / float((w * load).sum()) if best.status == 0 else None
+        if best_share is None and carbon_target_t is None:
+            raise InfeasibleMix(_why_infeasible(load, grid_mw, None))
+        raise InfeasibleMix(cfe.infeasible_message(cfe_target, best_share, carbon_target_t))
     if res.status != 0:
         raise Chip2ChatError(f"supply mix: the LP solver stopped: {res.message}")
     x = res.x
-    return _result(x, blocks, w, load, price, ppas, gens, batteries, emissions, cost)
+    result = _result(x, blocks, w, load, price, ppas, gens, batteries, emissions, cost)
+    supply_clean = grid_clean * x[blocks["grid"] + hours]
+    for key in [f"use:{k}" for k in ppas] + [f"gen:{j}" for j in clean_gens]:
+        supply_clean = supply_clean + x[blocks[key] + hours]
+    battery = None
+    if batteries:
+        battery = (x[blocks["charge"] + hours], x[blocks["discharge"] + hours], x[blocks["state"] + hours],
+                   next(iter(batteries.values())).round_trip)
+    result.cfe_share = cfe.score(load, w, supply_clean, battery)
+    return result
 
 
 def _why_infeasible(load, grid_mw, target) -> str:

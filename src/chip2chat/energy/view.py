@@ -44,7 +44,8 @@ class EnergyView:
     users offered, served and left (unmet at the last site), and the requests and output tokens a
     year those users would have asked for."""
     supply: pd.DataFrame
-    """One row per (year, site) of the cheapest option's served fleet: the mix, $/MWh, tCO2, $/Mtok."""
+    """One row per (year, site) of the cheapest option's served fleet: the mix, $/MWh, tCO2, 24/7 CFE
+    share, $/Mtok."""
     mixes: dict = field(default_factory=dict)
     """(site, year) -> MixResult (its hourly dispatch for the plot)."""
     cap_curve: pd.DataFrame | None = None
@@ -229,16 +230,24 @@ def _site_mix(r, p, st: _Site, hw, ratios, hour_weights):
                         wholesale_usd_per_mwh=grid.wholesale_mean_usd_per_mwh * grid.price_shape,
                         carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options,
                         grid=energy.grid, gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
-                        carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6)
+                        carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6,
+                        cfe_target=energy.cfe_target, grid_cfe_share=_grid_cfe_share(grid))
     except InfeasibleMix as exc:  # the year has no mix here; the plan and the other years stand
         return {**head, "note": str(exc)}, None
     tokens = r.output_tokens * share
     flat = mix.load_mwh * site.electricity_usd_per_mwh
     return {**head, "note": "", "load_mwh": mix.load_mwh, "peak_load_mw": float(load.max()),
             **{f"mw_{k}": v for k, v in mix.capacity_mw.items()}, **{f"mwh_{k}": v for k, v in mix.energy_mwh.items()},
-            "supply_usd": mix.total_usd, "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2,
+            "supply_usd": mix.total_usd, "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2, "cfe_share": mix.cfe_share,
             "usd_per_mtok_energy": mix.total_usd / (tokens / 1e6), "usd_per_mtok_energy_flat": flat / (tokens / 1e6),
             "tco2_flat": mix.load_mwh * site.grid_carbon_g_per_kwh / 1000.0}, mix
+
+
+def _grid_cfe_share(grid):
+    """The grid's carbon-free share by month and hour, (12, 24) or None (then grid energy never
+    counts toward the 24/7 CFE score). TEMPORARY seam: GridProfile.carbon_free_share is being added
+    in grid.py; once it is there this becomes `grid.carbon_free_share`."""
+    return getattr(grid, "carbon_free_share", None)
 
 
 def _max_mw(energy, options) -> dict:

@@ -2,8 +2,9 @@
 
 `power_section(view)` takes the plan's energy/view.EnergyView and returns one HTML <section>: a
 table per year (MW needed and available, the power cap, users served and unmet, the supply mix,
-$/MWh, tCO2 and what energy adds to $/Mtok beside the flat-price figure), the hourly dispatch of a
-typical January and July day of the last year, and tokens per joule against the power cap.
+$/MWh, tCO2, 24/7 carbon-free share and what energy adds to $/Mtok beside the flat-price figure),
+the hourly dispatch of a typical January and July day of the last year, and tokens per joule
+against the power cap.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def _num(v, digits: int = 1) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     return f"{v:,.{digits}f}"
+
+
+def _share(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
 
 
 def _mix_text(row: pd.Series) -> str:
@@ -53,7 +58,7 @@ def energy_table(view) -> str:
     supply = view.supply.set_index(["year", "site"]) if len(view.supply) else pd.DataFrame()
     head = ("<tr><th>option</th><th>year</th><th>site</th><th>MW needed</th><th>MW available</th>"
             "<th>power cap (W)</th><th>users served</th><th>users left</th><th>supply mix</th><th>$/MWh</th>"
-            "<th>tCO2</th><th>energy $/Mtok (hourly mix)</th><th>energy $/Mtok (flat price)</th></tr>")
+            "<th>tCO2</th><th>24/7 CFE</th><th>energy $/Mtok (hourly mix)</th><th>energy $/Mtok (flat price)</th></tr>")
     body = []
     for r in power.itertuples():
         key = (r.year, r.site)
@@ -71,10 +76,11 @@ def energy_table(view) -> str:
 def _supply_cells(s) -> str:
     """The supply columns of a row: the mix and its figures, or why the year has none."""
     if s is None:
-        return "<td></td>" * 5
+        return "<td></td>" * 6
     if str(s.get("note", "") or ""):
-        return f'<td colspan="5" class="missing">{escape(str(s["note"]))}</td>'
+        return f'<td colspan="6" class="missing">{escape(str(s["note"]))}</td>'
     return (f"<td>{escape(_mix_text(s))}</td><td>{_num(s['usd_per_mwh'])}</td><td>{_num(s['tco2'], 0)}</td>"
+            f"<td>{_share(s.get('cfe_share'))}</td>"
             f"<td>{_num(s['usd_per_mtok_energy'], 3)}</td><td>{_num(s['usd_per_mtok_energy_flat'], 3)}</td>")
 
 
@@ -122,9 +128,10 @@ def power_section(view) -> str:
              "(provisioned IT power x that month's PUE) against what the site has, the power cap that serves the "
              "most users where it has too little (highlighted rows), users left unserved, and for the cheapest "
              "option the cheapest supply meeting every hour of a typical day per month (LP, scipy HiGHS), its "
-             "$/MWh, tCO2 and energy cost per million output tokens against the flat annual price. A cap's speed "
-             "comes from the cost model's estimate of the scenario's turn at batch 64; its latency is not "
-             "re-simulated against the SLO.</p>", energy_table(view)]
+             "$/MWh, tCO2, 24/7 carbon-free share (the load matched by carbon-free supply hour by hour; grid "
+             "energy counts only as far as the grid is carbon-free that hour) and energy cost per million output "
+             "tokens against the flat annual price. A cap's speed comes from the cost model's estimate of the "
+             "scenario's turn at batch 64; its latency is not re-simulated against the SLO.</p>", energy_table(view)]
     if view.mixes:
         site, year = last_mix(view)
         fig = dispatch_figure(view.mixes[(site, year)], year)
@@ -160,7 +167,8 @@ def power_summary(view) -> list[str]:
                   f"{p['users_offered'] / 1e6:,.1f}M users" if p["power_bound"] else
                   f"all {p['users_offered'] / 1e6:,.1f}M users served")
         supply = (f"supply: {s.note}" if getattr(s, "note", "") else
-                  f"supply {s.usd_per_mwh:,.1f} $/MWh, {s.tco2:,.0f} tCO2 (flat grid: {s.tco2_flat:,.0f})")
+                  f"supply {s.usd_per_mwh:,.1f} $/MWh, {s.tco2:,.0f} tCO2 (flat grid: {s.tco2_flat:,.0f}), "
+                  f"24/7 CFE {_share(getattr(s, 'cfe_share', None))}")
         lines.append(f"power {s.site} {s.year} ({s.option}): {p['mw_needed']:,.1f} MW needed, {avail} available; "
                      f"{served}; {supply}")
     return lines
