@@ -30,6 +30,9 @@ def _raw(energy: dict) -> dict:
     ({"onsite": "-5 MW"}, "site.energy.onsite"),
     ({"cooling": "water"}, "site.energy.cooling"),
     ({"carbon_target": "5000 t"}, "site.energy.carbon_target"),
+    ({"cfe_target": "150 %"}, "site.energy.cfe_target"),
+    ({"cfe_target": "-10 %"}, "site.energy.cfe_target"),
+    ({"cfe_target": 0.9}, "site.energy.cfe_target"),
 ])
 def test_scenario_site_energy_errors_name_file_and_field(tmp_path, energy, field):
     path = tmp_path / "s.yaml"
@@ -82,6 +85,31 @@ def test_an_infeasible_carbon_target_leaves_the_plan_and_says_why_in_one_line():
     lines = power_summary(view)
     assert len(lines) == 1 and "cannot be met" in lines[0]
     assert 'id="section-energy-supply"' in power_section(view)
+
+
+def test_an_infeasible_cfe_target_leaves_the_plan_and_says_why_in_one_line():
+    # gas turbines burn carbon and the grid counts as carbon-free in no hour: no mix matches any load
+    s = Scenario.model_validate(_raw({"power": [{"year": 2025, "power": "10 MW"}], "supply": ["gas-turbine"],
+                                      "cfe_target": "50 %"}))
+    table = pd.DataFrame([{"option": "H200 x2", "year": 2030, "daily_users": 20e6, "it_mw": 2.3142,
+                           "it_mwh": 8742.0, "output_tokens": 20e6 * 12 * 365 * 80, "cheapest": True}])
+    view = power_view(s, resolve_site(s.site), table, lambda o: H200)
+    assert len(view.power) == 1 and view.power.iloc[0]["users_served"] == 20e6  # the power view stands
+    note = view.supply.iloc[0]["note"]
+    assert "24/7 carbon-free target 50.0% of the load cannot be met" in note and "at most 0.0%" in note
+    assert "\n" not in note
+    assert "cannot be met" in power_summary(view)[0] and 'id="section-energy-supply"' in power_section(view)
+
+
+def test_a_cfe_target_is_met_and_shown_in_the_energy_table():
+    s = Scenario.model_validate(_raw({"power": [{"year": 2025, "power": "10 MW"}],
+                                      "supply": ["solar-ppa", "wind-ppa", "battery"], "cfe_target": "60 %"}))
+    table = pd.DataFrame([{"option": "H200 x2", "year": 2030, "daily_users": 20e6, "it_mw": 2.3142,
+                           "it_mwh": 8742.0, "output_tokens": 20e6 * 12 * 365 * 80, "cheapest": True}])
+    view = power_view(s, resolve_site(s.site), table, lambda o: H200)
+    row = view.supply.iloc[0]
+    assert row["note"] == "" and row["cfe_share"] >= 0.6 - 1e-6
+    assert "24/7 CFE" in power_section(view) and "24/7 CFE 60%" in power_summary(view)[0]
 
 
 def test_supply_max_must_name_a_supply_option():

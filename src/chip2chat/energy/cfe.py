@@ -82,12 +82,10 @@ def score(load, w, clean, battery=None) -> float:
     return max(0.0, -float(res.fun) / total)
 
 
-def infeasible_message(target: float, best: float | None, carbon_target_t: float | None) -> str:
-    """One line: the CFE target asked and the most the options allow (`best`, None: the load or the
-    carbon target cannot be met at all)."""
-    asked = f"supply mix: 24/7 carbon-free target {target:.1%} of the load cannot be met"
-    if best is not None and best + 1e-6 < target:
-        return (f"{asked}: the options and limits given reach at most {best:.1%} hour by hour; lower cfe_target or "
-                f"allow more carbon-free supply (PPAs, a battery, a cleaner grid)")
-    carbon = f" together with the carbon target {carbon_target_t:,.0f} tCO2/year" if carbon_target_t is not None else ""
-    return f"{asked}{carbon} with the options and limits given; lower a target or allow more carbon-free supply"
+def infeasible_message(target: float, best: float) -> str:
+    """One line: the CFE target asked and `best`, the most the options and limits allow (with the
+    carbon target, if any)."""
+    reach = max(0.0, min(best, target))  # never '-0.0%'
+    return (f"supply mix: 24/7 carbon-free target {target:.1%} of the load cannot be met: the options and limits "
+            f"given reach at most {reach:.1%} hour by hour; lower cfe_target or allow more carbon-free supply (PPAs, "
+            f"a battery, a cleaner grid)")
