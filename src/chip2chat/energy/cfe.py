@@ -25,6 +25,10 @@ never turns carbon-free. Per hour, with matched energy m_t <= load_t:
     m_t + clean charge_t <= PPA used_t + grid share_t x grid_t + clean generators_t + clean discharge_t
 
 and a target is sum_t w_t m_t >= target x sum_t w_t load_t: all linear, in the mix LP itself.
+
+Caveat: the LP sees one typical day per month, so every windless night or cloudy week is averaged
+away; the wind and solar needed for a high target (and its cost) are optimistic against real
+weather years, more so the closer the target is to 100 %.
 """
 
 from __future__ import annotations
