@@ -27,7 +27,11 @@ DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router
             **{f"--{name.replace('_', '-')}": getattr(_SCHEDULING, name) for name in
                ("max_num_seqs", "max_num_batched_tokens", "block_size", "gpu_memory_utilization")},
             "--enable-chunked-prefill/--no-enable-chunked-prefill": _SCHEDULING.enable_chunked_prefill,
-            "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching}
+            "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching,
+            "--enforce-eager": "off: the engine's CUDA graphs"}
+ENFORCE_EAGER_HELP = ("Run steps without CUDA graphs, as vLLM's --enforce-eager, SGLang's --disable-cuda-graph "
+                      "or TensorRT-LLM's C++ runtime (cuda_graph_mode off): all-reduce at the rate measured "
+                      "outside CUDA graphs.")
 
 
 def _given(flag: str, help: str = "", **kw):
@@ -55,6 +59,7 @@ def estimate(
     acceptance_length: AcceptanceLengthOpt = 0.0,
     gpu_memory_utilization: float = typer.Option(GPU_MEMORY_UTILIZATION, "--gpu-memory-utilization"),
     max_num_batched_tokens: int = typer.Option(MAX_NUM_BATCHED_TOKENS, "--max-num-batched-tokens"),
+    enforce_eager: bool = typer.Option(False, "--enforce-eager", help=ENFORCE_EAGER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Estimate one static batch: fit, TTFT, TPOT, throughput, bound, power and energy."""
@@ -66,7 +71,7 @@ def estimate(
                           output_len=output_len, weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine,
                           speculative=speculative(speculative_method, num_speculative_tokens, acceptance_length),
                           gpu_memory_utilization=gpu_memory_utilization,
-                          max_num_batched_tokens=max_num_batched_tokens)
+                          max_num_batched_tokens=max_num_batched_tokens, cuda_graphs=False if enforce_eager else None)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -126,6 +131,7 @@ def simulate(
         "Host (CPU) time per sequence and step, overlapped with the GPU; a step takes the longer of the two "
         "(TensorRT-LLM's PyTorch backend measured 29.4 us, the trtllm engine's default; unmeasured for vllm and "
         "sglang: 0). 0: not modelled."),
+    enforce_eager: Optional[bool] = _given("--enforce-eager", ENFORCE_EAGER_HELP),
     speculative_method: SpeculativeMethodOpt = None,
     num_speculative_tokens: NumSpeculativeTokensOpt = 0,
     acceptance_length: AcceptanceLengthOpt = 0.0,
@@ -173,7 +179,7 @@ def simulate(
         slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
     with _progress((num_requests or 0) if trace is None else 0) as advance:
         result = run_simulate(model, hardware, step_by_step=step_by_step, record_trace=chrome_trace is not None,
-                              progress=advance,
+                              progress=advance, cuda_graphs=False if enforce_eager else None,
                               speculative=speculative(speculative_method, num_speculative_tokens, acceptance_length), **{k: v for k, v in given.items() if v is not None})
     if requests_csv:
         result.requests.to_csv(requests_csv, index=False)

@@ -70,22 +70,24 @@ class Device:
     a dict of them) makes it a Device of as many chips, the reference chip `hw` giving the rest."""
 
     __slots__ = ("hw", "profile", "calibration", "fidelity", "times", "engine", "kernels", "one_chip", "maximum",
-                 "gemm_rate", "compute_dtype",
+                 "cuda_graphs", "gemm_rate", "compute_dtype",
                  "attention_rate", "memory_bw", "attention_bw", "capacity_bytes", "cores", "tile_m", "tile_n",
                  "split_k", "gemm_fixed_s", "gemm_ridge_exponent", "launch_s", "step_overhead_s", "link_bw",
                  "link_latency_s", "domain", "scale_out_bw", "energy_per_flop", "energy_per_byte", "static_w", "tdp_w")
 
     def __init__(self, hw: Accelerator, profile: CalibrationProfile | None = None, fidelity: str | None = None,
-                 engine: str | None = None, block_scaled: bool = False, **varied):
+                 engine: str | None = None, block_scaled: bool = False, cuda_graphs: bool = True, **varied):
         self.calibration = hw.calibration if profile is None else profile.name
         """Which profile sets the efficiencies (shown beside every result)."""
         profile = profile or load_profile(hw.calibration)
         if engine is not None and engine not in kernels.ENGINES:
             raise ValueError(f"unknown serving engine {engine!r}; known: {', '.join(kernels.ENGINES)}")
-        self.hw, self.profile, self.engine = hw, profile, engine
+        self.hw, self.profile, self.engine, self.cuda_graphs = hw, profile, engine, cuda_graphs
         """`engine`: the serving engine whose measured kernels time the operators (a name of
         hardware.kernels.ENGINES), or None; `block_scaled`: the weights are a block-scaled FP8
-        checkpoint (ModelSpec.fp8_block_scaled; costs/measured.py says what it changes)."""
+        checkpoint (ModelSpec.fp8_block_scaled; costs/measured.py says what it changes);
+        `cuda_graphs`: the engine runs its steps in CUDA graphs (False: costs/measured.py says
+        what it changes; the roofline ignores it)."""
         self.one_chip = not varied
         self.maximum = _larger if self.one_chip else np.maximum
         v = _values(hw, varied)
@@ -122,7 +124,7 @@ class Device:
                     f"{hw.name} has no measured kernel tables under {engine or 'no engine'} (profile "
                     f"{profile.name!r} names {profile.kernel_tables}; a Device of many chips or a custom design is "
                     f"always costed by the roofline)")
-            self.kernels = KernelTimes(tables, engine, hw, self.compute_dtype, self.link_bw, block_scaled)
+            self.kernels = KernelTimes(tables, engine, hw, self.compute_dtype, self.link_bw, block_scaled, cuda_graphs)
 
     def _tables(self) -> str | None:
         """The chip whose kernel tables time this Device under its engine, or None (roofline)."""

@@ -39,6 +39,19 @@ dimension not measured under the engine) takes the roofline. The measured times 
 CUDA graphs, launch gaps included, so every time here includes its launch
 (Fidelity.launch_included): the roofline's answers get the profile's launch overhead added.
 
+CUDA graphs (`cuda_graphs`, the engine setup's switch: engine/engines.py says each engine's
+default): a step run without them (TensorRT-LLM's C++ runtime before 1.0, vLLM --enforce-eager,
+SGLang --disable-cuda-graph) launches kernel by kernel, so its all-reduce is timed by the kernels
+measured outside CUDA graphs only (kernels.ALLREDUCE_IN_CUDA_GRAPH): NCCL (nccl-tests, C++
+launches) and, for vLLM and SGLang, their custom all-reduce called eagerly from Python. TensorRT-
+LLM's own kernel was timed in graphs only, so an eager TensorRT-LLM step pays NCCL's eager time:
+NCCL is the one all-reduce measured launched from C++ as the C++ runtime launches its plugins
+(vLLM's and SGLang's eager tables add Python dispatch per call, 20-30 us flat, which that runtime
+does not pay). An assumption: TensorRT-LLM's custom kernel launched eagerly from C++ may beat
+NCCL at small messages, so this may overstate its eager all-reduce. GEMM, attention and MoE
+keep their graph-timed tables: what launching them one by one costs (a host launch per kernel,
+binding where kernels are shorter than it) has no measurement here and is not modelled.
+
 The tables are sliced once at a layer's fixed coordinates (kernels.table_slice: a GEMM's n and k,
 an attention layer's group) and read in pure Python, the simulator's hot path (about 1 us a read).
 """
@@ -89,10 +102,12 @@ class KernelTimes:
     method: not measured, the caller takes the roofline)."""
 
     def __init__(self, chip: str, engine: str, hw: Accelerator, runs: dict[str, str], link_bw: float,
-                 block_scaled: bool = False):
+                 block_scaled: bool = False, cuda_graphs: bool = True):
         self.chip, self.engine, self.runs, self.link_bw = chip, engine, runs, link_bw
         self.block_scaled = block_scaled
         """FP8 weights scaled per block: both FP8 kernels, the faster (module docstring)."""
+        self.cuda_graphs = cuda_graphs
+        """Steps run in CUDA graphs; False: all-reduce by the kernels timed outside them (module docstring)."""
         self.tables = kernels.kernel_tables()
         self.measured = {f: set(kernels.variants(chip, engine, f, self.tables)) for f in kernels.FAMILIES}
         self.peaks = {"peak_flops": {d: hw.flops_for(d)[0] for d in ("bf16", "fp8", "fp4")},
@@ -226,9 +241,12 @@ class KernelTimes:
             return None
         read = self._reads.get(("all_reduce", ranks))
         if read is None:
-            read = AllReduce(self.tables.allreduce(self.chip, self.engine, ranks))
-            if read.points and read.bus_bandwidth(ranks) < 0.5 * self.link_bw:
+            every = AllReduce(self.tables.allreduce(self.chip, self.engine, ranks))
+            if every.points and every.bus_bandwidth(ranks) < 0.5 * self.link_bw:
                 read = AllReduce({})  # measured on a slower link than the chip's: not this system
+            else:
+                read = every if self.cuda_graphs else \
+                    AllReduce(self.tables.allreduce(self.chip, self.engine, ranks, cuda_graphs=False))
             self._reads[("all_reduce", ranks)] = read
         return read(nbytes)
 

@@ -6,10 +6,27 @@ in serving.scheduler.SCHEDULERS, the default of SchedulerConfig.scheduler) and i
 sequence and step (the default of SchedulerConfig.host_overhead_per_seq_s). The batching knobs
 (max_num_seqs, max_num_batched_tokens, gpu_memory_utilization) keep their one default whatever
 the engine (engine/defaults.py: vLLM's).
+
+CUDA graphs are a switch of the engine setup (`cuda_graphs`: get_replica, estimate, simulate, the
+validation column; the CLI's --enforce-eager), on by default in every engine as served today:
+- TensorRT-LLM's PyTorch backend (1.x): TorchLlmArgs.cuda_graph_config defaults to
+  CudaGraphConfig() (tensorrt_llm/llmapi/llm_args.py: "CUDA graph config. If true, use CUDA graphs
+  for decoding"); None turns them off;
+- vLLM: --enforce-eager, default False (docs.vllm.ai engine arguments: "Always use eager-mode
+  PyTorch"); SGLang: --disable-cuda-graph, default False (sglang/srt/server_args.py).
+TensorRT-LLM's C++ runtime (TensorRT engines, the releases before 1.0) ran without them unless told:
+its executor's ExtendedRuntimePerfKnobConfig.cuda_graph_mode defaults to False (TensorRT-LLM API
+reference, ExtendedRuntimePerfKnobConfig); Triton's tensorrtllm_backend config.pbtxt
+`cuda_graph_mode`: "Set to `true` to enable cuda graph. (default=`false`)"
+(triton-inference-server/tensorrtllm_backend docs/model_config.md); trtllm-bench's PerformanceOptions
+has cuda_graphs False (tensorrt_llm/bench/dataclasses/configuration.py), set True by its latency
+command only, never by its throughput command (tensorrt_llm/bench/benchmark/throughput.py and
+low_latency.py, 0.15 to 0.20). `cuda_graphs_default` turns an engine and version into the switch.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from chip2chat.errors import Chip2ChatError
@@ -35,6 +52,8 @@ class ServingEngine:
     """Expert parallel over a divisor of the TP group (TensorRT-LLM's moe_expert_parallel_size);
     False: experts are split over the whole group or not at all (vLLM --enable-expert-parallel,
     SGLang --ep-size equal to --tp-size)."""
+    cuda_graphs: bool = True
+    """Steps run in CUDA graphs by default (the module says where each default comes from)."""
 
     @property
     def host_overhead_per_seq_s(self) -> float:
@@ -67,3 +86,16 @@ def serving_engine(name: str) -> ServingEngine:
         return SERVING_ENGINES[name]
     except (KeyError, TypeError):
         raise Chip2ChatError(f"unknown serving engine {name!r}; known: {', '.join(SERVING_ENGINES)}") from None
+
+
+_CPP_RUNTIME = re.compile(r"^\s*v?0\.\d+")
+"""A TensorRT-LLM release before 1.0 ("0.14.0", "0.17"): the C++ runtime, unless it says PyTorch."""
+
+
+def cuda_graphs_default(engine: str, version: str = "") -> bool:
+    """Whether `engine` at `version` runs its steps in CUDA graphs when not told (module docstring):
+    TensorRT-LLM's C++ runtime (a 0.x version that does not say PyTorch) does not; every other
+    engine and version does (an empty or unknown version: the engine as served today)."""
+    if engine == "trtllm" and _CPP_RUNTIME.match(version or "") and "pytorch" not in version.lower():
+        return False
+    return serving_engine(engine).cuda_graphs

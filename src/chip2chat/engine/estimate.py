@@ -85,6 +85,8 @@ class Estimate:
     """Prefill and decode energy of the batch over its output tokens, whole replica."""
     decode_breakdown_s: dict = field(default_factory=dict)
     """Decode step time by bound: compute_s, memory_s, communication_s, overhead_s."""
+    cuda_graphs: bool = True
+    """The engine ran its steps in CUDA graphs (engine/engines.py; False: costs/measured.py)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,13 +97,15 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
              output_len: int = OUTPUT_LEN, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION, max_num_batched_tokens: int = MAX_NUM_BATCHED_TOKENS,
              profile: CalibrationProfile | None = None, attention_dp: bool = False, engine: str = ENGINE,
-             fidelity: str | None = None, speculative: Speculative | None = None) -> Estimate:
+             fidelity: str | None = None, speculative: Speculative | None = None,
+             cuda_graphs: bool | None = None) -> Estimate:
     """Estimate one static batch of `batch` requests of input_len + output_len tokens.
 
     `attention_dp`: attention data parallel over the tp chips (MoE with ep = tp; see ParallelPlan).
     `engine`: the serving engine whose measured kernels time the operators where the chip has
     tables (engine/engines.py); `fidelity`: None for the chip's, or "roofline" / "measured";
-    `speculative`: speculative decoding (engine/speculative.py), or None."""
+    `speculative`: speculative decoding (engine/speculative.py), or None; `cuda_graphs`: whether
+    the engine runs its steps in CUDA graphs (None: the engine's default, engine/engines.py)."""
     for name, value in (("batch", batch), ("input_len", input_len), ("output_len", output_len),
                         ("max_num_batched_tokens", max_num_batched_tokens)):
         args.positive_int(name, value)
@@ -113,7 +117,7 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
     if speculative is not None:
         args.instance("speculative", speculative, (Speculative,), "a Speculative or None")
     replica = get_replica(model, hardware, tp, pp, ep, weight_dtype, kv_dtype, profile, attention_dp, engine, fidelity,
-                          speculative)
+                          speculative, cuda_graphs)
     m = replica.model
     if input_len + output_len > m.spec.max_context:
         raise Chip2ChatError(f"input_len + output_len = {input_len + output_len} exceeds {m.name}'s context "
@@ -145,6 +149,7 @@ def estimate(model: str | Transformer = "llama-3.1-8b", hardware: str | Accelera
         energy_per_output_token_j=run.energy_per_output_token_j,
         decode_breakdown_s={"compute_s": decode.compute_s, "memory_s": decode.memory_s,
                             "communication_s": decode.communication_s, "overhead_s": decode.overhead_s},
+        cuda_graphs=dev.cuda_graphs,
     )
 
 

@@ -53,6 +53,23 @@ WEIGHT_FORMATS: dict[str, tuple[str, float]] = {
     "mxfp4_w4a8": ("fp8", 0.5 + 1 / 32),  # MXFP4 weights, fp8 activations
 }
 """Weight format -> (tensor-core rate it runs at, weight bytes per element with its scales)."""
+ALLREDUCE_IN_CUDA_GRAPH = {
+    "TRTLLM": True, "TRTLLM_MNNVL_oneshot": True, "TRTLLM_MNNVL_twoshot": True,
+    "vLLM_custom_graph": True, "vLLM_custom_eager": False,
+    "SGLang_CustomAllReduce_graph": True, "SGLang_CustomAllReduce_eager": False,
+    "nccl": False,
+}
+"""All-reduce kernel of the tables -> whether it was timed inside a CUDA graph. aiconfigurator's
+collector (github.com/ai-dynamo/aiconfigurator collector/collect_all_reduce.py: "This script uses
+CUDA Graph based benchmarking") captures TensorRT-LLM's kernels in one graph (100 calls
+interleaved with a small matmul, the matmul-only graph subtracted) and times vLLM's and SGLang's
+custom all-reduce twice, replaying a captured graph (`*_graph`) and calling
+tensor_model_parallel_all_reduce(input.clone()) from a Python loop (`*_eager`: each call pays
+Python dispatch, the clone and the copy into the registered buffer, ~20-30 us flat up to 1 MB on
+Hopper). NCCL is timed by nccl-tests' all_reduce_perf (collector/collect_nccl.py: `-w 40 -n
+1000 -c 0`, no `-G`), whose CUDA-graph mode is off unless -G is given (NVIDIA/nccl-tests
+README: "-G,--cudagraph <num graph launches> Capture iterations as a CUDA graph ... Default : 0"):
+C++ launches back to back. A kernel not listed is taken as graph-timed (the collector's method)."""
 KV_BYTES = {"bf16": 2.0, "fp8": 1.0}
 ACT_BYTES = 2.0  # activations in and out in bf16
 
@@ -166,13 +183,17 @@ class KernelTables:
         engines = self._chip(chip)["tables"]
         return _pick(engines, engine, f"engine for {chip}").get(family, {})
 
-    def allreduce(self, chip: str, engine: str, ranks: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def allreduce(self, chip: str, engine: str, ranks: int,
+                  cuda_graphs: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """kernel -> (message bytes, seconds) measured for this many ranks: the engine's own kernels
-        and NCCL."""
+        and NCCL; with `cuda_graphs` False only those timed outside a CUDA graph
+        (ALLREDUCE_IN_CUDA_GRAPH), as a step launched kernel by kernel runs them."""
         stored = self._chip(chip)["allreduce"]
         out = {}
         for owner in (engine, "nccl"):
             for kernel, by_ranks in stored.get(owner, {}).items():
+                if not cuda_graphs and ALLREDUCE_IN_CUDA_GRAPH.get(kernel, True):
+                    continue
                 if str(ranks) in by_ranks:
                     offset, n = by_ranks[str(ranks)]
                     points = self.arrays["allreduce"][offset:offset + 2 * n].astype(float)
@@ -301,14 +322,16 @@ def moe_time(chip: str, engine: str, dtype: str, num_tokens, hidden, inter, topk
 
 
 def allreduce_time(chip: str, engine: str, ranks: int, message_bytes, kernel: str = "auto",
-                   tables: KernelTables | None = None):
+                   tables: KernelTables | None = None, cuda_graphs: bool = True):
     """Seconds of an all-reduce of `message_bytes` (bf16) over `ranks` GPUs. kernel 'auto' takes
     the fastest of the engine's custom all-reduce kernels and NCCL at each size (the engines pick
-    by size); or name one ('nccl', or a kernel of the engine's table)."""
+    by size); or name one ('nccl', or a kernel of the engine's table). `cuda_graphs` False: only
+    the kernels timed outside CUDA graphs (ALLREDUCE_IN_CUDA_GRAPH)."""
     t = tables or kernel_tables()
-    measured = t.allreduce(chip, engine, ranks)
+    measured = t.allreduce(chip, engine, ranks, cuda_graphs)
     if not measured:
-        raise MissingKernelTable(f"no all-reduce over {ranks} ranks measured on {chip} under {engine}")
+        mode = "" if cuda_graphs else " outside CUDA graphs"
+        raise MissingKernelTable(f"no all-reduce over {ranks} ranks measured{mode} on {chip} under {engine}")
     chosen = measured.values() if kernel == "auto" else [_pick(measured, kernel, f"all-reduce kernel on {chip}")]
     size = np.asarray(message_bytes, dtype=float)
     return _float_or_array(np.min([log_log(size, b, s) for b, s in chosen], axis=0))

@@ -66,7 +66,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
              workload: Workload | None = None, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
              engine: str = ENGINE, step_by_step: bool = False, record_trace: bool = False, bucket_s: float = 1.0,
              progress: Callable[[int], None] | None = None, speculative: Speculative | None = None,
-             decode_pool: DecodePool | None = None, **keywords) -> SimulationResult:
+             decode_pool: DecodePool | None = None, cuda_graphs: bool | None = None, **keywords) -> SimulationResult:
     """Simulate serving a workload. Same arguments and seed, same result.
 
     The settings are values: the replica's parallel `plan`, its `scheduling` (SchedulerConfig: the
@@ -87,7 +87,9 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     throughput, mean TTFT and mean TPOT move less than 2%); the summary says `num_requests` and
     `steady_state`.
     `speculative`: speculative decoding (engine/speculative.py; decode steps charged per emitted token,
-    engine/replica.py). `step_by_step`: no closed-form decode runs (for checking); `record_trace`: keep every step for
+    engine/replica.py). `cuda_graphs`: whether the engine runs its steps in CUDA graphs (None: the
+    engine's default, engine/engines.py; False: costs/measured.py says what changes).
+    `step_by_step`: no closed-form decode runs (for checking); `record_trace`: keep every step for
     `write_chrome_trace`; `bucket_s`: time bucket of the KV utilization table.
     """
     if workload is None and keywords.get("trace") is None and keywords.get("num_requests") is None:
@@ -96,15 +98,18 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
         return until_steady(lambda n: simulate(
             model, hardware, plan=plan, scheduling=scheduling, cluster=cluster, slo=slo, weight_dtype=weight_dtype,
             kv_dtype=kv_dtype, engine=engine, step_by_step=step_by_step, record_trace=record_trace, bucket_s=bucket_s,
-            progress=progress, speculative=speculative, decode_pool=decode_pool, num_requests=n, **keywords),
+            progress=progress, speculative=speculative, decode_pool=decode_pool, cuda_graphs=cuda_graphs,
+            num_requests=n, **keywords),
             QUEUED_MEASURES if queued else MEASURES)
     plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
     scheduling = scheduling.for_engine(serving_engine(engine))
     replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
-                          attention_dp=plan.attention_dp, engine=engine, speculative=speculative)
+                          attention_dp=plan.attention_dp, engine=engine, speculative=speculative,
+                          cuda_graphs=cuda_graphs)
     total_blocks = kv_blocks(replica, scheduling)
-    decode = _decode_pool(decode_pool, cluster, model, weight_dtype, kv_dtype, engine, speculative, scheduling)
+    decode = _decode_pool(decode_pool, cluster, model, weight_dtype, kv_dtype, engine, speculative, scheduling,
+                          cuda_graphs)
     with _collector_paused():
         requests = _requests(workload)
         sims = run_cluster(requests, replica, scheduling, cluster, total_blocks, workload.hash_block_size,
@@ -120,7 +125,8 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
         hardware_name = f"{hardware_name} + {decode.replica.device.hw.name}"
     summary = summarize(table, sims, slo, static_w_per_replica=static_w)
     summary.update(model=replica.model.name, hardware=hardware_name, calibration=replica.device.calibration,
-                   engine=engine, fidelity=replica.device.fidelity, scheduler=scheduling.scheduler,
+                   engine=engine, cuda_graphs=replica.device.cuda_graphs, fidelity=replica.device.fidelity,
+                   scheduler=scheduling.scheduler,
                    speculative=speculative.label if speculative else "none",
                    tp=plan.tp, pp=plan.pp, ep=plan.ep, attention_dp=plan.attention_dp, num_replicas=len(sims),
                    kv_blocks_per_replica=total_blocks, static_power_w_per_replica=static_w,
@@ -153,7 +159,7 @@ def _collector_paused():
 
 
 def _decode_pool(pool: DecodePool | None, cluster: ClusterConfig, model, weight_dtype: str, kv_dtype: str, engine: str,
-                 speculative, prefill_scheduling: SchedulerConfig) -> Pool | None:
+                 speculative, prefill_scheduling: SchedulerConfig, cuda_graphs: bool | None = None) -> Pool | None:
     """The cluster's decode pool where it differs from the prefill one (None: it does not)."""
     if pool is None:
         return None
@@ -163,7 +169,7 @@ def _decode_pool(pool: DecodePool | None, cluster: ClusterConfig, model, weight_
     cfg = (pool.scheduling or prefill_scheduling).for_engine(serving_engine(engine))
     p = pool.plan
     rep = get_replica(model, pool.hardware, p.tp, p.pp, p.ep, weight_dtype, kv_dtype, attention_dp=p.attention_dp,
-                      engine=engine, speculative=speculative)
+                      engine=engine, speculative=speculative, cuda_graphs=cuda_graphs)
     return Pool(rep, cfg, kv_blocks(rep, cfg))
 
 

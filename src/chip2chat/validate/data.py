@@ -12,7 +12,9 @@ default when absent or empty (SETUP_COLUMNS lists them):
   `attention_dp` (true/false; false), `kv_dtype` (the precision's: PRECISION_DTYPES),
   `kv_cache_fraction` (the engine's memory knob: TensorRT-LLM's kv_cache_free_gpu_mem_fraction,
   0.90, of the memory left after the weights; vLLM's gpu_memory_utilization, SGLang's
-  mem_fraction_static, of the whole memory; the engine's default);
+  mem_fraction_static, of the whole memory; the engine's default), `cuda_graphs` (true/false:
+  whether the engine ran its steps in CUDA graphs; empty: the engine's default for its version,
+  engine/engines.cuda_graphs_default: off for TensorRT-LLM's C++ runtime, 0.x, on otherwise);
 - load: `offered_qps` (requests/s; "inf": all at once) and/or `concurrency` (requests in flight at
   most, a closed loop), `num_requests` (empty: simulated until steady state);
 - lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
@@ -33,14 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.engine.engines import SERVING_ENGINES
+from chip2chat.engine.engines import SERVING_ENGINES, cuda_graphs_default
 from chip2chat.errors import Chip2ChatError
 from chip2chat.models.dtypes import KV_DTYPES
 from chip2chat.userfiles import csv_rows, number_cell
 
 REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "throughput_tok_s", "source")
 SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
-                 "kv_cache_fraction", "offered_qps", "concurrency", "num_requests", "input_len_dist",
+                 "kv_cache_fraction", "cuda_graphs", "offered_qps", "concurrency", "num_requests", "input_len_dist",
                  "output_len_dist", "dataset")
 MEASURED_COLUMNS = ("req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "throughput_metric",
                     "total_token_tput_tok_s")
@@ -108,6 +110,8 @@ class Measurement:
     output_len_dist: tuple = ("fixed",)
     dataset: str = ""
     mean_tpot_ms: float | None = None
+    cuda_graphs: bool = True
+    """The engine ran its steps in CUDA graphs (the column, else the engine's default for its version)."""
 
     @property
     def weight_dtype(self) -> str:
@@ -237,6 +241,10 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
     attention_dp = text("attention_dp").lower()
     if attention_dp not in TRUE + FALSE:
         fail("attention_dp", "expected true or false (empty: false)")
+    cuda_graphs = text("cuda_graphs").lower()
+    if cuda_graphs not in TRUE + FALSE:
+        fail("cuda_graphs", "expected true or false (empty: the engine's default for its version)")
+    version = text("engine_version") or text("trtllm_version")
     kv_dtype = text("kv_dtype").lower() or None
     if kv_dtype is not None and kv_dtype not in KV_DTYPES:
         fail("kv_dtype", f"expected one of {', '.join(KV_DTYPES)} (empty: the precision's)")
@@ -253,7 +261,7 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
     else:
         qps = number("offered_qps")
     return Measurement(
-        file=str(p), line=line, table=table, version=text("engine_version") or text("trtllm_version"),
+        file=str(p), line=line, table=table, version=version,
         model=_model(p, text("model")), gpu=text("gpu"), num_gpus=num_gpus, tp=tp, pp=pp, precision=precision,
         isl=integer("isl"), osl=integer("osl"), offered_qps=qps, throughput_tok_s=number("throughput_tok_s"),
         req_per_s=number("req_per_s", True), mean_ttft_ms=number("mean_ttft_ms", True),
@@ -261,7 +269,8 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         attention_dp=attention_dp in TRUE, kv_dtype=kv_dtype, kv_cache_fraction=fraction, concurrency=concurrency,
         num_requests=integer("num_requests"), input_len_dist=_lengths(text("input_len_dist"), "input_len_dist", fail),
         output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
-        mean_tpot_ms=number("mean_tpot_ms", True))
+        mean_tpot_ms=number("mean_tpot_ms", True),
+        cuda_graphs=cuda_graphs in TRUE if cuda_graphs else cuda_graphs_default(engine, version))
 
 
 def _model(p: Path, name: str) -> str:

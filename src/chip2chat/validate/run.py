@@ -101,9 +101,9 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     """simulate's keywords for the row's setup, every part from its columns (validate/data.py)."""
     weight_dtype, kv_dtype, ep = m.weight_dtype, m.kv_cache_dtype, m.expert_parallel
     replica = get_replica(model_id, hw_id, m.tp, m.pp, ep, weight_dtype, kv_dtype, attention_dp=m.attention_dp,
-                          engine=m.engine)
+                          engine=m.engine, cuda_graphs=m.cuda_graphs)
     # the engine's scheduler; each attention-DP rank runs its own host loop over its 1/dp of the sequences
-    common = dict(model=model_id, hardware=hw_id, engine=m.engine, tp=m.tp, pp=m.pp, ep=ep,
+    common = dict(model=model_id, hardware=hw_id, engine=m.engine, cuda_graphs=m.cuda_graphs, tp=m.tp, pp=m.pp, ep=ep,
                   attention_dp=m.attention_dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                   input_len=m.length_spec("isl"), output_len=m.length_spec("osl"),
                   host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp)
