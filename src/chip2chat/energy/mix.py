@@ -249,10 +249,9 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
         if target_row is None:
             raise InfeasibleMix(_why_infeasible(load, grid_mw, carbon_target_t))
         best = linprog(target_row.toarray().ravel(), **lp)  # the most CFE the options allow
-        best_share = -best.fun / float((w * load).sum()) if best.status == 0 else None
-        if best_share is None and carbon_target_t is None:
-            raise InfeasibleMix(_why_infeasible(load, grid_mw, None))
-        raise InfeasibleMix(cfe.infeasible_message(cfe_target, best_share, carbon_target_t))
+        if best.status != 0:  # the load or the carbon target fails without the CFE target
+            raise InfeasibleMix(_why_infeasible(load, grid_mw, carbon_target_t))
+        raise InfeasibleMix(cfe.infeasible_message(cfe_target, -best.fun / float((w * load).sum())))
     if res.status != 0:
         raise Chip2ChatError(f"supply mix: the LP solver stopped: {res.message}")
     x = res.x
