@@ -177,3 +177,56 @@ def test_a_chip_the_cost_model_cannot_cap_keeps_its_tdp_and_says_why(monkeypatch
     assert row["cap_w"] == 700.0
     assert row["users_served"] == pytest.approx(20e6 * 1.0 / row["mw_needed"])
     assert row["note"].startswith("no power cap tried: options[0]: model does not fit")
+
+
+def test_a_cap_the_resimulated_fleet_misses_is_not_chosen():
+    # the same 1 MW site: with every cap below the TDP failing its re-simulation, the TDP stands and
+    # serves 1 MW / the need of the users (by hand, as above); each failure is said in the row's note
+    s = _scenario(1.0)
+    site = resolve_site(s.site)
+    free = power_view(s, site, _table(), lambda o: H200).power.iloc[0]
+    assert free["cap_w"] < H200.tdp_w  # the estimate alone picks a cap: the re-check has work to do
+    calls = []
+
+    def refuse(option, configuration, cap_w, ratio):
+        calls.append(cap_w)
+        return False, "p99 TTFT 9000 ms"
+
+    row = power_view(s, site, _table(), lambda o: H200, recheck=refuse).power.iloc[0]
+    need = 2.3142 * max(power_view(s, site, _table(), lambda o: H200).pue_monthly)
+    assert row["cap_w"] == H200.tdp_w
+    assert row["users_served"] == pytest.approx(20e6 * 1.0 / need)
+    assert 1 <= len(calls) <= 3 and calls[0] == free["cap_w"]  # the best cap first, at most RECHECKS
+    assert "SLO missed at" in row["note"] and "p99 TTFT 9000 ms" in row["note"]
+
+    # a re-check that passes everything changes nothing
+    same = power_view(s, site, _table(), lambda o: H200, recheck=lambda *a: (True, "")).power.iloc[0]
+    assert same["cap_w"] == free["cap_w"] and same["users_served"] == pytest.approx(free["users_served"])
+
+    # refusing only the best cap takes the next one, which serves no more than the best
+    first = free["cap_w"]
+    nxt = power_view(s, site, _table(), lambda o: H200,
+                     recheck=lambda o, c, cap_w, r: (cap_w != first, "missed")).power.iloc[0]
+    assert nxt["cap_w"] != first
+    assert nxt["users_served"] <= free["users_served"] * (1 + 1e-9)
+    assert f"{first:.0f} W (missed)" in nxt["note"]
+
+
+def test_capped_within_slo_at_the_tdp_repeats_the_sizing_run():
+    # at the TDP and the SLO rate the re-simulation is the bisection's own met probe (same setup,
+    # candidate, rate and seed): within the SLO; carried 2x past the rate the SLO stops at, it is not
+    from chip2chat.datacenter.capacity import capped_within_slo, option_capacity
+    from chip2chat.engine.plan import ParallelPlan
+    from chip2chat.serving.config import SchedulerConfig, Slo
+
+    cap = option_capacity("llama-3.1-8b", H200, plan=ParallelPlan(tp=1), scheduling=SchedulerConfig(),
+                          weight_dtype="fp8", kv_dtype="fp8", engine="vllm", input_len=512, output_len=128,
+                          slo=Slo(ttft_ms=300.0, tpot_ms=30.0), unit_gpus=1, search=False, requests=400)
+    d = cap.deployments[0]
+    assert d.slo_rate_per_s is not None
+    assert capped_within_slo(cap, d.label, 1.0, 1.0) == (True, "")
+    ok, why = capped_within_slo(cap, d.label, 1.0, 2.0)
+    assert not ok and "p99" in why
+    # a cap the driver refuses is a 'no' with the reason, not an error
+    ok, why = capped_within_slo(cap, d.label, 0.1, 1.0)
+    assert not ok and "below the lowest" in why

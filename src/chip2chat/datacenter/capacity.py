@@ -106,6 +106,8 @@ class OptionCapacity:
     ttft_ms: list = field(default_factory=list, repr=False)
     tpot_ms: list = field(default_factory=list, repr=False)
     """TTFT and TPOT samples of the first deployment at its SLO rate."""
+    setup: Setup | None = field(default=None, repr=False)
+    """What every simulation of the option shared (to re-simulate a deployment, e.g. power-capped)."""
 
     @property
     def meets_slo(self) -> bool:
@@ -175,7 +177,35 @@ def option_capacity(model: str, hardware, *, plan: ParallelPlan, scheduling: Sch
                 f"(SLO {slo.ttft_ms:g} / {slo.tpot_ms:g} ms)")
     return OptionCapacity(deployments=deployments, headroom=headroom, engine=engine, fidelity=s.get("fidelity", ""),
                           search=result, note=note, ttft_ms=(done["ttft_s"] * 1e3).round(3).tolist(),
-                          tpot_ms=(done["tpot_s"].dropna() * 1e3).round(3).tolist())
+                          tpot_ms=(done["tpot_s"].dropna() * 1e3).round(3).tolist(), setup=setup)
+
+
+def capped_within_slo(cap: OptionCapacity, configuration: str, fraction: float, rate_ratio: float) -> tuple[bool, str]:
+    """(within the SLO, why not): the deployment labelled `configuration` re-simulated with every chip
+    capped at `fraction` of its TDP (energy/power_cap.capped) at its SLO rate x `rate_ratio`, the
+    rate a capped step carries. One simulation: the capped fleet's own p99 TTFT and TPOT, not its
+    latency at the TDP stretched by a static estimate."""
+    from chip2chat.configure.capacity import meets
+    from chip2chat.energy.power_cap import capped
+
+    d = next((d for d in cap.deployments if d.label == configuration), cap.deployments[0])
+    if d.slo_rate_per_s is None or cap.setup is None:
+        return False, "the deployment meets no SLO at the TDP"
+    from chip2chat.hardware.load import load_hardware
+
+    def chip(w: Workers):
+        hw = load_hardware(w.hardware)[1] if isinstance(w.hardware, str) else w.hardware
+        return capped(hw, fraction * hw.tdp_w) if hw.tdp_w else capped(hw, 0.0)  # no TDP: capped() says why
+
+    try:
+        workers = tuple(replace(w, hardware=chip(w)) for w in d.candidate.workers)
+    except Chip2ChatError as exc:  # a chip without a TDP, or below its lowest cap
+        return False, str(exc)
+    s = simulate_candidate(cap.setup, replace(d.candidate, workers=workers), d.slo_rate_per_s * rate_ratio)
+    if meets(s, cap.setup.slo):
+        return True, ""
+    return False, (f"p99 TTFT {s['p99_ttft_ms']:.0f} ms, TPOT {s['p99_tpot_ms']:.1f} ms" +
+                   (", overloaded" if s.get("overload") else ""))
 
 
 def _does_not_fit(model, hardware, plan: ParallelPlan, weight_dtype, kv_dtype, engine, scheduling) -> DoesNotFitError | None:

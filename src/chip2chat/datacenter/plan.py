@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from chip2chat.catalog import CATALOG_DIR
-from chip2chat.datacenter.capacity import Headroom, OptionCapacity, in_processes
+from chip2chat.datacenter.capacity import Headroom, OptionCapacity, capped_within_slo, in_processes
 from chip2chat.datacenter.capacity import option_capacity as search_capacity
 from chip2chat.datacenter.economics import fleet_costs, per_million_tokens
 from chip2chat.datacenter.nre import catalog_price, design_price
@@ -257,7 +257,13 @@ def plan(scenario: Scenario, progress=None, workers: int = 1) -> PlanResult:
                       capacities=caps, site=site, voice=_voice(scenario, table, caps), prices=chip_prices,
                       assumptions=plan_assumptions(site, prices, chip_prices,
                                                    {o.name: option_design(o) for o in scenario.options if o.design}),
-                      energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0]), **money)
+                      energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0],
+                                        recheck=partial(_capped_within_slo, caps, prices)), **money)
+
+
+def _capped_within_slo(caps: dict, prices, option: FleetOption, configuration: str, cap_w: float, ratio: float):
+    """The power view's re-check of a cap: the option's deployment re-simulated with its chips capped."""
+    return capped_within_slo(caps[option.name], configuration, cap_w / resolve_chip(option, prices)[0].tdp_w, ratio)
 
 
 def _searches(scenario: Scenario, prices, site, slo: Slo, workers: int) -> dict:

@@ -6,9 +6,11 @@ power cap may serve more: at cap c a chip is provisioned c + the server's overhe
 shrink with the cap) and carries the throughput ratio r(c) of the cost model's estimate of the
 scenario's turn under the cap (engine/timing.py; a compute-bound prefill slows, a memory-bound
 decode barely). Users served at cap c = daily users x min(1, available / needed(c) x r(c)); the
-cap that serves the most is chosen (the TDP on ties). The ratio comes from a static batch, not a
-new SLO simulation: the latency each cap gives is not re-checked against the SLO (a caveat the
-report states).
+cap that serves the most is chosen (the TDP on ties) where its fleet, re-simulated with the capped
+chips at the rate a capped step carries (its SLO rate x r(c)), still meets the p99 TTFT and TPOT
+of the SLO (`recheck`, datacenter/capacity.capped_within_slo; the next cap otherwise, at most
+RECHECKS of them, then the TDP). The candidates are screened first by the estimate's latency
+ratios (`_ratios`), so a cap the static batch already puts outside the SLO is never simulated.
 
 For the cheapest option each year, the served fleet's hourly load (static power all day, dynamic
 energy per output token times the hour's token rate, times the server overhead and the month's
@@ -102,26 +104,50 @@ def _sites(site: SiteParams) -> list[_Site]:
     return out
 
 
-def _best_cap(ratios: dict, needed_w: float, available_w: float, overhead: float, tdp_w: float):
-    """(cap, share of `needed_w`'s demand served) that serves the most within `available_w`: at cap c
-    a chip is provisioned c + (overhead - 1) x TDP (the server's share does not shrink) and runs at
-    the cap's throughput ratio; the TDP on ties."""
-    best = (tdp_w, min(1.0, available_w / needed_w) if needed_w > 0 else 1.0)
+def _ranked_caps(ratios: dict, needed_w: float, available_w: float, overhead: float, tdp_w: float) -> list:
+    """[(cap, share of `needed_w`'s demand served)], most served first (the higher cap on ties), the
+    TDP among them: at cap c a chip is provisioned c + (overhead - 1) x TDP (the server's share does
+    not shrink) and runs at the cap's throughput ratio."""
+    out = {tdp_w: min(1.0, available_w / needed_w) if needed_w > 0 else 1.0}
     for cap_w, (speed, _) in ratios.items():
         needed_c = needed_w * (cap_w + (overhead - 1.0) * tdp_w) / (overhead * tdp_w)
-        served = min(1.0, available_w / needed_c * speed) if needed_c > 0 else 1.0
-        if served > best[1] + 1e-9:
-            best = (cap_w, served)
-    return best
+        out.setdefault(cap_w, min(1.0, available_w / needed_c * speed) if needed_c > 0 else 1.0)
+    return sorted(out.items(), key=lambda cs: (-round(cs[1], 9), -cs[0]))
 
 
-def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> EnergyView:
+RECHECKS = 3
+"""Caps re-simulated per option and configuration at most (the most serving first); past them the TDP."""
+
+
+def _best_cap(ranked: list, tdp_w: float, check) -> tuple[float, float, str]:
+    """(cap, share served, note): the first of `ranked` whose capped fleet `check(cap)` finds within
+    the SLO (None: not re-simulated); the TDP needs no check (the plan sized the fleet at it)."""
+    tried = []
+    for cap_w, served in ranked:
+        if cap_w >= tdp_w or check is None:
+            return cap_w, served, _missed(tried)
+        if len(tried) == RECHECKS:
+            break
+        ok, why = check(cap_w)
+        if ok:
+            return cap_w, served, _missed(tried)
+        tried.append(f"{cap_w:.0f} W ({why})")
+    return tdp_w, next(s for c, s in ranked if c >= tdp_w), _missed(tried)
+
+
+def _missed(tried: list) -> str:
+    return "re-simulated, the SLO missed at " + "; ".join(tried) if tried else ""
+
+
+def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of, recheck=None) -> EnergyView:
     """The power-limited view of a plan's table; `chip_of(option)` gives an option's Accelerator.
     Demand the site cannot power goes to the sites of `site.energy.overflow`, in order; what none
-    can power is unmet."""
+    can power is unmet. `recheck(option, configuration, cap_w, throughput_ratio)` -> (within the
+    SLO, why not): the capped fleet re-simulated (datacenter/capacity.capped_within_slo); None: the
+    caps are judged by the estimate's latency ratios alone."""
     sites = _sites(site)
     output_len = scenario.tokens_per_turn()[1]
-    rows, curves, ratios_by_option, cap_notes = [], [], {}, {}
+    rows, curves, ratios_by_option, cap_notes, checked = [], [], {}, {}, {}
     for i, option in enumerate(scenario.options):
         part = table[(table["option"] == option.name)]
         if part.empty or "it_mw" not in part or part["it_mw"].isna().all():
@@ -151,10 +177,21 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of) -> Ener
                         except Chip2ChatError as exc:  # the cost model cannot cap it: the TDP only, said why
                             ratios_by_option[option.name] = {}
                             cap_notes[option.name] = f"no power cap tried: {within(f'options[{i}]', exc)}"
-                    cap_w, served = _best_cap(ratios_by_option[option.name], needed_w, available,
-                                              st.params.server_overhead, hw.tdp_w)
+                    ratios = ratios_by_option[option.name]
+                    config = getattr(r, "configuration", "")
+
+                    def check(cap_w, option=option, config=config, ratios=ratios):
+                        key = (option.name, config, cap_w)
+                        if key not in checked:
+                            checked[key] = recheck(option, config, cap_w, ratios[cap_w][0])
+                        return checked[key]
+
+                    ranked = _ranked_caps(ratios, needed_w, available, st.params.server_overhead, hw.tdp_w)
+                    cap_w, served, why = _best_cap(ranked, hw.tdp_w, check if recheck else None)
                     row.update(power_bound=True, cap_w=cap_w, users_served=offered * served)
-                row["note"] = cap_notes.get(option.name, "") if row["power_bound"] else ""
+                    row["note"] = "; ".join(n for n in (cap_notes.get(option.name, ""), why) if n)
+                else:
+                    row["note"] = ""
                 row["users_unmet"] = offered - row["users_served"]  # what this site leaves (to the next)
                 row["tokens_unmet"] = row["users_unmet"] * tokens_per_user
                 row["requests_unmet"] = row["tokens_unmet"] / output_len

@@ -131,7 +131,9 @@ def power_section(view) -> str:
              "$/MWh, tCO2, 24/7 carbon-free share (the load matched by carbon-free supply hour by hour; grid "
              "energy counts only as far as the grid is carbon-free that hour) and energy cost per million output "
              "tokens against the flat annual price. A cap's speed comes from the cost model's estimate of the "
-             "scenario's turn at batch 64; its latency is not re-simulated against the SLO.</p>", energy_table(view)]
+             "scenario's turn at batch 64; the chosen cap's fleet is re-simulated with the capped chips at the rate "
+             "it carries and must meet the SLO's p99 TTFT and TPOT (a cap that misses is named in the row's note and "
+             "the next is taken).</p>", energy_table(view)]
     if view.mixes:
         site, year = last_mix(view)
         fig = dispatch_figure(view.mixes[(site, year)], year)
