@@ -1,8 +1,12 @@
 """Hourly grids: a typical day per month of carbon intensity and price, and PUE by month.
 
-catalog/energy/grids.yaml holds, per grid, relative shapes (a factor per month, a factor per hour
-of a typical day per season) and the monthly climate. A site's hourly figures are its own cited
-annual figures (sites.yaml grid_carbon and electricity_price) shaped by them:
+catalog/energy/grids.yaml holds, per grid, relative shapes and the monthly climate. A shape is either
+a typical day per month (`<key>_typical_day`: 12 rows of 24, derived from measured series) or a
+factor per month times a factor per hour of a typical day per season (`<key>_monthly` and
+`<key>_hourly`, the stylised form); both give a (12, 24) table. A grid may also give the measured
+share of carbon-free generation by month and hour (`carbon_free_share`, 12 rows of 24 in 0..1), for
+a 24/7 carbon-free-energy target. A site's hourly figures are its own cited annual figures
+(sites.yaml grid_carbon and electricity_price) shaped by them:
 
     carbon(m, h) = site grid_carbon x month factor(m) x hour factor(season(m), h)
     price(m, h)  = site electricity price + wholesale mean x (month factor x hour factor - 1)
@@ -53,12 +57,34 @@ class GridProfile:
     gas_usd_per_mmbtu: float
     temperature_c: np.ndarray
     """(12,) mean air temperature by month."""
+    carbon_free_share: np.ndarray | None = None
+    """(12, 24) share of the grid's generation that is carbon-free (nuclear and renewables) in a
+    typical hour of each month, 0..1; None where the grid gives no measured series."""
+
+
+def _table(value, where: str, field: str, what: str) -> np.ndarray:
+    """A (12, 24) table of numbers >= 0: 12 rows (January first) of 24 hours (hour 0 = midnight)."""
+    try:
+        table = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        table = np.empty(0)
+    if table.shape != (12, 24) or not np.isfinite(table).all() or (table < 0).any():
+        raise ConfigError(where, field, f"needs 12 rows (January first) of 24 {what} >= 0, hour 0 = midnight")
+    return table
 
 
 def _shape(entry: dict, key: str, gid: str) -> np.ndarray:
     where = f"catalog {CATALOG}"
     monthly = entry.get(f"{key}_monthly")
     hourly = entry.get(f"{key}_hourly")
+    if f"{key}_typical_day" in entry:
+        if monthly is not None or hourly is not None:
+            raise ConfigError(where, f"{gid}.{key}_typical_day",
+                              f"give either {key}_typical_day or {key}_monthly with {key}_hourly, not both")
+        out = _table(entry[f"{key}_typical_day"], where, f"{gid}.{key}_typical_day", "factors")
+        if weighted_mean(out) <= 0:
+            raise ConfigError(where, f"{gid}.{key}_typical_day", "needs some factor > 0")
+        return out / weighted_mean(out)
     if not isinstance(monthly, list) or len(monthly) != 12:
         raise ConfigError(where, f"{gid}.{key}_monthly", "needs 12 factors, January first")
     if not isinstance(hourly, dict) or sorted(hourly) != sorted(set(SEASONS)):
@@ -71,6 +97,16 @@ def _shape(entry: dict, key: str, gid: str) -> np.ndarray:
         rows.append(float(monthly[m]) * day / day.mean())
     out = np.array(rows)
     return out / weighted_mean(out)
+
+
+def _carbon_free_share(entry: dict, gid: str) -> np.ndarray | None:
+    if "carbon_free_share" not in entry:
+        return None
+    field = f"{gid}.carbon_free_share"
+    share = _table(entry["carbon_free_share"], f"catalog {CATALOG}", field, "shares")
+    if (share > 1).any():
+        raise ConfigError(f"catalog {CATALOG}", field, f"{share.max():g} is above 1 (a share of generation, 0..1)")
+    return share
 
 
 def weighted_mean(hourly: np.ndarray) -> float:
@@ -102,7 +138,8 @@ def load_grid(gid: str) -> GridProfile:
     return GridProfile(name=entry.get("name", gid), carbon_shape=_shape(entry, "carbon", gid),
                        price_shape=_shape(entry, "price", gid),
                        wholesale_mean_usd_per_mwh=quantity("wholesale_mean", "USD/MWh"),
-                       gas_usd_per_mmbtu=quantity("gas_price", "USD/MMBtu"), temperature_c=temperature)
+                       gas_usd_per_mmbtu=quantity("gas_price", "USD/MMBtu"), temperature_c=temperature,
+                       carbon_free_share=_carbon_free_share(entry, gid))
 
 
 def hourly_carbon(grid: GridProfile, annual_g_per_kwh: float) -> np.ndarray:
