@@ -88,7 +88,8 @@ def test_every_shipped_validation_gpu_keeps_its_chip():
     wanted = {"A100-SXM4-80GB": "a100-sxm-80gb", "B200 180GB": "b200", "GB200 192GB": "gb200",
               "GH200 480GB": "gh200", "H100 80GB HBM3": "h100-sxm", "H100 SXM 80GB": "h100-sxm",
               "H200 131GB HBM3": "h200-sxm", "H200 141GB HBM3": "h200-sxm", "H200 SXM 141GB": "h200-sxm",
-              "L40S": "l40s", "RTX 6000 Pro Blackwell Server Edition": "rtx-pro-6000"}
+              "L40S": "l40s", "MI300X": "mi300x",
+              "RTX 6000 Pro Blackwell Server Edition": "rtx-pro-6000"}
     gpus = {m.gpu for f in shipped_files() for m in read_measurements(f)}
     assert gpus <= set(wanted)
     assert {g: match_hardware(g) for g in gpus} == {g: wanted[g] for g in gpus}

@@ -3,9 +3,10 @@
 A row is one benchmark run: its setup in columns and what it measured. Required columns: `table`
 (throughput_max_load: every request queued at once; online_serving: a request rate or a fixed
 concurrency), `model` (a catalog name, or a path to a Hugging Face config.json, relative to the
-CSV's folder), `gpu`, `tp`, `precision`, `isl` and `osl` (mean input and output tokens),
-`throughput_tok_s` (output tokens/s, whole system) and `source`. Optional columns, each with its
-default when absent or empty (SETUP_COLUMNS lists them):
+CSV's folder), `gpu`, `tp`, `precision`, `isl` and `osl` (mean input and output tokens) and
+`source`; and at least one measured metric: `throughput_tok_s` (output tokens/s, whole system) or a
+latency (a source that published latencies only, at a request rate, leaves the throughput empty).
+Optional columns, each with its default when absent or empty (SETUP_COLUMNS lists them):
 
 - `engine` (trtllm, vllm, sglang: engine/engines.py; trtllm) and `engine_version` (or the older
   `trtllm_version`), `num_gpus` (tp x pp), `pp` (1), `ep` (tp under attention DP, else 1),
@@ -19,7 +20,9 @@ default when absent or empty (SETUP_COLUMNS lists them):
   most, a closed loop), `num_requests` (empty: simulated until steady state);
 - lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
   fixed at isl/osl) and `dataset` (its name, as the tool wrote it; the lengths say its shape);
-- measured: `req_per_s`, `mean_ttft_ms`, `mean_itl_ms`, `mean_tpot_ms`, `throughput_metric`,
+- measured: `throughput_tok_s`, `req_per_s`, `mean_ttft_ms`, `mean_itl_ms`, `mean_tpot_ms`,
+  `median_ttft_ms`, `median_itl_ms`, `median_tpot_ms` (a source that published medians: compared
+  with the simulated medians, never put in the mean columns), `throughput_metric`,
   `total_token_tput_tok_s`.
 
 The first shipped files (LEGACY_FILES) predate these columns and wrote part of their setup in
@@ -40,12 +43,14 @@ from chip2chat.errors import Chip2ChatError
 from chip2chat.models.dtypes import KV_DTYPES
 from chip2chat.userfiles import csv_rows, number_cell
 
-REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "throughput_tok_s", "source")
+REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "source")
 SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
                  "kv_cache_fraction", "cuda_graphs", "offered_qps", "concurrency", "num_requests", "input_len_dist",
                  "output_len_dist", "dataset")
-MEASURED_COLUMNS = ("req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "throughput_metric",
-                    "total_token_tput_tok_s")
+MEASURED_COLUMNS = ("throughput_tok_s", "req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms",
+                    "median_itl_ms", "median_tpot_ms", "throughput_metric", "total_token_tput_tok_s")
+LATENCY_COLUMNS = ("mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms", "median_itl_ms", "median_tpot_ms")
+"""The measured latencies (ms), each compared with the simulated metric of the same name."""
 COLUMNS = REQUIRED + SETUP_COLUMNS + MEASURED_COLUMNS
 """Every column the format knows, in the order `write_measurements` writes them."""
 TABLES = ("throughput_max_load", "online_serving")
@@ -89,7 +94,8 @@ class Measurement:
     isl: int
     osl: int
     offered_qps: float  # math.inf: all requests queued at once (or as fast as `concurrency` allows)
-    throughput_tok_s: float
+    throughput_tok_s: float | None
+    """Output tokens/s, whole system; None: the source published latencies only."""
     req_per_s: float | None
     mean_ttft_ms: float | None
     mean_itl_ms: float | None
@@ -112,6 +118,9 @@ class Measurement:
     mean_tpot_ms: float | None = None
     cuda_graphs: bool = True
     """The engine ran its steps in CUDA graphs (the column, else the engine's default for its version)."""
+    median_ttft_ms: float | None = None
+    median_itl_ms: float | None = None
+    median_tpot_ms: float | None = None
 
     @property
     def weight_dtype(self) -> str:
@@ -260,16 +269,18 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         fail("offered_qps", "an online_serving row needs its request rate (requests/s, or inf) or a concurrency")
     else:
         qps = number("offered_qps")
+    measured = {column: number(column, True) for column in ("throughput_tok_s",) + LATENCY_COLUMNS}
+    if all(value is None for value in measured.values()):
+        fail("throughput_tok_s", "a row needs a measured metric: throughput_tok_s or one of " + ", ".join(LATENCY_COLUMNS))
     return Measurement(
         file=str(p), line=line, table=table, version=version,
         model=_model(p, text("model")), gpu=text("gpu"), num_gpus=num_gpus, tp=tp, pp=pp, precision=precision,
-        isl=integer("isl"), osl=integer("osl"), offered_qps=qps, throughput_tok_s=number("throughput_tok_s"),
-        req_per_s=number("req_per_s", True), mean_ttft_ms=number("mean_ttft_ms", True),
-        mean_itl_ms=number("mean_itl_ms", True), source=text("source"), engine=engine, ep=integer("ep"),
+        isl=integer("isl"), osl=integer("osl"), offered_qps=qps, req_per_s=number("req_per_s", True),
+        source=text("source"), engine=engine, ep=integer("ep"),
         attention_dp=attention_dp in TRUE, kv_dtype=kv_dtype, kv_cache_fraction=fraction, concurrency=concurrency,
         num_requests=integer("num_requests"), input_len_dist=_lengths(text("input_len_dist"), "input_len_dist", fail),
         output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
-        mean_tpot_ms=number("mean_tpot_ms", True),
+        **measured,
         cuda_graphs=cuda_graphs in TRUE if cuda_graphs else cuda_graphs_default(engine, version))
 
 

@@ -33,7 +33,7 @@ from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import memory_budget
 from chip2chat.errors import Chip2ChatError
 from chip2chat.models.load import load_model
-from chip2chat.validate.data import Measurement, read_measurements, shipped_files
+from chip2chat.validate.data import LATENCY_COLUMNS, Measurement, read_measurements, shipped_files
 from chip2chat.validate.names import match_hardware, match_model
 
 METRIC_COLUMNS = ["file", "line", "source", "engine", "table", "model", "architecture", "gpu", "hardware",
@@ -174,10 +174,9 @@ def predict(m: Measurement) -> list[dict]:
     s = sim.summary
     if s["completed"] == 0:
         return skipped("no request completed: " + (sim.requests["reason"].iloc[0] or "rejected"))
-    predicted = {"throughput_tok_s": s["output_throughput"], "mean_ttft_ms": s["mean_ttft_ms"],
-                 "mean_itl_ms": s["mean_itl_ms"], "mean_tpot_ms": s["mean_tpot_ms"]}
-    measured = {"throughput_tok_s": m.throughput_tok_s, "mean_ttft_ms": m.mean_ttft_ms, "mean_itl_ms": m.mean_itl_ms,
-                "mean_tpot_ms": m.mean_tpot_ms}
+    # each measured latency against the simulated metric of the same name (medians against medians)
+    predicted = {"throughput_tok_s": s["output_throughput"], **{c: s[c] for c in LATENCY_COLUMNS}}
+    measured = {"throughput_tok_s": m.throughput_tok_s, **{c: getattr(m, c) for c in LATENCY_COLUMNS}}
     rows = []
     for metric, value in measured.items():
         if value is None:
