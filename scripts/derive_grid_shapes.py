@@ -154,6 +154,15 @@ def yaml_table(key: str, table: np.ndarray, indent: str = "  ", digits: int = 3)
     return "\n".join(lines)
 
 
+SEASON_MONTHS = {"winter": (11, 0, 1), "spring": (2, 3, 4), "summer": (5, 6, 7), "autumn": (8, 9, 10)}
+"""Months (0 = January) of each season, as energy/grid.py's SEASONS."""
+
+
+def seasonal(shape: np.ndarray) -> dict:
+    """A (12, 24) monthly shape as supply.yaml's `hourly`: the mean day of each season's months."""
+    return {s: shape[list(m)].mean(axis=0) for s, m in SEASON_MONTHS.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from-ercot", type=Path, help="folder of IntGenByFuel*.tsv files: (re)write the sample")
@@ -180,6 +189,10 @@ def main() -> None:
         fh.write(yaml_table("solar", d["solar_shape"], indent="") + "\n")
         fh.write(yaml_table("wind", d["wind_shape"], indent="") + "\n")
     print(f"wrote {VRE_SHAPES}")
+    for name in ("solar", "wind"):  # supply.yaml's {name}-ppa hourly, by season
+        print(f"{name}-ppa hourly:")
+        for season, day in seasonal(d[f"{name}_shape"]).items():
+            print(f"    {season}: [{', '.join(f'{v:.3f}' for v in day)}]")
 
 
 if __name__ == "__main__":

@@ -111,3 +111,18 @@ def test_a_typical_day_table_is_scaled_to_mean_one(monkeypatch):
     shape = load_grid("ercot").carbon_shape
     assert weighted_mean(shape) == pytest.approx(1.0)
     assert shape[6, 18] == pytest.approx(2 * shape[6, 17])
+
+
+def test_ppa_shapes_are_ercots_measured_output_by_season():
+    # supply.yaml's solar and wind hourly shapes are the script's seasonal means of ERCOT's measured
+    # output (rounded to 3 decimals): solar dark at night, wind strongest at night in summer
+    d = _script()
+    derived = d.derive(d.load_sample())
+    supply = yaml.safe_load((CATALOG_DIR / "energy" / "supply.yaml").read_text())
+    for name in ("solar", "wind"):
+        for season, day in d.seasonal(derived[f"{name}_shape"]).items():
+            np.testing.assert_allclose(supply[f"{name}-ppa"]["hourly"][season], day, atol=5e-4)
+    solar = supply["solar-ppa"]["hourly"]["summer"]
+    assert max(solar[:5] + solar[21:]) == 0.0
+    wind = supply["wind-ppa"]["hourly"]["summer"]
+    assert wind[1] > 1.3 > 0.6 > wind[12]

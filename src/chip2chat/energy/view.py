@@ -268,7 +268,7 @@ def _site_mix(r, p, st: _Site, hw, ratios, hour_weights):
                         carbon_g_per_kwh=hourly_carbon(grid, site.grid_carbon_g_per_kwh), options=options,
                         grid=energy.grid, gas_usd_per_mmbtu=grid.gas_usd_per_mmbtu, max_mw=_max_mw(energy, options),
                         carbon_target_t=energy.carbon_target, onsite_mw=energy.onsite_w / 1e6,
-                        cfe_target=energy.cfe_target, grid_cfe_share=_grid_cfe_share(grid))
+                        cfe_target=energy.cfe_target, grid_cfe_share=grid.carbon_free_share)
     except InfeasibleMix as exc:  # the year has no mix here; the plan and the other years stand
         return {**head, "note": str(exc)}, None
     tokens = r.output_tokens * share
@@ -278,13 +278,6 @@ def _site_mix(r, p, st: _Site, hw, ratios, hour_weights):
             "supply_usd": mix.total_usd, "usd_per_mwh": mix.usd_per_mwh, "tco2": mix.tco2, "cfe_share": mix.cfe_share,
             "usd_per_mtok_energy": mix.total_usd / (tokens / 1e6), "usd_per_mtok_energy_flat": flat / (tokens / 1e6),
             "tco2_flat": mix.load_mwh * site.grid_carbon_g_per_kwh / 1000.0}, mix
-
-
-def _grid_cfe_share(grid):
-    """The grid's carbon-free share by month and hour, (12, 24) or None (then grid energy never
-    counts toward the 24/7 CFE score). TEMPORARY seam: GridProfile.carbon_free_share is being added
-    in grid.py; once it is there this becomes `grid.carbon_free_share`."""
-    return getattr(grid, "carbon_free_share", None)
 
 
 def _max_mw(energy, options) -> dict:
