@@ -75,12 +75,18 @@ def test_grid_shapes_average_to_one_and_pue_to_the_sites():
         assert liquid.max() - liquid.min() < pue.max() - pue.min()
 
 
-def test_an_infeasible_carbon_target_leaves_the_plan_and_says_why_in_one_line():
+def _gas_only_view(**target):
+    """A 10 MW site that may add only gas turbines, under `target`, and the power view of one year's
+    2.3 MW fleet: (scenario, view)."""
     s = Scenario.model_validate(_raw({"power": [{"year": 2025, "power": "10 MW"}], "supply": ["gas-turbine"],
-                                      "carbon_target": "1 tCO2/year"}))
+                                      **target}))
     table = pd.DataFrame([{"option": "H200 x2", "year": 2030, "daily_users": 20e6, "it_mw": 2.3142,
                            "it_mwh": 8742.0, "output_tokens": 20e6 * 12 * 365 * 80, "cheapest": True}])
-    view = power_view(s, resolve_site(s.site), table, lambda o: H200)
+    return s, power_view(s, resolve_site(s.site), table, lambda o: H200)
+
+
+def test_an_infeasible_carbon_target_leaves_the_plan_and_says_why_in_one_line():
+    _, view = _gas_only_view(carbon_target="1 tCO2/year")
     assert len(view.power) == 1 and view.power.iloc[0]["users_served"] == 20e6  # the power view stands
     note = view.supply.iloc[0]["note"]
     assert "carbon target 1 tCO2/year cannot be met" in note and "\n" not in note
@@ -92,11 +98,7 @@ def test_an_infeasible_carbon_target_leaves_the_plan_and_says_why_in_one_line():
 def test_an_infeasible_cfe_target_leaves_the_plan_and_says_why_in_one_line():
     # gas turbines burn carbon: the most any mix matches is what the grid's own carbon-free share
     # gives (ERCOT's measured typical days, catalog/energy/grids.yaml: 0.19-0.65 by hour), below 50 %
-    s = Scenario.model_validate(_raw({"power": [{"year": 2025, "power": "10 MW"}], "supply": ["gas-turbine"],
-                                      "cfe_target": "50 %"}))
-    table = pd.DataFrame([{"option": "H200 x2", "year": 2030, "daily_users": 20e6, "it_mw": 2.3142,
-                           "it_mwh": 8742.0, "output_tokens": 20e6 * 12 * 365 * 80, "cheapest": True}])
-    view = power_view(s, resolve_site(s.site), table, lambda o: H200)
+    s, view = _gas_only_view(cfe_target="50 %")
     assert len(view.power) == 1 and view.power.iloc[0]["users_served"] == 20e6  # the power view stands
     note = view.supply.iloc[0]["note"]
     assert "24/7 carbon-free target 50.0% of the load cannot be met" in note

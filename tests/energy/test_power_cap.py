@@ -188,15 +188,15 @@ def test_a_cap_the_resimulated_fleet_misses_is_not_chosen():
     assert free["cap_w"] < H200.tdp_w  # the estimate alone picks a cap: the re-check has work to do
     calls = []
 
-    def refuse(option, configuration, cap_w, ratio):
-        calls.append(cap_w)
+    def refuse(option, configuration, fraction, ratio):  # fraction: the cap as a share of the TDP
+        calls.append(fraction * H200.tdp_w)
         return False, "p99 TTFT 9000 ms"
 
     row = power_view(s, site, _table(), lambda o: H200, recheck=refuse).power.iloc[0]
     need = 2.3142 * max(power_view(s, site, _table(), lambda o: H200).pue_monthly)
     assert row["cap_w"] == H200.tdp_w
     assert row["users_served"] == pytest.approx(20e6 * 1.0 / need)
-    assert 1 <= len(calls) <= 3 and calls[0] == free["cap_w"]  # the best cap first, at most RECHECKS
+    assert 1 <= len(calls) <= 3 and calls[0] == pytest.approx(free["cap_w"])  # the best cap first, at most RECHECKS
     assert "SLO missed at" in row["note"] and "p99 TTFT 9000 ms" in row["note"]
 
     # a re-check that passes everything changes nothing
@@ -206,7 +206,7 @@ def test_a_cap_the_resimulated_fleet_misses_is_not_chosen():
     # refusing only the best cap takes the next one, which serves no more than the best
     first = free["cap_w"]
     nxt = power_view(s, site, _table(), lambda o: H200,
-                     recheck=lambda o, c, cap_w, r: (cap_w != first, "missed")).power.iloc[0]
+                     recheck=lambda o, c, f, r: (f * H200.tdp_w != pytest.approx(first), "missed")).power.iloc[0]
     assert nxt["cap_w"] != first
     assert nxt["users_served"] <= free["users_served"] * (1 + 1e-9)
     assert f"{first:.0f} W (missed)" in nxt["note"]

@@ -187,15 +187,15 @@ def capped_within_slo(cap: OptionCapacity, configuration: str, fraction: float, 
     latency at the TDP stretched by a static estimate."""
     from chip2chat.configure.capacity import meets
     from chip2chat.energy.power_cap import capped
+    from chip2chat.hardware.load import load_hardware
 
     d = next((d for d in cap.deployments if d.label == configuration), cap.deployments[0])
     if d.slo_rate_per_s is None or cap.setup is None:
         return False, "the deployment meets no SLO at the TDP"
-    from chip2chat.hardware.load import load_hardware
 
     def chip(w: Workers):
         hw = load_hardware(w.hardware)[1] if isinstance(w.hardware, str) else w.hardware
-        return capped(hw, fraction * hw.tdp_w) if hw.tdp_w else capped(hw, 0.0)  # no TDP: capped() says why
+        return capped(hw, fraction * (hw.tdp_w or 0.0))  # capped() refuses a chip without a TDP first
 
     try:
         workers = tuple(replace(w, hardware=chip(w)) for w in d.candidate.workers)

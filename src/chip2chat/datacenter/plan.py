@@ -258,12 +258,8 @@ def plan(scenario: Scenario, progress=None, workers: int = 1) -> PlanResult:
                       assumptions=plan_assumptions(site, prices, chip_prices,
                                                    {o.name: option_design(o) for o in scenario.options if o.design}),
                       energy=power_view(scenario, site, table, lambda option: resolve_chip(option, prices)[0],
-                                        recheck=partial(_capped_within_slo, caps, prices)), **money)
-
-
-def _capped_within_slo(caps: dict, prices, option: FleetOption, configuration: str, cap_w: float, ratio: float):
-    """The power view's re-check of a cap: the option's deployment re-simulated with its chips capped."""
-    return capped_within_slo(caps[option.name], configuration, cap_w / resolve_chip(option, prices)[0].tdp_w, ratio)
+                                        recheck=lambda option, *cap: capped_within_slo(caps[option.name], *cap)),
+                      **money)
 
 
 def _searches(scenario: Scenario, prices, site, slo: Slo, workers: int) -> dict:

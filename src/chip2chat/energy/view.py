@@ -142,8 +142,8 @@ def _missed(tried: list) -> str:
 def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of, recheck=None) -> EnergyView:
     """The power-limited view of a plan's table; `chip_of(option)` gives an option's Accelerator.
     Demand the site cannot power goes to the sites of `site.energy.overflow`, in order; what none
-    can power is unmet. `recheck(option, configuration, cap_w, throughput_ratio)` -> (within the
-    SLO, why not): the capped fleet re-simulated (datacenter/capacity.capped_within_slo); None: the
+    can power is unmet. `recheck(option, configuration, share of the TDP, throughput_ratio)` ->
+    (within the SLO, why not): the capped fleet re-simulated (datacenter/capacity.capped_within_slo); None: the
     caps are judged by the estimate's latency ratios alone."""
     sites = _sites(site)
     output_len = scenario.tokens_per_turn()[1]
@@ -180,10 +180,10 @@ def power_view(scenario, site: SiteParams, table: pd.DataFrame, chip_of, recheck
                     ratios = ratios_by_option[option.name]
                     config = getattr(r, "configuration", "")
 
-                    def check(cap_w, option=option, config=config, ratios=ratios):
+                    def check(cap_w, option=option, config=config, ratios=ratios, tdp_w=hw.tdp_w):
                         key = (option.name, config, cap_w)
                         if key not in checked:
-                            checked[key] = recheck(option, config, cap_w, ratios[cap_w][0])
+                            checked[key] = recheck(option, config, cap_w / tdp_w, ratios[cap_w][0])
                         return checked[key]
 
                     ranked = _ranked_caps(ratios, needed_w, available, st.params.server_overhead, hw.tdp_w)
