@@ -37,6 +37,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from chip2chat.energy.grid import NEXT_HOUR
 from chip2chat.errors import Chip2ChatError
 
 
@@ -70,10 +71,9 @@ def score(load, w, clean, battery=None) -> float:
     charge, discharge, state, round_trip = battery
     n = len(load)
     hours = np.arange(n)
-    nxt = (hours // 24) * 24 + (hours % 24 + 1) % 24
     # variables (n each): matched m, clean charge cc, clean discharge cd, clean state q
     eye = sparse.identity(n, format="csr")
-    shift = sparse.csr_matrix((np.ones(n), (hours, nxt)), shape=(n, n))
+    shift = sparse.csr_matrix((np.ones(n), (hours, NEXT_HOUR)), shape=(n, n))
     a_ub = sparse.hstack([eye, eye, -eye, sparse.csr_matrix((n, n))])  # m + cc - cd <= clean
     a_eq = sparse.hstack([sparse.csr_matrix((n, n)), -round_trip * eye, eye, shift - eye])  # q' = q + rt cc - cd
     bounds = [(0.0, max(0.0, v)) for v in np.concatenate([load, charge, discharge, state])]

@@ -35,6 +35,9 @@ SEASONS = ("winter", "winter", "spring", "spring", "spring", "summer", "summer",
            "autumn", "winter")
 """Season of each month (January first), northern hemisphere."""
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+NEXT_HOUR = (np.arange(288) // 24) * 24 + (np.arange(288) % 24 + 1) % 24
+"""For each hour of a flattened (12, 24) array, the next hour of the same typical day (hour 23 -> 0):
+a store (a battery's state of charge) cycles within each month's day."""
 PUE_SENSITIVITY_PER_DEGC = {"air": 0.03, "liquid": 0.015}
 """Relative change of the cooling overhead (PUE - 1) per degC above the year's mean temperature.
 Google's fleet reports its PUE per quarter: ~1.08 in winter to ~1.12 in summer around a 1.10 year

@@ -35,7 +35,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from chip2chat.energy import cfe
-from chip2chat.energy.grid import DAYS_IN_MONTH
+from chip2chat.energy.grid import DAYS_IN_MONTH, NEXT_HOUR
 from chip2chat.energy.supply import Battery, Generator, Ppa
 from chip2chat.errors import Chip2ChatError
 
@@ -190,8 +190,7 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
             ub_rhs.append(np.zeros(n))
         ub_rows.append(rows([hourly("state"), (hours, cap_col, -1.0)], n))
         ub_rhs.append(np.zeros(n))
-        nxt = (hours // 24) * 24 + (hours % 24 + 1) % 24  # cyclic within each typical day
-        eq_rows.append(rows([(hours, blocks["state"] + nxt, 1.0), hourly("state", -1.0),
+        eq_rows.append(rows([(hours, blocks["state"] + NEXT_HOUR, 1.0), hourly("state", -1.0),
                              hourly("charge", -o.round_trip), hourly("discharge")], n))
         eq_rhs.append(np.zeros(n))
     if gens and onsite_mw is not None:  # on-site generation within what the site may build
@@ -232,7 +231,7 @@ def solve_mix(load_mw, *, grid_mw: float, price_usd_per_mwh, wholesale_usd_per_m
                 ub_rows.append(rows([hourly(part), hourly(whole, -1.0)], n))  # clean energy within the battery's
                 ub_rhs.append(np.zeros(n))
             o = next(iter(batteries.values()))
-            eq_rows.append(rows([(hours, blocks["cleanstate"] + nxt, 1.0), hourly("cleanstate", -1.0),
+            eq_rows.append(rows([(hours, blocks["cleanstate"] + NEXT_HOUR, 1.0), hourly("cleanstate", -1.0),
                                  hourly("cleancharge", -o.round_trip), hourly("cleandischarge")], n))
             eq_rhs.append(np.zeros(n))
         ub_rows.append(rows(clean, n))
