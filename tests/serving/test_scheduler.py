@@ -164,3 +164,34 @@ def test_a_decode_run_in_closed_form_equals_its_steps():
 def test_scheduler_names_are_checked_with_the_known_ones():
     with pytest.raises(Chip2ChatError, match="scheduler: Input should be 'vllm' or 'trtllm-guaranteed-no-evict'"):
         simulate(scheduler="sglang", num_requests=10)
+
+
+def test_without_mixed_batches_prompt_chunks_take_steps_of_their_own():
+    # SGLang's default (enable_mixed_chunk off): chunked prompts, but never in a step with decodes
+    s = make(max_num_batched_tokens=1000, max_num_seqs=8, mixed_batches=False)
+    submit(s, requests((400, 10), (400, 10), (1500, 10)))
+    assert step(s) == ([(0, 400), (1, 400), (2, 200)], 0, [])
+    assert step(s) == ([(2, 1000)], 0, [])  # the whole budget, the two decodes wait
+    assert step(s) == ([(2, 300)], 0, [])
+    assert step(s) == ([], 3, [])  # nothing left to prefill: the decodes run
+
+
+def test_a_multi_step_window_takes_its_blocks_at_once_and_preempts_when_they_are_not_there():
+    # vLLM V0 multi-step: the blocks of all k decode steps (its lookahead slots) before the window runs
+    s = make(total_blocks=6, block_size=16, enable_chunked_prefill=False, num_scheduler_steps=10)
+    a, b = submit(s, requests((32, 40), (32, 40)))
+    step(s)  # both prompts: 2 blocks each, 2 of 6 left; the first output token is out
+    s.reserve_decode_window(10)  # outputs 1..10 go to KV positions 33..42: a third block each
+    assert len(s.decode) == 2 and s.pool.available == 2
+    s.advance_decode(10, 1.0)
+    assert s.pool.available == 0
+    # positions 43..52 cross into a fourth block each: 2 needed, none free, so the request admitted
+    # last is preempted (its 3 blocks back) and the other goes on
+    s.reserve_decode_window(10)
+    assert b.status == WAITING and b.preemptions == 1 and list(s.decode.members) == [a.id]
+    assert s.pool.available == 3
+
+
+def test_multi_step_needs_chunked_prefill_off():
+    with pytest.raises(Chip2ChatError, match="num_scheduler_steps 10 needs enable_chunked_prefill off"):
+        simulate(num_scheduler_steps=10, num_requests=10)

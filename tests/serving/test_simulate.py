@@ -107,6 +107,10 @@ def test_prefix_caching_with_shared_prefixes_lowers_mean_ttft():
     dict(rate_per_s=12, num_requests=1000, input_len=("lognormal", 1500, 1.0), output_len=("lognormal", 300, 1.0),
          arrival="gamma", cv=3.0),
     dict(rate_per_s=30, num_requests=600, input_len=1024, output_len=512, gpu_memory_utilization=0.25),
+    dict(rate_per_s=18, num_requests=1000, input_len=("uniform", 100, 2000), output_len=256,
+         enable_chunked_prefill=False),  # prefill-only steps stall the decodes: their ITL has the stall
+    dict(rate_per_s=18, num_requests=1000, input_len=1024, output_len=256, enable_chunked_prefill=False,
+         num_scheduler_steps=8),
 ])
 def test_event_skipping_agrees_with_step_by_step(kw):
     fast = simulate(**BASE, **kw, seed=7).summary
@@ -324,3 +328,65 @@ def test_host_overlap_agrees_with_step_by_step(host):
     slow = simulate(**kw, step_by_step=True).summary
     for key in ("duration_s", "mean_ttft_ms", "mean_tpot_ms", "p99_itl_ms", "energy_j"):
         assert fast[key] == pytest.approx(slow[key], rel=5e-3), key
+
+
+def _one_request(output_len: int, **kw):
+    return simulate(**BASE, num_requests=1, input_len=512, output_len=output_len, enable_chunked_prefill=False,
+                    **kw)
+
+
+def test_a_multi_step_window_streams_its_tokens_at_its_end():
+    # one request, 21 tokens: the prefill step emits the first, then two windows of 10 decode steps,
+    # the same steps as without multi-step, so the same finish; the client gets 2 chunks of 10 tokens
+    # instead of 20 of one, each as long as its 10 steps
+    one, ten = _one_request(21).summary, _one_request(21, num_scheduler_steps=10).summary
+    # (a window's step times are interpolated from its first and last: equal to 1e-6)
+    assert ten["mean_e2el_ms"] == pytest.approx(one["mean_e2el_ms"], rel=1e-6)
+    assert ten["mean_ttft_ms"] == pytest.approx(one["mean_ttft_ms"], rel=1e-9)
+    decode_ms = one["mean_e2el_ms"] - one["mean_ttft_ms"]
+    assert one["mean_itl_ms"] == pytest.approx(decode_ms / 20, rel=1e-6)
+    assert ten["mean_itl_ms"] == pytest.approx(decode_ms / 2, rel=1e-6)
+    assert ten["mean_tpot_ms"] == pytest.approx(one["mean_tpot_ms"], rel=1e-6)  # TPOT does not see chunks
+
+
+def test_a_request_done_inside_a_window_keeps_its_place_to_the_end():
+    # 16 tokens: the 16th comes at the 5th step of the second window, which still runs its 10 steps
+    # (vLLM keeps the batch to the window's end): it finishes when a 21-token request does
+    early = _one_request(16, num_scheduler_steps=10).requests
+    full = _one_request(21).requests
+    assert early["finish_s"].iloc[0] == pytest.approx(full["finish_s"].iloc[0], rel=1e-6)
+
+
+def test_a_request_arriving_in_a_window_waits_for_its_end():
+    # B arrives 1 ms after A's first token; A's first window (10 decode steps) runs to its end first
+    w = Workload(arrival_s=np.array([0.0, 0.0]), input_len=np.array([512, 512]), output_len=np.array([41, 41]))
+    a_alone = _one_request(41).requests.iloc[0]
+    step_s = (a_alone["finish_s"] - a_alone["first_token_s"]) / 40  # about one decode step
+    w.arrival_s[1] = a_alone["first_token_s"] + 1e-3
+    for steps, wait_at_least in ((1, 0.0), (10, 9 * step_s)):
+        b = simulate(**BASE, workload=w, enable_chunked_prefill=False, num_scheduler_steps=steps).requests.iloc[1]
+        assert b["scheduled_s"] - b["arrival_s"] >= wait_at_least
+        assert b["scheduled_s"] - b["arrival_s"] < (wait_at_least or 0) + 1.1 * step_s
+
+
+def test_itl_counts_the_prefill_steps_that_stall_the_decodes(monkeypatch):
+    # the gaps a client times add up to each request's decode time: without mixed batches (vLLM V0,
+    # SGLang) prefill-only steps sit inside the gaps; step by step, every gap is counted exactly
+    for kw in (dict(enable_chunked_prefill=False), dict(engine="sglang"), dict()):
+        sims = _replicas_of_the_next_run(monkeypatch)
+        sim = simulate(**BASE, rate_per_s=10, num_requests=300, input_len=("uniform", 100, 3000), output_len=200,
+                       seed=2, step_by_step=True, **kw)
+        df = sim.requests
+        itl = sims[-1].stats.itl
+        assert itl.total == (df["output_len"] - 1).sum()
+        assert itl.sum == pytest.approx((df["finish_s"] - df["first_token_s"]).sum(), rel=1e-9)
+        sims.clear()
+
+
+def test_sglang_runs_its_prefill_steps_apart_from_the_decodes():
+    # SGLang's default (no --enable-mixed-chunk): prompts stall the running decodes, so its p99 ITL
+    # is a prefill step long; mixed in with the decodes (vLLM, or SGLang told to mix) it is not
+    kw = dict(**BASE, rate_per_s=10, num_requests=400, input_len=2000, output_len=200, seed=4)
+    apart, mixed = simulate(engine="sglang", **kw).summary, simulate(engine="sglang", mixed_batches=True, **kw).summary
+    assert apart["p99_itl_ms"] > 1.5 * mixed["p99_itl_ms"]
+    assert apart["mean_tpot_ms"] > mixed["mean_tpot_ms"]

@@ -2,8 +2,9 @@
 
 An engine brings its kernels (the measured tables it was timed under, hardware/kernels.py; they
 time the operators wherever the chip has tables: costs/measured.py), its scheduler policy (a name
-in serving.scheduler.SCHEDULERS, the default of SchedulerConfig.scheduler) and its host time per
-sequence and step (the default of SchedulerConfig.host_overhead_per_seq_s). The batching knobs
+in serving.scheduler.SCHEDULERS, the default of SchedulerConfig.scheduler), its host time per
+sequence and step (the default of SchedulerConfig.host_overhead_per_seq_s) and whether prompt
+chunks share steps with the decodes (SchedulerConfig.mixed_batches: not in SGLang). The batching knobs
 (max_num_seqs, max_num_batched_tokens, gpu_memory_utilization) keep their one default whatever
 the engine (engine/defaults.py: vLLM's).
 
@@ -54,6 +55,8 @@ class ServingEngine:
     SGLang --ep-size equal to --tp-size)."""
     cuda_graphs: bool = True
     """Steps run in CUDA graphs by default (the module says where each default comes from)."""
+    mixed_batches: bool = True
+    """Prompt chunks share steps with the running decodes (SchedulerConfig.mixed_batches)."""
 
     @property
     def host_overhead_per_seq_s(self) -> float:
@@ -74,8 +77,9 @@ SERVING_ENGINES: dict[str, ServingEngine] = {
     # host time per sequence (async scheduling overlaps it) is unmeasured
     "vllm": ServingEngine("vllm", "vLLM", "vllm", "vllm", None, partial_ep=False),
     # SGLang retracts running requests when its KV pool runs out, as vLLM preempts them; its host
-    # time is unmeasured (the radix-cache scheduler is not modelled: serving/scheduler.py)
-    "sglang": ServingEngine("sglang", "SGLang", "sglang", "vllm", None, partial_ep=False),
+    # time is unmeasured (the radix-cache scheduler is not modelled: serving/scheduler.py); its
+    # prefill batches run apart from the decodes (server_args.py enable_mixed_chunk, default False)
+    "sglang": ServingEngine("sglang", "SGLang", "sglang", "vllm", None, partial_ep=False, mixed_batches=False),
 }
 assert set(SERVING_ENGINES) == set(kernels.ENGINES), "one serving engine per engine the kernel tables know"
 

@@ -41,6 +41,17 @@ class SchedulerConfig(StrictModel):
     enable_chunked_prefill: bool = True
     """On (vLLM V1): decodes first, then prompts fill the remaining budget, split if needed.
     Off (vLLM V0): a step either prefills whole prompts (taking priority) or decodes."""
+    mixed_batches: bool = True
+    """With chunked prefill: prompt chunks share a step with the running decodes (vLLM, TensorRT-LLM's
+    inflight batching; SGLang's --enable-mixed-chunk). Off: a step prefills prompt chunks (first) or
+    decodes, and the decodes wait while prompts are prefilled (SGLang's default, `enable_mixed_chunk`
+    False in its server_args.py). Left unset, `simulate` takes its serving engine's (`for_engine`)."""
+    num_scheduler_steps: int = Field(default=1, ge=1)
+    """vLLM V0's multi-step scheduling (`--num-scheduler-steps`, vLLM 0.6.0 to 0.7): a batch of
+    decodes runs this many steps with no scheduling between them, and its tokens reach the client
+    at the end, n at a time (replica_sim.py). 1: every step is scheduled (every engine today).
+    Needs chunked prefill off, as vLLM 0.6.0 and 0.6.1 did (its 0.6.2 multi-step chunked prefill is
+    not modelled)."""
     enable_prefix_caching: bool = False
     """Reuse cached KV blocks of shared prompt prefixes (needs hash ids in the workload)."""
     block_size: int = Field(default=16, ge=1)
@@ -68,11 +79,19 @@ class SchedulerConfig(StrictModel):
         return value
 
     def for_engine(self, engine: ServingEngine) -> "SchedulerConfig":
-        """These settings with the engine's scheduler and host time where they were left unset
+        """These settings with the engine's scheduler, host time and batch mixing where they were left unset
         (pydantic's `model_fields_set`: a value written, even the default, is kept)."""
-        defaults = {"scheduler": engine.scheduler, "host_overhead_per_seq_s": engine.host_overhead_per_seq_s}
+        defaults = {"scheduler": engine.scheduler, "host_overhead_per_seq_s": engine.host_overhead_per_seq_s,
+                    "mixed_batches": engine.mixed_batches}
         unset = {k: v for k, v in defaults.items() if k not in self.model_fields_set}
         return self.model_copy(update=unset) if unset else self
+
+    @model_validator(mode="after")
+    def _multi_step_without_chunks(self) -> "SchedulerConfig":
+        if self.num_scheduler_steps > 1 and self.enable_chunked_prefill:
+            raise ValueError(f"num_scheduler_steps {self.num_scheduler_steps} needs enable_chunked_prefill off (vLLM "
+                             f"0.6.0's multi-step scheduling; multi-step chunked prefill is not modelled)")
+        return self
 
     @model_validator(mode="after")
     def _budget_holds_the_decodes(self) -> "SchedulerConfig":

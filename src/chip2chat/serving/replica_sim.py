@@ -8,6 +8,18 @@ sequence gains one token per step until the next event: a completion, the next a
 cache filling up. The run's K steps are then advanced in closed form: step times grow linearly
 with the keys attended to (the contexts grow by one token per step), so their sum is
 K t0 + slope K(K-1)/2. `step_by_step=True` takes runs of one step, for checking.
+
+With vLLM V0's multi-step scheduling (`num_scheduler_steps` n > 1) a batch of decodes runs n
+steps with nothing scheduled between them, whatever arrives or finishes meanwhile: requests wait
+for the window's end, and a request whose last token comes early keeps its place (and its cost)
+to the end, where its tokens reach the client n at a time (vLLM's LLMEngine.step returns outputs
+at a multi-step batch's last step only). Prefill steps are single steps, their first tokens out
+at once.
+
+Inter-token latencies are what a streaming client times between the chunks it receives: a chunk
+per request per decode step (per window under multi-step), and the gap since the request's last
+chunk includes the steps that emitted nothing for it (a prefill-only step of vLLM V0 or SGLang
+stalls the running decodes).
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ class ReplicaSim:
         self.energy_scale = energy_scale  # chips per replica: stats hold whole-replica joules
         self.static_w = static_power_w(replica.device)
         self.clock = 0.0
+        self.window = scheduler.num_scheduler_steps
+        self._gaps: list[tuple[float, int]] = []  # decode-set members by when their last token reached the client
 
     def submit(self, req: Request) -> None:
         req.replica = self.index
@@ -79,9 +93,17 @@ class ReplicaSim:
                 if until != math.inf:
                     self.clock = until
                 return
-            if not prefilling and not (waiting and sched.can_admit()) and self._decode_run(until):
+            if not prefilling and not (waiting and sched.can_admit()) and self._decode(until):
                 continue
             self._step()
+
+    def _decode(self, until: float) -> bool:
+        """Decode steps when nothing else is to be scheduled: a multi-step window, or a closed-form
+        run until `until`. False when a detailed step is needed instead."""
+        if self.window > 1 and self.scheduler.decode.members:
+            self._decode_window()
+            return True
+        return self._decode_run(until)
 
     def _until_in_flight_below(self, limit: int) -> None:
         """Run steps (and closed-form decode runs, which stop at the next finish) until fewer than
@@ -89,7 +111,7 @@ class ReplicaSim:
         sched = self.scheduler
         running, waiting = sched.running, sched.waiting
         while len(running) + len(waiting) >= limit:
-            if not sched.prefilling and not (waiting and sched.can_admit()) and self._decode_run(math.inf):
+            if not sched.prefilling and not (waiting and sched.can_admit()) and self._decode(math.inf):
                 continue
             self._step()
 
@@ -106,8 +128,13 @@ class ReplicaSim:
         self.clock = now = start + seconds
         pool = sched.pool
         self.stats.record(start, seconds, joules * self.energy_scale, pool.used / pool.total, out.prefill_tokens,
-                          n_dec, 1, len(sched.running), len(sched.waiting), seconds, seconds)
+                          n_dec, 1, len(sched.running), len(sched.waiting), seconds, seconds,
+                          self._stalled(start, seconds, n_dec))
         sched.update_from_output(out, now)
+        if n_dec:
+            self._emitted(now)
+        elif sched.joined:  # a prefill-only step: its first tokens are out, the decodes' gaps go on
+            self._gaps.append((now, sched.joined))
         if sched.handed_over:
             for req in sched.handed_over:
                 self.on_prefilled(req, now)
@@ -154,5 +181,53 @@ class ReplicaSim:
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
         used = used_before + blocks * (k + 1) / (2 * k)
         self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
-                          t0, t0 + slope * (k - 1))
+                          t0, t0 + slope * (k - 1), self._stalled(start, t0, n))
+        self._emitted(now)
         return True
+
+    def _decode_window(self) -> None:
+        """One multi-step window: `window` decode steps of the whole decode set, its KV blocks
+        taken first (preempting while they are not there), its tokens out at its end (module)."""
+        sched, k = self.scheduler, self.window
+        sched.reserve_decode_window(k)
+        decode = sched.decode
+        n = len(decode.members)
+        if n == 0:
+            return  # everyone was preempted: they are waiting again
+        cost, dev = self.fast_cost, self.device
+        g0, e0 = throttle(*cost((), n, decode.window_keys(0)), dev)
+        g1, e1 = throttle(*cost((), n, decode.window_keys(k - 1)), dev)
+        host = self.host_per_seq * n
+        # each step takes the longer of the host's time and the chips' (which grows linearly from g0 to g1)
+        duration = sum(max(host, g0 + (g1 - g0) * i / (k - 1)) for i in range(k))
+        energy = k * (e0 + e1) / 2 + self.static_w * duration
+        pool = sched.pool
+        running, waiting, used_before = len(sched.running), len(sched.waiting), pool.used
+        start = self.clock
+        self.clock = now = start + duration
+        blocks = sched.advance_decode(k, now)
+        used = used_before + blocks * (k + 1) / (2 * k)
+        # a chunk of tokens per member, at the window's end
+        self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
+                          duration, duration, self._stalled(start, duration, n), itl_chunks=n)
+        self._emitted(now)
+
+    def _stalled(self, start: float, first: float, n_dec: int) -> int:
+        """Chunks of the decode emission starting at `start` whose gap began before it (steps ran
+        since those requests' last tokens without emitting any: module). They are recorded here, at
+        their gaps (since their last token, plus `first`, the emission's first step); the count is
+        returned for `record` to leave out. Members are taken oldest first (a preemption takes the
+        newest)."""
+        recorded = counted = 0
+        for t, count in self._gaps:
+            count = min(count, n_dec - counted)
+            if count <= 0:
+                break
+            counted += count
+            if start - t > 1e-15:
+                self.stats.itl.add(start - t + first, start - t + first, count)
+                recorded += count
+        return recorded
+
+    def _emitted(self, now: float) -> None:
+        self._gaps = [(now, len(self.scheduler.decode.members))]

@@ -45,12 +45,15 @@ class Scheduler:
     """vLLM's scheduler: decodes first, then the prompts being prefilled, then new requests while
     the token budget, `max_num_seqs` and the KV cache allow; KV blocks are taken as tokens arrive,
     and when a decode needs a block that is not there the lowest-priority request is preempted by
-    recompute. Without chunked prefill (vLLM V0) a step prefills whole prompts (first) or decodes."""
+    recompute. Without chunked prefill (vLLM V0) a step prefills whole prompts (first) or decodes;
+    without mixed batches (SGLang's default) it prefills prompt chunks (first) or decodes."""
 
     def __init__(self, cfg: SchedulerConfig, total_blocks: int, hash_block_size: int, max_context: int,
                  windows: tuple[int | None, ...], stats: ReplicaStats, prefill_only: bool = False):
         self.max_num_seqs, self.token_budget = cfg.max_num_seqs, cfg.max_num_batched_tokens
         self.chunked = cfg.enable_chunked_prefill
+        self.mixed = cfg.mixed_batches
+        self.num_scheduler_steps = cfg.num_scheduler_steps
         self.hash_block_size, self.max_context = hash_block_size, max_context
         self.stats, self.prefill_only = stats, prefill_only
         self.pool = BlockPool(total_blocks, cfg.block_size, max(1, hash_block_size // cfg.block_size),
@@ -65,6 +68,7 @@ class Scheduler:
         self.processed_tokens = 0
         self._out = SchedulerOutput()
         self._prefilled: list[Request] = []  # scratch of update_from_output
+        self.joined = 0  # requests the last update_from_output moved from prefill into the decode set
 
     # --- KV reservation: what variants change --------------------------------------------------------
     def reserved_tokens(self, req: Request, tokens: int) -> int:
@@ -210,6 +214,10 @@ class Scheduler:
         if not self.chunked and self.can_admit():
             self._admit(out, budget, now)  # vLLM V0: a prefill-only step
             return out
+        if not self.mixed and (self.prefilling or self.can_admit()):
+            self._prefill_chunks(out, budget, now)  # SGLang: prompt chunks in a step of their own
+            if out.prefill:
+                return out
         if decode.members:
             need = self.decode_blocks_next_step()
             while need > pool.available and self.running:
@@ -219,29 +227,35 @@ class Scheduler:
                 pool.allocate(need)
                 out.num_decodes = len(decode.members)
                 budget -= out.num_decodes
-        if self.chunked:
-            for req in self.prefilling:
-                if budget <= 0:
-                    break
-                chunk = min(req.prefill_target - req.num_computed, budget)
-                grow = (pool.blocks_for(self.reserved_tokens(req, req.num_computed + chunk))
-                        - pool.blocks_for(self.reserved_tokens(req, req.num_computed)))
-                if not pool.allocate(grow):
-                    break
-                out.prefill.append((req, chunk))
-                out.prefill_tokens += chunk
-                budget -= chunk
-            self._admit(out, budget, now)
+        if self.chunked and self.mixed:
+            self._prefill_chunks(out, budget, now)
         if not out.prefill and not out.num_decodes:
             if not self.running:
                 raise RuntimeError("scheduler stalled with no running request")  # guarded by add_request
             self._preempt(out)
         return out
 
+    def _prefill_chunks(self, out: SchedulerOutput, budget: int, now: float) -> None:
+        """The prompts being prefilled take their next chunks, then new requests start, within `budget`."""
+        pool = self.pool
+        for req in self.prefilling:
+            if budget <= 0:
+                break
+            chunk = min(req.prefill_target - req.num_computed, budget)
+            grow = (pool.blocks_for(self.reserved_tokens(req, req.num_computed + chunk))
+                    - pool.blocks_for(self.reserved_tokens(req, req.num_computed)))
+            if not pool.allocate(grow):
+                break
+            out.prefill.append((req, chunk))
+            out.prefill_tokens += chunk
+            budget -= chunk
+        self._admit(out, budget, now)
+
     def update_from_output(self, out: SchedulerOutput, now: float) -> None:
         """Apply a step that ended at `now`: prompt chunks are in the cache, a completed prompt
         emits its first token, the decodes one token each; finished requests leave."""
         self.processed_tokens += out.prefill_tokens + out.num_decodes
+        self.joined = 0
         prefilled = self._prefilled
         prefilled.clear()
         for req, chunk in out.prefill:
@@ -264,6 +278,7 @@ class Scheduler:
             else:
                 req.num_computed = req.input_len + req.num_output - 1
                 self.decode.join(req)
+                self.joined += 1
 
     # --- closed-form decode runs -----------------------------------------------------------------
     def decode_run_limit(self) -> float:
@@ -284,6 +299,14 @@ class Scheduler:
         for req in decode.advance(k):
             self._finish(req, now)
         return blocks
+
+    def reserve_decode_window(self, k: int) -> None:
+        """Multi-step scheduling: blocks for k decode steps of the whole decode set taken at once (vLLM
+        V0's lookahead slots), preempting as a step does while they are not there."""
+        out = self._out
+        out.preempted.clear()
+        while self.decode.members and self.decode_blocks(k) > self.pool.available:
+            self._preempt(out)
 
     # --- leaving ---------------------------------------------------------------------------------
     def _preempt(self, out: SchedulerOutput) -> None:

@@ -99,11 +99,14 @@ class ReplicaStats:
 
     def record(self, start: float, seconds: float, joules: float, kv_util: float, prefill_tokens: int,
                decode_seqs: int, steps: int, running: int = 0, waiting: int = 0, itl_first: float = 0.0,
-               itl_last: float = 0.0) -> None:
-        """`steps` steps from `start`, in which `decode_seqs` tokens were decoded, their inter-token
-        latencies spread from `itl_first` (the first step's time) to `itl_last` (the last's)."""
-        if decode_seqs:
-            self.itl.add(itl_first, itl_last, decode_seqs)
+               itl_last: float = 0.0, itl_recorded: int = 0, itl_chunks: int | None = None) -> None:
+        """`steps` steps from `start`, in which `decode_seqs` tokens were decoded and reached the
+        clients in `itl_chunks` chunks (default: a token a chunk), the chunks' inter-token latencies
+        spread from `itl_first` (the first step's time) to `itl_last` (the last's), less
+        `itl_recorded` already recorded by the caller."""
+        chunks = (decode_seqs if itl_chunks is None else itl_chunks) - itl_recorded
+        if chunks > 0:
+            self.itl.add(itl_first, itl_last, chunks)
         self.busy_s += seconds
         self.in_system_s += (running + waiting) * seconds
         self.waiting_s += waiting * seconds

@@ -16,6 +16,11 @@ Optional columns, each with its default when absent or empty (SETUP_COLUMNS list
   mem_fraction_static, of the whole memory; the engine's default), `cuda_graphs` (true/false:
   whether the engine ran its steps in CUDA graphs; empty: the engine's default for its version,
   engine/engines.cuda_graphs_default: off for TensorRT-LLM's C++ runtime, 0.x, on otherwise);
+- scheduling, as the engines name it (serving/config.SchedulerConfig): `enable_chunked_prefill`
+  (true/false; empty: on; vLLM V0 ran without it up to a 32K context), `mixed_batches` (true/false:
+  prompt chunks share steps with the decodes; empty: the engine's, off for SGLang, whose
+  --enable-mixed-chunk is off by default), `num_scheduler_steps` (vLLM V0's --num-scheduler-steps;
+  empty: 1);
 - load: `offered_qps` (requests/s; "inf": all at once) and/or `concurrency` (requests in flight at
   most, a closed loop), `num_requests` (empty: simulated until steady state);
 - lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
@@ -45,7 +50,8 @@ from chip2chat.userfiles import csv_rows, number_cell
 
 REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "source")
 SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
-                 "kv_cache_fraction", "cuda_graphs", "offered_qps", "concurrency", "num_requests", "input_len_dist",
+                 "kv_cache_fraction", "cuda_graphs", "enable_chunked_prefill", "mixed_batches",
+                 "num_scheduler_steps", "offered_qps", "concurrency", "num_requests", "input_len_dist",
                  "output_len_dist", "dataset")
 MEASURED_COLUMNS = ("throughput_tok_s", "req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms",
                     "median_itl_ms", "median_tpot_ms", "throughput_metric", "total_token_tput_tok_s")
@@ -121,6 +127,19 @@ class Measurement:
     median_ttft_ms: float | None = None
     median_itl_ms: float | None = None
     median_tpot_ms: float | None = None
+    enable_chunked_prefill: bool | None = None
+    """None: the engine's default (on)."""
+    mixed_batches: bool | None = None
+    """None: the engine's default (engine/engines.py)."""
+    num_scheduler_steps: int | None = None
+    """None: 1 (every step scheduled)."""
+
+    @property
+    def scheduling(self) -> dict:
+        """The SchedulerConfig fields the row sets (the others keep the engine's defaults)."""
+        given = dict(enable_chunked_prefill=self.enable_chunked_prefill, mixed_batches=self.mixed_batches,
+                     num_scheduler_steps=self.num_scheduler_steps)
+        return {k: v for k, v in given.items() if v is not None}
 
     @property
     def weight_dtype(self) -> str:
@@ -253,6 +272,12 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
     cuda_graphs = text("cuda_graphs").lower()
     if cuda_graphs not in TRUE + FALSE:
         fail("cuda_graphs", "expected true or false (empty: the engine's default for its version)")
+
+    def switch(column: str) -> bool | None:
+        value = text(column).lower()
+        if value and value not in TRUE + FALSE:
+            fail(column, "expected true or false (empty: the engine's default)")
+        return (value in TRUE) if value else None
     version = text("engine_version") or text("trtllm_version")
     kv_dtype = text("kv_dtype").lower() or None
     if kv_dtype is not None and kv_dtype not in KV_DTYPES:
@@ -270,6 +295,10 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
     else:
         qps = number("offered_qps")
     measured = {column: number(column, True) for column in ("throughput_tok_s",) + LATENCY_COLUMNS}
+    steps, chunked = integer("num_scheduler_steps"), switch("enable_chunked_prefill")
+    if steps is not None and steps > 1 and chunked is not False:
+        fail("num_scheduler_steps", "multi-step scheduling needs enable_chunked_prefill false (vLLM 0.6.0 and 0.6.1 "
+                                    "refused both; multi-step chunked prefill is not modelled)")
     if all(value is None for value in measured.values()):
         fail("throughput_tok_s", "a row needs a measured metric: throughput_tok_s or one of " + ", ".join(LATENCY_COLUMNS))
     return Measurement(
@@ -280,7 +309,7 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         attention_dp=attention_dp in TRUE, kv_dtype=kv_dtype, kv_cache_fraction=fraction, concurrency=concurrency,
         num_requests=integer("num_requests"), input_len_dist=_lengths(text("input_len_dist"), "input_len_dist", fail),
         output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
-        **measured,
+        **measured, enable_chunked_prefill=chunked, mixed_batches=switch("mixed_batches"), num_scheduler_steps=steps,
         cuda_graphs=cuda_graphs in TRUE if cuda_graphs else cuda_graphs_default(engine, version))
 
 

@@ -106,7 +106,7 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     common = dict(model=model_id, hardware=hw_id, engine=m.engine, cuda_graphs=m.cuda_graphs, tp=m.tp, pp=m.pp, ep=ep,
                   attention_dp=m.attention_dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                   input_len=m.length_spec("isl"), output_len=m.length_spec("osl"),
-                  host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp)
+                  host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp, **m.scheduling)
     if m.engine != "trtllm":
         # chip2chat's default engine knobs (engine/defaults.py); the row's memory fraction is the
         # engine's gpu_memory_utilization (vLLM) or mem_fraction_static (SGLang): of the whole memory
