@@ -16,7 +16,7 @@ from chip2chat.serving.steady import (
     converged,
     until_steady,
 )
-from chip2chat.workload import synthetic
+from chip2chat.workload import Workload, synthetic
 
 SMALL = dict(model="llama-3.1-8b", hardware="h100", input_len=512, output_len=128)
 
@@ -52,6 +52,21 @@ def test_never_more_than_the_concurrency_in_flight_and_always_that_many_while_re
     sends = np.sort(sim.requests["arrival_s"].to_numpy())[concurrency:]
     finishes = set(sim.requests["finish_s"].round(12))
     assert all(round(t, 12) in finishes for t in sends)
+
+
+@pytest.mark.parametrize("step_by_step", [False, True])
+def test_a_request_sent_on_a_completion_waits_for_the_step_the_engine_has_begun(step_by_step):
+    # concurrency 3: requests 0 and 1 finish together while 2 still decodes; 3 and 4 are sent at
+    # that moment, but the engine has already launched 2's next decode step (it does not wait for
+    # the client's round trip), so both join the step after: they wait exactly one batch-1 decode
+    # step, estimate's batch-1 TPOT at that context (2's 5th token of 50)
+    w = Workload(arrival_s=[0.0] * 5, input_len=[512] * 5, output_len=[5, 5, 50, 5, 5], concurrency=3)
+    r = simulate(SMALL["model"], SMALL["hardware"], workload=w, step_by_step=step_by_step).requests.set_index("id")
+    done = r.loc[0, "finish_s"]
+    assert r.loc[1, "finish_s"] == done and r.loc[2, "finish_s"] > done
+    assert list(r.loc[[3, 4], "arrival_s"]) == [done, done]  # sent at the completion: TTFT counts from there
+    one_step = estimate(SMALL["model"], SMALL["hardware"], input_len=512 + 5, output_len=1 + 1).tpot_s
+    assert list(r.loc[[3, 4], "scheduled_s"] - done) == pytest.approx([one_step] * 2, rel=1e-3)
 
 
 def test_with_a_rate_a_request_is_sent_at_its_arrival_or_later():

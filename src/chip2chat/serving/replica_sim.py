@@ -16,6 +16,11 @@ to the end, where its tokens reach the client n at a time (vLLM's LLMEngine.step
 at a multi-step batch's last step only). Prefill steps are single steps, their first tokens out
 at once.
 
+In a closed loop (a benchmark client's concurrency) a request sent as another completes reaches
+the engine after the engine has launched its next step: the engine runs step after step and does
+not wait for the client's round trip, so the request waits for that step, whatever the trip's
+length below a step. Its TTFT counts from the send.
+
 Inter-token latencies are what a streaming client times between the chunks it receives: a chunk
 per request per decode step (per window under multi-step), and the gap since the request's last
 chunk includes the steps that emitted nothing for it (a prefill-only step of vLLM V0 or SGLang
@@ -68,21 +73,44 @@ class ReplicaSim:
         """Take these arrivals (sorted), each at its time, and run until idle; `progress` is told
         the arrivals taken every 4,096, counting from `done`. `concurrency`: a closed loop
         (workload/arrivals.py): a request waits for one of the `concurrency` in flight to finish,
-        and its arrival time becomes the time it is sent."""
+        and its arrival time becomes the time it is sent (`_sent_on_completion`)."""
         add = self.scheduler.add_prefilled if prefilled else self.scheduler.add_request
-        index = self.index
-        for i, (t, req) in enumerate(events):
+        index, i, n = self.index, 0, len(events)
+        while i < n:
+            t, req = events[i]
+            batch = [req]
             if concurrency is not None:
                 self._until_in_flight_below(concurrency)
-                if self.clock > t:
-                    req.arrival_s = t = self.clock
+                if self.clock > t:  # it waited for a slot
+                    batch = self._sent_on_completion(events, i, concurrency - self.in_flight)
             if self.clock < t:
                 self.advance_to(t)
-            req.replica = index
-            add(req)
-            if progress is not None and not i & 4095:
+            for req in batch:
+                req.replica = index
+                add(req)
+            if progress is not None and (i - 1) >> 12 != (i + len(batch) - 1) >> 12:
                 progress(done + i)
+            i += len(batch)
         self.advance_to(math.inf)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.scheduler.running) + len(self.scheduler.waiting)
+
+    def _sent_on_completion(self, events: list[tuple[float, Request]], i: int, free: int) -> list[Request]:
+        """The requests (from events[i], at most `free`) that waited for a slot and are sent as the
+        completions at the clock free them: sent at the clock, they reach the engine after it has
+        started its next step (the engine does not wait for the client), so they join the step
+        after that. Concurrency 1 finds the engine idle: nothing to wait for."""
+        sent = self.clock
+        batch = []
+        while i < len(events) and len(batch) < free and events[i][0] <= sent:
+            req = events[i][1]
+            req.arrival_s = sent
+            batch.append(req)
+            i += 1
+        self.advance_to(math.nextafter(sent, math.inf))  # one step (or multi-step window) starts first
+        return batch
 
     def advance_to(self, until: float) -> None:
         """Run steps while a step would start before `until` (math.inf: until idle)."""
@@ -109,9 +137,8 @@ class ReplicaSim:
         """Run steps (and closed-form decode runs, which stop at the next finish) until fewer than
         `limit` requests are queued or running."""
         sched = self.scheduler
-        running, waiting = sched.running, sched.waiting
-        while len(running) + len(waiting) >= limit:
-            if not sched.prefilling and not (waiting and sched.can_admit()) and self._decode(math.inf):
+        while self.in_flight >= limit:
+            if not sched.prefilling and not (sched.waiting and sched.can_admit()) and self._decode(math.inf):
                 continue
             self._step()
 

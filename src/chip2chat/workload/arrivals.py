@@ -11,7 +11,8 @@ Three processes, all vectorised (a million arrivals in milliseconds) and determi
 Closed loop (`Workload.concurrency`): benchmark clients (`vllm bench serve --max-concurrency`,
 SGLang's `bench_serving --max-concurrency`, genai-perf `--concurrency`, trtllm-bench
 `--concurrency`) keep at most C requests in flight: request i is sent at its arrival time or when
-one in flight finishes, the later. All requests at t = 0 with concurrency C is the pure closed loop
+one in flight finishes, the later; sent on a completion, it reaches an engine that has already
+launched its next step, and waits for it. All requests at t = 0 with concurrency C is the pure closed loop
 (C users who send again as soon as they are answered, no think time); concurrency 1 is one request
 at a time, the single-request latency. Send times then depend on the service, so the serving
 simulation makes them (serving/replica_sim.py); here is the rule's one check.
