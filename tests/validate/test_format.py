@@ -75,23 +75,26 @@ def test_setup_columns_reach_the_simulation(tmp_path):
     assert s["input_len"] == ("uniform", 900, 1100) and s["output_len"] == ("lognormal", 200.0, 0.5)
     assert load == dict(arrival="all_at_once", concurrency=16, rate_per_s=1.0, num_requests=320, seed=0)
     assert (m.version, m.dataset, m.mean_tpot_ms) == ("0.10.1", "random", 12.5)
-    assert not {"enable_chunked_prefill", "mixed_batches", "num_scheduler_steps"} & set(s)  # the engine's own
+    assert not {"enable_chunked_prefill", "mixed_batches", "num_scheduler_steps", "async_output_proc"} & set(s)
 
 
 def test_scheduling_columns_run_the_engines_scheduling_as_simulate_does(tmp_path):
     # vLLM 0.6.0 as SGLang's comparison ran it: V0 without chunked prefill, 10 scheduler steps
     from chip2chat.serving.simulate import simulate
 
+    # (and its asynchronous output processing, on by default in 0.6.0)
     header = ("table,model,gpu,tp,precision,isl,osl,source,engine,enable_chunked_prefill,num_scheduler_steps,"
-              "offered_qps,num_requests,median_itl_ms")
+              "async_output_proc,offered_qps,num_requests,median_itl_ms,median_ttft_ms")
     m = read_measurements(_write(tmp_path, header, "online_serving,llama-3.1-8b,h100,1,BF16,200,200,mine,vllm,false,"
-                                 "10,4,300,100"))[0]
+                                 "10,true,4,300,100,80"))[0]
     s = _settings(m, "llama-3.1-8b", "h100-sxm")
-    assert (s["enable_chunked_prefill"], s["num_scheduler_steps"]) == (False, 10)
-    predicted = next(r for r in predict(m) if r["metric"] == "median_itl_ms")["predicted"]
+    assert (s["enable_chunked_prefill"], s["num_scheduler_steps"], s["async_output_proc"]) == (False, 10, True)
+    predicted = {r["metric"]: r["predicted"] for r in predict(m)}
     direct = simulate("llama-3.1-8b", "h100", engine="vllm", enable_chunked_prefill=False, num_scheduler_steps=10,
-                      input_len=200, output_len=200, rate_per_s=4, num_requests=300, seed=0).summary
-    assert predicted == direct["median_itl_ms"] > 9 * direct["median_tpot_ms"]  # a chunk of 10 tokens
+                      async_output_proc=True, input_len=200, output_len=200, rate_per_s=4, num_requests=300,
+                      seed=0).summary
+    assert predicted["median_itl_ms"] == direct["median_itl_ms"] > 9 * direct["median_tpot_ms"]  # a chunk of 10 tokens
+    assert predicted["median_ttft_ms"] == direct["median_ttft_ms"]
 
 
 def test_a_model_may_be_a_config_json_beside_the_csv(tmp_path):
@@ -126,6 +129,7 @@ def test_fixed_concurrency_one_row_predicts_the_single_request_latency(tmp_path)
     ("engine", "tgi", "expected one of trtllm, vllm, sglang"),
     ("mixed_batches", "sometimes", "expected true or false"),
     ("num_scheduler_steps", "0", "expected a positive integer"),
+    ("async_output_proc", "2", "expected true or false"),
     ("num_scheduler_steps", "8", "multi-step scheduling needs enable_chunked_prefill false"),
 ])
 def test_bad_setup_cells_name_file_row_column_and_what_is_allowed(tmp_path, column, value, message):

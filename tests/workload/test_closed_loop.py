@@ -69,6 +69,31 @@ def test_a_request_sent_on_a_completion_waits_for_the_step_the_engine_has_begun(
     assert list(r.loc[[3, 4], "scheduled_s"] - done) == pytest.approx([one_step] * 2, rel=1e-3)
 
 
+def test_async_output_processing_delivers_a_steps_tokens_as_the_next_step_ends():
+    # vLLM V0's async output processing: one request alone, its first token (out of the prefill
+    # step) reaches the client as the next step (a batch-1 decode) ends, its last token at once
+    # (no step follows); so TTFT gains one batch-1 decode step (estimate) and E2E nothing
+    one = dict(SMALL, output_len=10, arrival="all_at_once", num_requests=1)
+    off, on = (simulate(**one, async_output_proc=a).requests.iloc[0] for a in (False, True))
+    one_step = estimate(SMALL["model"], SMALL["hardware"], input_len=512 + 1, output_len=2).tpot_s
+    assert on["first_token_s"] - off["first_token_s"] == pytest.approx(one_step, rel=1e-3)
+    assert on["finish_s"] == off["finish_s"]
+
+
+@pytest.mark.parametrize("step_by_step", [False, True])
+def test_with_async_output_a_closed_loop_sends_when_the_completion_is_delivered(step_by_step):
+    # as the test above: 0 and 1 finish while 2 decodes; their completions reach the client one
+    # step (2's batch-1 decode) later, and 3 and 4, sent then, wait one more such step to join
+    w = Workload(arrival_s=[0.0] * 5, input_len=[512] * 5, output_len=[5, 5, 50, 5, 5], concurrency=3)
+    r = simulate(SMALL["model"], SMALL["hardware"], workload=w, step_by_step=step_by_step,
+                 async_output_proc=True).requests.set_index("id")
+    sync = simulate(SMALL["model"], SMALL["hardware"], workload=w).requests.set_index("id")
+    one_step = estimate(SMALL["model"], SMALL["hardware"], input_len=512 + 5, output_len=2).tpot_s
+    assert r.loc[0, "finish_s"] - sync.loc[0, "finish_s"] == pytest.approx(one_step, rel=1e-3)
+    assert list(r.loc[[3, 4], "arrival_s"]) == [r.loc[0, "finish_s"]] * 2
+    assert list(r.loc[[3, 4], "scheduled_s"] - r.loc[0, "finish_s"]) == pytest.approx([one_step] * 2, rel=1e-3)
+
+
 def test_with_a_rate_a_request_is_sent_at_its_arrival_or_later():
     w = synthetic(200, 50.0, input_len=512, output_len=128, seed=3)
     sim = simulate(**SMALL, rate_per_s=50.0, num_requests=200, seed=3, concurrency=4)

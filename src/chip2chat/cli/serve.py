@@ -30,6 +30,7 @@ DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router
             "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching,
             "--mixed-batches/--no-mixed-batches": "the engine's (off: sglang)",
             "--num-scheduler-steps": _SCHEDULING.num_scheduler_steps,
+            "--async-output-proc/--no-async-output-proc": _SCHEDULING.async_output_proc,
             "--enforce-eager": "off: the engine's CUDA graphs"}
 ENFORCE_EAGER_HELP = ("Run steps without CUDA graphs, as vLLM's --enforce-eager, SGLang's --disable-cuda-graph "
                       "or TensorRT-LLM's C++ runtime (cuda_graph_mode off): all-reduce at the rate measured "
@@ -127,6 +128,9 @@ def simulate(
     num_scheduler_steps: Optional[int] = _given(
         "--num-scheduler-steps", "vLLM V0's multi-step scheduling: decodes run this many steps between schedules, "
                                  "their tokens streamed together (needs --no-enable-chunked-prefill)."),
+    async_output_proc: Optional[bool] = _given(
+        "--async-output-proc/--no-async-output-proc", "vLLM V0's asynchronous output processing (its default in 0.6.x): "
+                                                      "a step's tokens reach the client as the next step ends."),
     block_size: Optional[int] = _given("--block-size", "Tokens per KV block."),
     gpu_memory_utilization: Optional[float] = _given("--gpu-memory-utilization",
                                                      "Share of HBM for weights, activations and KV cache."),
@@ -182,7 +186,8 @@ def simulate(
         output_len=lengths(output_len, OUTPUT_LEN, output_len_cv, "--output-len-cv"), trace=trace,
         trace_format=trace_format, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
         enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
-        mixed_batches=mixed_batches, num_scheduler_steps=num_scheduler_steps, block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy, scheduler=scheduler,
+        mixed_batches=mixed_batches, num_scheduler_steps=num_scheduler_steps,
+        async_output_proc=async_output_proc, block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy, scheduler=scheduler,
         host_overhead_per_seq_s=None if host_overhead_per_seq_us is None else host_overhead_per_seq_us * 1e-6,
         slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
     with _progress((num_requests or 0) if trace is None else 0) as advance:

@@ -52,6 +52,12 @@ class SchedulerConfig(StrictModel):
     at the end, n at a time (replica_sim.py). 1: every step is scheduled (every engine today).
     Needs chunked prefill off, as vLLM 0.6.0 and 0.6.1 did (its 0.6.2 multi-step chunked prefill is
     not modelled)."""
+    async_output_proc: bool = False
+    """vLLM V0's asynchronous output processing (on by default from 0.6.0 to V0's end:
+    `--disable-async-output-proc` False in its EngineArgs): a step's tokens are turned into
+    responses while the next step runs and reach the client when that step ends (at once when no
+    step follows), so TTFT and E2E gain a step and the gaps between tokens stay as they were
+    (replica_sim.py). Off: tokens go out as their step ends (vLLM V1, SGLang, TensorRT-LLM)."""
     enable_prefix_caching: bool = False
     """Reuse cached KV blocks of shared prompt prefixes (needs hash ids in the workload)."""
     block_size: int = Field(default=16, ge=1)

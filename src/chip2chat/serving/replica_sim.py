@@ -16,6 +16,12 @@ to the end, where its tokens reach the client n at a time (vLLM's LLMEngine.step
 at a multi-step batch's last step only). Prefill steps are single steps, their first tokens out
 at once.
 
+With vLLM V0's asynchronous output processing (`async_output_proc`) a step's tokens are turned
+into responses while the next step runs (LLMEngine.step's async callback) and reach the client as
+that step ends, or at once when no step follows: first-token and finish times move by the next
+step's length, and the gaps between a request's tokens keep their lengths (each moves by its
+next step; they are recorded as the steps run).
+
 In a closed loop (a benchmark client's concurrency) a request sent as another completes reaches
 the engine after the engine has launched its next step: the engine runs step after step and does
 not wait for the client's round trip, so the request waits for that step, whatever the trip's
@@ -52,6 +58,8 @@ class ReplicaSim:
         self.static_w = static_power_w(replica.device)
         self.clock = 0.0
         self.window = scheduler.num_scheduler_steps
+        self._late: list[Request] = []  # async output processing: first/last tokens out of the last step
+        self._late_at = 0.0  # ... which ended then
         self._gaps: list[tuple[float, int]] = []  # decode-set members by when their last token reached the client
 
     def submit(self, req: Request) -> None:
@@ -102,6 +110,8 @@ class ReplicaSim:
         completions at the clock free them: sent at the clock, they reach the engine after it has
         started its next step (the engine does not wait for the client), so they join the step
         after that. Concurrency 1 finds the engine idle: nothing to wait for."""
+        if self.scheduler.emitted is not None:  # the completion reaches the client as the next step ends
+            self.advance_to(math.nextafter(self.clock, math.inf))
         sent = self.clock
         batch = []
         while i < len(events) and len(batch) < free and events[i][0] <= sent:
@@ -151,6 +161,8 @@ class ReplicaSim:
         chunks = tuple([(r.num_computed, c) for r, c in prefill])
         seconds, joules = timed(*self.fast_cost(chunks, n_dec, sched.decode.window_keys(0) if n_dec else ()),
                                 self.device, self.host_per_seq * (n_dec + len(chunks)))
+        if self._late:
+            self._deliver_late(seconds)
         start = self.clock
         self.clock = now = start + seconds
         pool = sched.pool
@@ -158,6 +170,8 @@ class ReplicaSim:
                           n_dec, 1, len(sched.running), len(sched.waiting), seconds, seconds,
                           self._stalled(start, seconds, n_dec))
         sched.update_from_output(out, now)
+        if sched.emitted is not None:
+            self._hold_late(now)
         if n_dec:
             self._emitted(now)
         elif sched.joined:  # a prefill-only step: its first tokens are out, the decodes' gaps go on
@@ -186,6 +200,8 @@ class ReplicaSim:
         g0, e0 = throttle(*cost((), n, decode.window_keys(0)), dev)
         host = self.host_per_seq * n
         t0 = host if host > g0 else g0
+        if self._late:
+            self._deliver_late(t0)
         start = self.clock
         slope = eslope = 0.0
         k = 1
@@ -205,6 +221,8 @@ class ReplicaSim:
         running, waiting, used_before = len(sched.running), len(sched.waiting), pool.used
         self.clock = now = start + duration
         blocks = sched.advance_decode(k, now)
+        if sched.emitted is not None:
+            self._hold_late(now)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
         used = used_before + blocks * (k + 1) / (2 * k)
         self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
@@ -227,17 +245,43 @@ class ReplicaSim:
         host = self.host_per_seq * n
         # each step takes the longer of the host's time and the chips' (which grows linearly from g0 to g1)
         duration = sum(max(host, g0 + (g1 - g0) * i / (k - 1)) for i in range(k))
+        if self._late:
+            self._deliver_late(max(host, g0))
         energy = k * (e0 + e1) / 2 + self.static_w * duration
         pool = sched.pool
         running, waiting, used_before = len(sched.running), len(sched.waiting), pool.used
         start = self.clock
         self.clock = now = start + duration
         blocks = sched.advance_decode(k, now)
+        if sched.emitted is not None:
+            self._hold_late(now)
         used = used_before + blocks * (k + 1) / (2 * k)
         # a chunk of tokens per member, at the window's end
         self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
                           duration, duration, self._stalled(start, duration, n), itl_chunks=n)
         self._emitted(now)
+
+    # --- vLLM V0 async output processing ------------------------------------------------------------
+    def _hold_late(self, now: float) -> None:
+        """The first and last tokens out of the step that ended at `now` are turned into responses
+        while the next step runs; with no step to follow (nothing running or waiting) they go out now."""
+        sched = self.scheduler
+        self._late, sched.emitted = sched.emitted, self._late
+        sched.emitted.clear()
+        self._late_at = now
+        if not sched.running and not sched.waiting:
+            self._late.clear()
+
+    def _deliver_late(self, next_step_s: float) -> None:
+        """They reach the client as the next step (`next_step_s` long) ends: their first-token and
+        finish times move by it (a request listed twice, first and last token in one step, moves once)."""
+        at = self._late_at
+        for req in self._late:
+            if req.first_token_s == at:
+                req.first_token_s = at + next_step_s
+            if req.finish_s == at:
+                req.finish_s = at + next_step_s
+        self._late.clear()
 
     def _stalled(self, start: float, first: float, n_dec: int) -> int:
         """Chunks of the decode emission starting at `start` whose gap began before it (steps ran

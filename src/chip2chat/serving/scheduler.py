@@ -54,6 +54,9 @@ class Scheduler:
         self.chunked = cfg.enable_chunked_prefill
         self.mixed = cfg.mixed_batches
         self.num_scheduler_steps = cfg.num_scheduler_steps
+        # vLLM V0 async output processing: the requests whose first or last token came out of the
+        # last step, for the replica to deliver when the next step ends (replica_sim.py)
+        self.emitted: list[Request] | None = [] if cfg.async_output_proc else None
         self.hash_block_size, self.max_context = hash_block_size, max_context
         self.stats, self.prefill_only = stats, prefill_only
         self.pool = BlockPool(total_blocks, cfg.block_size, max(1, hash_block_size // cfg.block_size),
@@ -266,6 +269,8 @@ class Scheduler:
                 self.stats.prefill_emitted_tokens += 1
                 if req.first_token_s < 0:
                     req.first_token_s = now
+                    if self.emitted is not None:
+                        self.emitted.append(req)
                 prefilled.append(req)
         if out.num_decodes:
             for req in self.decode.advance(1):
@@ -345,6 +350,8 @@ class Scheduler:
         self.running.remove(req)
         self._free_kv(req, keep_prefix=True)
         req.status, req.finish_s = FINISHED, now
+        if self.emitted is not None:
+            self.emitted.append(req)
 
     def _hand_over(self, req: Request) -> None:
         """Prefill-only replica: the first token is out; the KV leaves for a decode replica."""

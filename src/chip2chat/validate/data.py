@@ -20,7 +20,8 @@ Optional columns, each with its default when absent or empty (SETUP_COLUMNS list
   (true/false; empty: on; vLLM V0 ran without it up to a 32K context), `mixed_batches` (true/false:
   prompt chunks share steps with the decodes; empty: the engine's, off for SGLang, whose
   --enable-mixed-chunk is off by default), `num_scheduler_steps` (vLLM V0's --num-scheduler-steps;
-  empty: 1);
+  empty: 1), `async_output_proc` (true/false: vLLM V0's asynchronous output processing, on by
+  default in vLLM 0.6.x; empty: off, as every engine today);
 - load: `offered_qps` (requests/s; "inf": all at once) and/or `concurrency` (requests in flight at
   most, a closed loop), `num_requests` (empty: simulated until steady state);
 - lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
@@ -51,7 +52,7 @@ from chip2chat.userfiles import csv_rows, number_cell
 REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "source")
 SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
                  "kv_cache_fraction", "cuda_graphs", "enable_chunked_prefill", "mixed_batches",
-                 "num_scheduler_steps", "offered_qps", "concurrency", "num_requests", "input_len_dist",
+                 "num_scheduler_steps", "async_output_proc", "offered_qps", "concurrency", "num_requests", "input_len_dist",
                  "output_len_dist", "dataset")
 MEASURED_COLUMNS = ("throughput_tok_s", "req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms",
                     "median_itl_ms", "median_tpot_ms", "throughput_metric", "total_token_tput_tok_s")
@@ -133,12 +134,14 @@ class Measurement:
     """None: the engine's default (engine/engines.py)."""
     num_scheduler_steps: int | None = None
     """None: 1 (every step scheduled)."""
+    async_output_proc: bool | None = None
+    """None: off (tokens out as their step ends)."""
 
     @property
     def scheduling(self) -> dict:
         """The SchedulerConfig fields the row sets (the others keep the engine's defaults)."""
         given = dict(enable_chunked_prefill=self.enable_chunked_prefill, mixed_batches=self.mixed_batches,
-                     num_scheduler_steps=self.num_scheduler_steps)
+                     num_scheduler_steps=self.num_scheduler_steps, async_output_proc=self.async_output_proc)
         return {k: v for k, v in given.items() if v is not None}
 
     @property
@@ -310,6 +313,7 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         num_requests=integer("num_requests"), input_len_dist=_lengths(text("input_len_dist"), "input_len_dist", fail),
         output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
         **measured, enable_chunked_prefill=chunked, mixed_batches=switch("mixed_batches"), num_scheduler_steps=steps,
+        async_output_proc=switch("async_output_proc"),
         cuda_graphs=cuda_graphs in TRUE if cuda_graphs else cuda_graphs_default(engine, version))
 
 
