@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from chip2chat.engine.engines import SERVING_ENGINES, cuda_graphs_default
+from chip2chat.engine.engines import SERVING_ENGINES, cuda_graphs_default, host_overhead_default
 from chip2chat.engine.estimate import estimate
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.replica import StepShape
@@ -83,6 +83,17 @@ def test_defaults_are_the_engines_graphs_on():
     ("trtllm", "", True), ("trtllm", "NIM 1.8.0", True), ("vllm", "0.6.3", True), ("sglang", "0.4.0", True)])
 def test_default_by_engine_and_version(engine, version, expected):
     assert cuda_graphs_default(engine, version) is expected
+
+
+@pytest.mark.parametrize("engine, version, python_loop", [
+    ("trtllm", "0.14.0", False), ("trtllm", "NIM 1.8.0", False),  # C++ runtime: no Python loop per step
+    ("trtllm", "1.0.0 (tensorrt backend)", False),  # as trtllm-bench's report names it
+    ("trtllm", "1.0 (PyTorch backend)", True), ("trtllm", "0.17 (PyTorch backend)", True),
+    ("trtllm", "", True), ("trtllm", "1.2.0", True)])  # as served today: the PyTorch backend
+def test_host_time_by_engine_and_version(engine, version, python_loop):
+    # the PyTorch backend's measured 29.4 us per sequence and step (catalog/calibration/engines.yaml)
+    assert host_overhead_default(engine, version) == (pytest.approx(29.4e-6) if python_loop else 0.0)
+    assert host_overhead_default("vllm", version) == 0.0  # unmeasured for vLLM
 
 
 def test_shipped_rows_take_the_default_of_their_version():

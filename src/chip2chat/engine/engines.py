@@ -92,14 +92,33 @@ def serving_engine(name: str) -> ServingEngine:
         raise Chip2ChatError(f"unknown serving engine {name!r}; known: {', '.join(SERVING_ENGINES)}") from None
 
 
-_CPP_RUNTIME = re.compile(r"^\s*v?0\.\d+")
-"""A TensorRT-LLM release before 1.0 ("0.14.0", "0.17"): the C++ runtime, unless it says PyTorch."""
+_RELEASE_0X = re.compile(r"^\s*v?0\.\d+")
+"""A TensorRT-LLM release before 1.0 ("0.14.0", "0.17")."""
+
+
+def cpp_runtime(engine: str, version: str = "") -> bool:
+    """Whether `engine` at `version` is TensorRT-LLM's C++ runtime (TensorRT engines, no Python loop
+    per step): a release before 1.0, a NIM (its TensorRT-LLM profiles are prebuilt engines) or a
+    version that says its TensorRT backend (trtllm-bench's report, validate/importers/trtllm.py),
+    unless it says PyTorch. An empty or unknown version is the engine as served today
+    (TensorRT-LLM: the PyTorch backend, the default since 1.0)."""
+    v = (version or "").strip().lower()
+    return engine == "trtllm" and "pytorch" not in v and bool(
+        _RELEASE_0X.match(v) or v.startswith("nim") or "tensorrt backend" in v)
+
+
+def host_overhead_default(engine: str, version: str = "") -> float:
+    """Host time per sequence and step of `engine` at `version` when not told: none for TensorRT-LLM's
+    C++ runtime (`cpp_runtime`), the engine's measured figure otherwise (ServingEngine)."""
+    return 0.0 if cpp_runtime(engine, version) else serving_engine(engine).host_overhead_per_seq_s
+
 
 
 def cuda_graphs_default(engine: str, version: str = "") -> bool:
     """Whether `engine` at `version` runs its steps in CUDA graphs when not told (module docstring):
-    TensorRT-LLM's C++ runtime (a 0.x version that does not say PyTorch) does not; every other
-    engine and version does (an empty or unknown version: the engine as served today)."""
-    if engine == "trtllm" and _CPP_RUNTIME.match(version or "") and "pytorch" not in version.lower():
+    TensorRT-LLM's C++ runtime of the 0.x releases does not (cuda_graph_mode off by default, never
+    turned on by trtllm-bench throughput); every other engine and version does (a NIM's profiles
+    are not documented either way: as served today)."""
+    if cpp_runtime(engine, version) and _RELEASE_0X.match(version):
         return False
     return serving_engine(engine).cuda_graphs

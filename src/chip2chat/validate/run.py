@@ -28,7 +28,7 @@ import signal
 import numpy as np
 import pandas as pd
 
-from chip2chat.engine.engines import serving_engine
+from chip2chat.engine.engines import host_overhead_default, serving_engine
 from chip2chat.engine.factory import get_replica
 from chip2chat.engine.memory import memory_budget
 from chip2chat.errors import Chip2ChatError
@@ -80,14 +80,6 @@ def _ceil_to(value: float, step: int) -> int:
     return step * math.ceil(value / step)
 
 
-def _host_overhead_per_seq_s(m: Measurement) -> float:
-    """Python host time per sequence and step of the row's engine (0 for TensorRT-LLM's C++
-    runtime, the backend before 1.0 unless the row says PyTorch)."""
-    if m.engine == "trtllm" and "pytorch" not in m.version.lower():
-        return 0.0
-    return serving_engine(m.engine).host_overhead_per_seq_s
-
-
 def _engine_limits(m: Measurement, replica) -> tuple[int, int]:
     model = replica.model
     attn = model.layers[0][1].attention
@@ -106,7 +98,7 @@ def _settings(m: Measurement, model_id: str, hw_id: str) -> dict:
     common = dict(model=model_id, hardware=hw_id, engine=m.engine, cuda_graphs=m.cuda_graphs, tp=m.tp, pp=m.pp, ep=ep,
                   attention_dp=m.attention_dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                   input_len=m.length_spec("isl"), output_len=m.length_spec("osl"),
-                  host_overhead_per_seq_s=_host_overhead_per_seq_s(m) / replica.plan.dp, **m.scheduling)
+                  host_overhead_per_seq_s=host_overhead_default(m.engine, m.version) / replica.plan.dp, **m.scheduling)
     if m.engine != "trtllm":
         # chip2chat's default engine knobs (engine/defaults.py); the row's memory fraction is the
         # engine's gpu_memory_utilization (vLLM) or mem_fraction_static (SGLang): of the whole memory
