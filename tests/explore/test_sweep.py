@@ -101,7 +101,7 @@ def test_a_sweep_resumes_from_a_store_of_format_1(tmp_path):
     import duckdb
 
     from chip2chat.explore.space import point_key
-    from toy import toy
+    from toy import toy as evaluate
 
     log, out = tmp_path / "calls.txt", tmp_path / "out"
     spec = toy_spec(log)
@@ -111,7 +111,7 @@ def test_a_sweep_resumes_from_a_store_of_format_1(tmp_path):
                 "finished_at DOUBLE)")
     for i, point in enumerate(spec.points()[:5]):
         con.execute("INSERT INTO results VALUES (?, ?, ?, NULL, 0.1, ?)",
-                    [point_key(point), json.dumps(point), json.dumps(toy(point)), float(i)])
+                    [point_key(point), json.dumps(point), json.dumps(evaluate(point)), float(i)])
     con.close()
     before = len(calls(log))
 

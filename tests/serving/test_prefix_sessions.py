@@ -2,7 +2,6 @@
 simulator (the scheduler skips the prefill of cached blocks; kv_aware routes to them)."""
 
 import numpy as np
-import pytest
 
 from chip2chat.serving.simulate import simulate
 from chip2chat.workload import synthetic

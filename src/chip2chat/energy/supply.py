@@ -7,7 +7,6 @@ money in USD, power in MW, energy in MWh, carbon in tCO2 (the supply-mix LP's ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
