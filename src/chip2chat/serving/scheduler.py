@@ -295,7 +295,10 @@ class Scheduler:
         return k_finish if k_finish <= k_kv else k_kv
 
     def advance_decode(self, k: int, now: float) -> int:
-        """Apply k decode steps that ended at `now` (at most `decode_run_limit()`); the blocks taken."""
+        """Apply k decode steps that ended at `now`; the blocks taken. A closed-form run takes at
+        most `decode_run_limit()`; a multi-step window takes its k whatever finishes inside it (a
+        member whose last token came early finishes at the window's end, its extra steps counted
+        in processed_tokens as the engine computed them)."""
         decode = self.decode
         blocks = self.decode_blocks(k)
         if blocks:
