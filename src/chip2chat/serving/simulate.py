@@ -104,6 +104,7 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     plan, scheduling, cluster, slo, workload = settings(keywords, plan, scheduling, cluster, slo, workload)
     args.number("bucket_s", bucket_s, low=0, low_open=True)
     scheduling = scheduling.for_engine(serving_engine(engine))
+    _check_async_output(scheduling, plan, cluster, speculative)
     replica = get_replica(model, hardware, plan.tp, plan.pp, plan.ep, weight_dtype, kv_dtype,
                           attention_dp=plan.attention_dp, engine=engine, speculative=speculative,
                           cuda_graphs=cuda_graphs)
@@ -137,6 +138,19 @@ def simulate(model: str = "llama-3.1-8b", hardware: str = "h100", *, plan: Paral
     return SimulationResult(summary=summary, requests=table,
                             kv_utilization=pd.DataFrame(kv, columns=["time_s", "replica", "utilization"]),
                             chrome_trace=steps)
+
+
+def _check_async_output(scheduling: SchedulerConfig, plan, cluster: ClusterConfig, speculative) -> None:
+    """vLLM V0 ran asynchronous output processing only without pipeline parallelism and speculative
+    decoding (ModelConfig.verify_async_output_proc turns it off there); disaggregated pools are
+    not modelled with it. One line instead of a silent change of setup."""
+    if not scheduling.async_output_proc:
+        return
+    why = ("pipeline parallelism (pp > 1)" if plan.pp > 1 else "speculative decoding" if speculative
+           else "a disaggregated cluster" if cluster.disaggregate is not None else None)
+    if why:
+        raise Chip2ChatError(f"async_output_proc (vLLM V0's asynchronous output processing) does not run with {why}: "
+                             f"vLLM turns it off there; leave it off")
 
 
 @contextmanager
