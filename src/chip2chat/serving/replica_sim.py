@@ -83,18 +83,33 @@ class ReplicaSim:
         (workload/arrivals.py): a request waits for one of the `concurrency` in flight to finish,
         and its arrival time becomes the time it is sent (`_sent_on_completion`)."""
         add = self.scheduler.add_prefilled if prefilled else self.scheduler.add_request
-        index, i, n = self.index, 0, len(events)
+        index = self.index
+        if concurrency is not None:
+            self._serve_closed_loop(events, add, progress, done, concurrency)
+            return
+        for i, (t, req) in enumerate(events):
+            if self.clock < t:
+                self.advance_to(t)
+            req.replica = index
+            add(req)
+            if progress is not None and not i & 4095:
+                progress(done + i)
+        self.advance_to(math.inf)
+
+    def _serve_closed_loop(self, events: list[tuple[float, Request]], add: Callable[[Request], None],
+                           progress: Callable[[int], None] | None, done: int, concurrency: int) -> None:
+        """`serve` with at most `concurrency` requests in flight."""
+        i, n = 0, len(events)
         while i < n:
             t, req = events[i]
             batch = [req]
-            if concurrency is not None:
-                self._until_in_flight_below(concurrency)
-                if self.clock > t:  # it waited for a slot
-                    batch = self._sent_on_completion(events, i, concurrency - self.in_flight)
-            if self.clock < t:
+            self._until_in_flight_below(concurrency)
+            if self.clock > t:  # it waited for a slot
+                batch = self._sent_on_completion(events, i, concurrency - self.in_flight)
+            elif self.clock < t:
                 self.advance_to(t)
             for req in batch:
-                req.replica = index
+                req.replica = self.index
                 add(req)
             if progress is not None and (i - 1) >> 12 != (i + len(batch) - 1) >> 12:
                 progress(done + i)
