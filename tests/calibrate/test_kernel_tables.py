@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from chip2chat.calibrate.kernel_grids import FAMILIES, QUANT_LEVELS, check, quantise
@@ -187,3 +188,16 @@ def test_cli_derives_from_a_data_folder_and_prints_the_held_back_error(tmp_path)
 def test_cli_profile_path_still_needs_the_chip():
     p = _cli("--from-raw", "raw.csv")
     assert p.returncode == 2 and "--hardware is needed" in p.stderr
+
+
+def test_the_min_latency_moe_path_is_not_taken_as_the_fastest_kernel():
+    # TensorRT-LLM runs its min-latency MoE only with enable_min_latency (default False; Llama 4
+    # only): a twin row of each shape three times faster under that kernel_source changes nothing
+    version, raw = locate(FIXTURE).read("h200_sxm", "moe", "trtllm")
+    twin = raw.assign(kernel_source="moe_torch_flow_min_latency", latency=raw.latency / 3)
+    prepare, norm = FAMILIES["moe"].prepare, normalisation("h200-sxm")
+    alone, with_twin = prepare(raw, norm), prepare(pd.concat([raw, twin]), norm)
+    assert len(alone) > 100 and with_twin.t.tolist() == alone.t.tolist()
+    # the guard is what keeps it out: the same twin under another kernel name is taken (3x faster)
+    other = prepare(pd.concat([raw, twin.assign(kernel_source="moe_torch_flow_other")]), norm)
+    assert np.allclose(other.t.to_numpy() * 3, alone.t.to_numpy())

@@ -36,6 +36,12 @@ NONGATED = {(1024, 2688, 512, 22), (2048, 5120, 512, 22), (2688, 1856, 128, 6), 
             (8192, 5120, 512, 22)}
 """MoE shapes (hidden, inter, experts, topk) whose experts have two matrices, not three (Nemotron 3,
 squared-ReLU experts): TensorRT-LLM times them with kernel_source 'moe_torch_flow_nongated'."""
+MOE_MIN_LATENCY = "moe_torch_flow_min_latency"
+"""TensorRT-LLM's min-latency MoE path (B200/GB200 NVFP4 rows of its tables): run only with
+`enable_min_latency`, default False ("If true, enable min-latency mode. Currently only used for
+Llama4.", tensorrt_llm/llmapi/llm_args.py); aiconfigurator keeps these rows apart as a low-latency
+twin of its MoE table (sdk/operations/moe.py). Its timings are not what a default engine runs, so
+they are left out, not taken as the fastest kernel of a shape."""
 MOE_FOLDS = 5
 AXIS_COLUMNS = ("a0", "a1", "a2")
 
@@ -227,6 +233,8 @@ def _context(df: pd.DataFrame, peaks: dict) -> pd.DataFrame:
 
 def _moe(df: pd.DataFrame, peaks: dict) -> pd.DataFrame:
     d = df[df.moe_dtype.isin(list(FORMATS)) & df.distribution.isin(MOE_ROUTING)]
+    if "kernel_source" in d:
+        d = d[d.kernel_source != MOE_MIN_LATENCY]
     d = d[(d.moe_ep_size <= d.num_experts) & (d.inter_size / d.moe_tp_size >= 64)]
     keys = ["moe_dtype", "distribution", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts",
             "moe_tp_size", "moe_ep_size"]
