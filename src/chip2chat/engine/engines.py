@@ -113,12 +113,11 @@ def host_overhead_default(engine: str, version: str = "") -> float:
     return 0.0 if cpp_runtime(engine, version) else serving_engine(engine).host_overhead_per_seq_s
 
 
-
 def cuda_graphs_default(engine: str, version: str = "") -> bool:
     """Whether `engine` at `version` runs its steps in CUDA graphs when not told (module docstring):
     TensorRT-LLM's C++ runtime of the 0.x releases does not (cuda_graph_mode off by default, never
     turned on by trtllm-bench throughput); every other engine and version does (a NIM's profiles
     are not documented either way: as served today)."""
-    if cpp_runtime(engine, version) and _RELEASE_0X.match(version):
+    if cpp_runtime(engine, version) and _RELEASE_0X.match(version or ""):
         return False
     return serving_engine(engine).cuda_graphs

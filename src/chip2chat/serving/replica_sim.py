@@ -176,8 +176,6 @@ class ReplicaSim:
         chunks = tuple([(r.num_computed, c) for r, c in prefill])
         seconds, joules = timed(*self.fast_cost(chunks, n_dec, sched.decode.window_keys(0) if n_dec else ()),
                                 self.device, self.host_per_seq * (n_dec + len(chunks)))
-        if self._late:
-            self._deliver_late(seconds)
         start = self.clock
         self.clock = now = start + seconds
         pool = sched.pool
@@ -186,7 +184,7 @@ class ReplicaSim:
                           self._stalled(start, seconds, n_dec))
         sched.update_from_output(out, now)
         if sched.emitted is not None:
-            self._hold_late(now)
+            self._async_outputs(seconds, now)
         if n_dec:
             self._emitted(now)
         elif sched.joined:  # a prefill-only step: its first tokens are out, the decodes' gaps go on
@@ -215,8 +213,6 @@ class ReplicaSim:
         g0, e0 = throttle(*cost((), n, decode.window_keys(0)), dev)
         host = self.host_per_seq * n
         t0 = host if host > g0 else g0
-        if self._late:
-            self._deliver_late(t0)
         start = self.clock
         slope = eslope = 0.0
         k = 1
@@ -237,7 +233,7 @@ class ReplicaSim:
         self.clock = now = start + duration
         blocks = sched.advance_decode(k, now)
         if sched.emitted is not None:
-            self._hold_late(now)
+            self._async_outputs(t0, now)
         # mean over the run of the blocks in use after each step's allocation (as step by step records)
         used = used_before + blocks * (k + 1) / (2 * k)
         self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
@@ -260,8 +256,6 @@ class ReplicaSim:
         host = self.host_per_seq * n
         # each step takes the longer of the host's time and the chips' (which grows linearly from g0 to g1)
         duration = sum(max(host, g0 + (g1 - g0) * i / (k - 1)) for i in range(k))
-        if self._late:
-            self._deliver_late(max(host, g0))
         energy = k * (e0 + e1) / 2 + self.static_w * duration
         pool = sched.pool
         running, waiting, used_before = len(sched.running), len(sched.waiting), pool.used
@@ -269,7 +263,7 @@ class ReplicaSim:
         self.clock = now = start + duration
         blocks = sched.advance_decode(k, now)
         if sched.emitted is not None:
-            self._hold_late(now)
+            self._async_outputs(max(host, g0), now)
         used = used_before + blocks * (k + 1) / (2 * k)
         # a chunk of tokens per member, at the window's end
         self.stats.record(start, duration, energy * self.energy_scale, used / pool.total, 0, n * k, k, running, waiting,
@@ -277,26 +271,24 @@ class ReplicaSim:
         self._emitted(now)
 
     # --- vLLM V0 async output processing ------------------------------------------------------------
-    def _hold_late(self, now: float) -> None:
-        """The first and last tokens out of the step that ended at `now` are turned into responses
-        while the next step runs; with no step to follow (nothing running or waiting) they go out now."""
+    def _async_outputs(self, first_step_s: float, now: float) -> None:
+        """A step (or run or window, its first step `first_step_s` long) ended at `now`: the first
+        and last tokens held from the step before it reach the client as its first step ends (their
+        times move by `first_step_s`; a request listed twice, first and last token in one step,
+        moves once); those out of this one are turned into responses while the next step runs,
+        or go out now when no step follows (nothing running or waiting)."""
+        at = self._late_at
+        for req in self._late:
+            if req.first_token_s == at:
+                req.first_token_s = at + first_step_s
+            if req.finish_s == at:
+                req.finish_s = at + first_step_s
         sched = self.scheduler
         self._late, sched.emitted = sched.emitted, self._late
         sched.emitted.clear()
         self._late_at = now
         if not sched.running and not sched.waiting:
             self._late.clear()
-
-    def _deliver_late(self, next_step_s: float) -> None:
-        """They reach the client as the next step (`next_step_s` long) ends: their first-token and
-        finish times move by it (a request listed twice, first and last token in one step, moves once)."""
-        at = self._late_at
-        for req in self._late:
-            if req.first_token_s == at:
-                req.first_token_s = at + next_step_s
-            if req.finish_s == at:
-                req.finish_s = at + next_step_s
-        self._late.clear()
 
     def _stalled(self, start: float, first: float, n_dec: int) -> int:
         """Chunks of the decode emission starting at `start` whose gap began before it (steps ran
