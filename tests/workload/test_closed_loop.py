@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from chip2chat.engine.estimate import estimate
+from chip2chat.engine.speculative import Speculative
 from chip2chat.errors import Chip2ChatError
 from chip2chat.serving.simulate import simulate
 from chip2chat.serving.steady import (
@@ -80,14 +81,13 @@ def test_async_output_processing_delivers_a_steps_tokens_as_the_next_step_ends()
     assert on["finish_s"] == off["finish_s"]
 
 
+EAGLE3 = Speculative(method="eagle3", num_speculative_tokens=3, acceptance_length=2.5)  # accepting 2.5 tokens a step
+
+
 @pytest.mark.parametrize("setup, why", [(dict(pp=2), "pipeline parallelism"),
-                                        (dict(speculative_method="eagle3"), "speculative decoding"),
+                                        (dict(speculative=EAGLE3), "speculative decoding"),
                                         (dict(disaggregate=(1, 1)), "a disaggregated cluster")])
 def test_async_output_processing_is_refused_where_vllm_turns_it_off(setup, why):
-    from chip2chat.engine.speculative import Speculative
-
-    if "speculative_method" in setup:  # an EAGLE-3 draft accepting 2.5 tokens a step
-        setup = {"speculative": Speculative(method="eagle3", num_speculative_tokens=3, acceptance_length=2.5)}
     with pytest.raises(Chip2ChatError, match=f"async_output_proc .* does not run with {why}"):
         simulate(**dict(SMALL, num_requests=4, rate_per_s=1.0), async_output_proc=True, **setup)
 
