@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chip2chat.calibrate.kernel_grids import FAMILIES, check
+from chip2chat.calibrate.kernel_grids import (BEYOND_CACHE, FAMILIES, MAX_FASTER_THAN_CHIP, ROOFLINE_SLACK,
+                                              UNPUBLISHED_CACHE_BYTES, check, faster_than_chip)
 from chip2chat.calibrate.kernel_source import PACKAGE, KernelSource, catalog_chips, locate
 from chip2chat.hardware.kernels import ENGINES, KERNELS_DIR, log_log
 from chip2chat.hardware.load import hardware_ids, load_hardware
@@ -101,9 +102,11 @@ def extract(source: KernelSource, out: Path = KERNELS_DIR, note=print) -> list[H
     for folder, chip in catalog_chips(source, hardware_ids(), note).items():
         entry = {"source": folder, "normalisation": normalisation(chip), "versions": {}, "tables": {},
                  "allreduce": {}}
+        left_out: list[tuple[str, str, str, float]] = []
         for engine in ENGINES:
-            report += _engine_tables(source, folder, chip, engine, entry, packer)
+            report += _engine_tables(source, folder, chip, engine, entry, packer, left_out)
             report += _allreduce(source.read(folder, "custom_allreduce", engine), chip, engine, entry, packer)
+        _stand_in(chip, entry, left_out, note)
         nccl = source.read_nccl(folder)
         report += _allreduce(nccl, chip, "nccl", entry, packer)
         if entry["tables"]:
@@ -114,15 +117,30 @@ def extract(source: KernelSource, out: Path = KERNELS_DIR, note=print) -> list[H
     return report
 
 
+def cache_bytes(chip: str) -> float:
+    """The chip's on-chip cache (catalog `sram`), or UNPUBLISHED_CACHE_BYTES where it has none."""
+    return load_hardware(chip)[1].sram_bytes or UNPUBLISHED_CACHE_BYTES
+
+
 def _engine_tables(source: KernelSource, folder: str, chip: str, engine: str, entry: dict,
-                   packer: _Packer) -> list[HeldBack]:
+                   packer: _Packer, left_out: list) -> list[HeldBack]:
+    """The engine's tables of every family into `entry`; a variant faster than the chip can go
+    (kernel_grids.faster_than_chip) is appended to `left_out` instead, as (engine, family,
+    variant, share of its beyond-cache rows that beat the roofline)."""
     report = []
+    bandwidth = entry["normalisation"]["bandwidth_bytes_per_s"]
     for name, family in FAMILIES.items():
         found = source.read(folder, name, engine)
         if found is None:
             continue
         version, raw = found
-        grids, errors = check(family, family.prepare(raw, entry["normalisation"]))
+        rows = family.prepare(raw, entry["normalisation"])
+        if family.bounded:
+            shares = {v: faster_than_chip(g, cache_bytes(chip), bandwidth) for v, g in rows.groupby("variant")}
+            bad = {v: share for v, share in shares.items() if share > MAX_FASTER_THAN_CHIP}
+            left_out += [(engine, name, v, share) for v, share in sorted(bad.items())]
+            rows = rows[~rows.variant.isin(bad)]
+        grids, errors = check(family, rows)
         if not grids:
             continue
         entry["versions"].setdefault(engine, {})[name] = version
@@ -131,6 +149,26 @@ def _engine_tables(source: KernelSource, folder: str, chip: str, engine: str, en
             stored[variant] = [packer.put(name, grid.q), round(grid.lo, 6), round(grid.hi, 6)]
             report.append(HeldBack(name, chip, engine, variant, errors.get(variant, np.array([]))))
     return report
+
+
+def _stand_in(chip: str, entry: dict, left_out: list, note) -> None:
+    """For each table left out as faster than the chip, the same family and variant as measured on
+    the chip under another engine (the first of ENGINES that has its own) takes its place under
+    the engine's name; where none has it, the variant stays unmeasured and the roofline times it.
+    Either way index.json says so in the chip's `left_out`, with the reason."""
+    for engine, family, variant, share in left_out:
+        reason = (f"{share:.0%} of its rows beyond {BEYOND_CACHE:g}x the on-chip cache beat the roofline by more "
+                  f"than {ROOFLINE_SLACK - 1:.0%}")
+        own = [e for e in ENGINES if e != engine and variant in entry["tables"].get(e, {}).get(family, {})
+               and variant not in entry.get("left_out", {}).get(e, {}).get(family, {})]
+        record = {"reason": reason, "stand_in": own[0] if own else None}
+        if own:
+            stored = entry["tables"].setdefault(engine, {}).setdefault(family, {})
+            stored[variant] = entry["tables"][own[0]][family][variant]
+            record["version"] = entry["versions"][own[0]][family]
+        entry.setdefault("left_out", {}).setdefault(engine, {}).setdefault(family, {})[variant] = record
+        note(f"{chip} {engine} {family} {variant}: left out, {reason}; "
+             + (f"{own[0]}'s table stands in" if own else "the roofline times it"))
 
 
 def _allreduce(found: tuple[str, pd.DataFrame] | None, chip: str, owner: str, entry: dict,
