@@ -6,7 +6,9 @@ it: GEMM, decode and context attention and MoE tables as efficiency grids (kerne
 all-reduce times as measured (the engine's custom kernels and NCCL, bf16). The normalising peaks
 are the catalog's (accelerators.yaml), written into index.json so that the reader
 (hardware/kernels.py) divides by the same figures. Each table's error on held-back shapes goes
-into index.json and is printed: all-reduce holds back every other message size.
+into index.json and is printed: all-reduce holds back every other message size. A table faster
+than the chip can go (kernel_grids.faster_than_chip) is left out and the same chip's table under
+another engine stands in (`_stand_in`; index.json `left_out` says which and why).
 
 Kernel measurements are calibration data: nothing here reads an end-to-end result, of
 aiconfigurator or of chip2chat's validation rows.
