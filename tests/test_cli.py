@@ -82,6 +82,8 @@ def test_simulate_json_and_a_malformed_trace(tmp_path):
                         "--trace-format", "azure"), 2, "line 3")
     _one_line_error(run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100",
                         "--host-overhead-per-seq-us", "-3"), 2, "--host-overhead-per-seq-us must be >= 0")
+    _one_line_error(run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100",
+                        "--cuda-graph-batch-sizes", "1,2,x"), 2, "--cuda-graph-batch-sizes expects batch sizes")
 
 
 def test_validate_user_csv_lists_skipped_rows(tmp_path):
@@ -97,3 +99,15 @@ def test_validate_user_csv_lists_skipped_rows(tmp_path):
 
 def test_an_unwritable_output_folder_is_one_line_not_a_traceback():
     _one_line_error(run("plan", "--out", "/proc/no-such-dir/plan"), 2, "/proc/no-such-dir: No such file")
+
+
+def test_simulate_cuda_graph_padding_from_the_cli_is_the_apis():
+    from chip2chat.serving.simulate import simulate
+
+    p = run("simulate", "--model", "llama-3.1-8b", "--hardware", "h100", "--arrival", "all_at_once",
+            "--concurrency", "1", "--num-requests", "4", "--cuda-graph-batch-sizes", "64,128", "--json")
+    assert p.returncode == 0, p.stderr
+    api = simulate("llama-3.1-8b", "h100", arrival="all_at_once", concurrency=1, num_requests=4,
+                   cuda_graph_batch_sizes=(64, 128)).summary
+    plain = simulate("llama-3.1-8b", "h100", arrival="all_at_once", concurrency=1, num_requests=4).summary
+    assert json.loads(p.stdout)["mean_tpot_ms"] == api["mean_tpot_ms"] > plain["mean_tpot_ms"]

@@ -35,9 +35,11 @@ def test_attention_dp_as_a_column_gives_the_old_text_switchs_prediction(tmp_path
     old = _shipped(lambda m: m.model == "Qwen3-30B-A3B" and m.tp == 2 and m.isl == 1000 and m.osl == 1000)
     assert old.attention_dp and old.kv_cache_fraction == 0.95 and old.num_requests == 3000
     row = (f"throughput_max_load,{old.model},{old.gpu},{old.tp},{old.precision},{old.isl},{old.osl},"
-           f"{old.throughput_tok_s},my notes,true,0.95,3000,1.0 (PyTorch backend)")
+           f"{old.throughput_tok_s},my notes,true,0.95,3000,1.0 (PyTorch backend),"
+           f"1 2 4 8 16 32 64 128 256 384 512 1024 2048 4096 8192")
     mine = read_measurements(_write(tmp_path, "table,model,gpu,tp,precision,isl,osl,throughput_tok_s,source,"
-                                    "attention_dp,kv_cache_fraction,num_requests,engine_version", row))[0]
+                                    "attention_dp,kv_cache_fraction,num_requests,engine_version,"
+                                    "cuda_graph_batch_sizes", row))[0]
     ids = match_model(old.model), match_hardware(old.gpu)
     assert _settings(mine, *ids) == _settings(old, *ids) and _load(mine) == _load(old)
     assert _settings(mine, *ids)["attention_dp"] and _settings(mine, *ids)["ep"] == 2
@@ -75,7 +77,8 @@ def test_setup_columns_reach_the_simulation(tmp_path):
     assert s["input_len"] == ("uniform", 900, 1100) and s["output_len"] == ("lognormal", 200.0, 0.5)
     assert load == dict(arrival="all_at_once", concurrency=16, rate_per_s=1.0, num_requests=320, seed=0)
     assert (m.version, m.dataset, m.mean_tpot_ms) == ("0.10.1", "random", 12.5)
-    assert not {"enable_chunked_prefill", "mixed_batches", "num_scheduler_steps", "async_output_proc"} & set(s)
+    assert not {"enable_chunked_prefill", "mixed_batches", "num_scheduler_steps", "async_output_proc",
+                "cuda_graph_batch_sizes"} & set(s)
 
 
 def test_scheduling_columns_run_the_engines_scheduling_as_simulate_does(tmp_path):
@@ -95,6 +98,26 @@ def test_scheduling_columns_run_the_engines_scheduling_as_simulate_does(tmp_path
                       seed=0).summary
     assert predicted["median_itl_ms"] == direct["median_itl_ms"] > 9 * direct["median_tpot_ms"]  # a chunk of 10 tokens
     assert predicted["median_ttft_ms"] == direct["median_ttft_ms"]
+
+
+def test_cuda_graph_padding_is_a_column_and_the_v1_rows_say_the_overviews(tmp_path):
+    # TensorRT-LLM 1.0's overview ran every model with cuda_graph_config enable_padding and batch
+    # sizes 1, 2, 4, ..., 256, 384, 512, 1024, ..., 8192 (its llm_options.yml): mapped at load for
+    # its shipped rows only; a user's row says it in the column (spaces or commas), as simulate takes it
+    from chip2chat.serving.simulate import simulate
+
+    v1 = _shipped(lambda m: m.version.startswith("1.0"))
+    assert v1.cuda_graph_batch_sizes == (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
+    assert all(m.cuda_graph_batch_sizes is None for m in read_measurements(shipped_files()[0]))  # not the others
+    header = "table,model,gpu,tp,precision,isl,osl,throughput_tok_s,source,cuda_graph_batch_sizes,num_requests"
+    m = read_measurements(_write(tmp_path, header, "throughput_max_load,llama-3.1-8b,h100,1,BF16,500,100,900,mine,"
+                                 "\"64,8, 16\",200"))[0]
+    assert m.cuda_graph_batch_sizes == (8, 16, 64) and m.scheduling == {"cuda_graph_batch_sizes": (8, 16, 64)}
+    predicted = predict(m)[0]["predicted"]
+    s = _settings(m, "llama-3.1-8b", "h100-sxm")
+    assert predicted == simulate(**s, **_load(m)).summary["output_throughput"]
+    plain = dataclasses.replace(m, cuda_graph_batch_sizes=None)
+    assert predicted < predict(plain)[0]["predicted"]  # padded decode steps cost more
 
 
 def test_a_model_may_be_a_config_json_beside_the_csv(tmp_path):
@@ -130,6 +153,8 @@ def test_fixed_concurrency_one_row_predicts_the_single_request_latency(tmp_path)
     ("mixed_batches", "sometimes", "expected true or false"),
     ("num_scheduler_steps", "0", "expected a positive integer"),
     ("async_output_proc", "2", "expected true or false"),
+    ("cuda_graph_batch_sizes", "1 2 four", "expected batch sizes, whole numbers >= 1"),
+    ("cuda_graph_batch_sizes", "0 8", "expected batch sizes, whole numbers >= 1"),
     ("num_scheduler_steps", "8", "multi-step scheduling needs enable_chunked_prefill false"),
 ])
 def test_bad_setup_cells_name_file_row_column_and_what_is_allowed(tmp_path, column, value, message):

@@ -159,3 +159,47 @@ def test_simulate_without_a_request_count_runs_until_steady():
     fixed = simulate(**SMALL, arrival="all_at_once", concurrency=8, num_requests=s["num_requests"] // 2).summary
     assert fixed["steady_state"] is None and fixed["num_requests"] == s["num_requests"] // 2
     assert abs(fixed["output_throughput"] / s["output_throughput"] - 1) < 0.02
+
+
+def test_a_decode_step_padded_to_a_cuda_graph_size_costs_that_many_sequences_outside_attention():
+    # one request at a time under graphs of 64 sequences (TensorRT-LLM's enable_padding): every
+    # decode step runs 64 sequences' GEMMs, norms and sampling but one sequence's attention (the
+    # padding reads no KV cache), so TPOT grows by the ratio of those steps (at the mean context,
+    # as estimate takes it); the prefill step runs no graph: TTFT does not move
+    from chip2chat.engine.factory import get_replica
+
+    padded = simulate(**SMALL, arrival="all_at_once", concurrency=1, num_requests=4,
+                      cuda_graph_batch_sizes=(64, 128)).summary
+    plain = simulate(**SMALL, arrival="all_at_once", concurrency=1, num_requests=4).summary
+    rep = get_replica("llama-3.1-8b", "h100", 1, 1, 1, "bf16", "bf16")
+    context = (512 + 512 + 128) / 2
+    ratio = rep.fast_cost((), 64, (context,))[0] / rep.fast_cost((), 1, (context,))[0]
+    assert ratio > 1.05
+    assert padded["mean_tpot_ms"] / plain["mean_tpot_ms"] == pytest.approx(ratio, rel=2e-3)
+    assert padded["mean_ttft_ms"] == plain["mean_ttft_ms"]
+    # sizes above the batch limit are not captured: with max_num_seqs 32 neither graph exists
+    capped = simulate(**SMALL, arrival="all_at_once", concurrency=1, num_requests=4, max_num_seqs=32,
+                      max_num_batched_tokens=8192, cuda_graph_batch_sizes=(64, 128)).summary
+    assert capped["mean_tpot_ms"] == plain["mean_tpot_ms"]
+
+
+def test_padding_counts_per_rank_and_leaves_larger_and_prompt_steps_alone():
+    from chip2chat.serving.replica_sim import _padded_decodes
+
+    calls = []
+
+    def cost(prefill, n, keys):
+        calls.append((prefill, n))
+        return float(n), 0.0
+
+    pad = _padded_decodes(cost, (8, 16, 64), ranks=4, max_num_seqs=4 * 64)
+    assert pad((), 40, (1.0,))[0] == 4 * 16  # ceil(40 / 4) = 10 a rank -> graph 16, four ranks
+    assert pad((), 4 * 64 + 1, (1.0,))[0] == 4 * 64 + 1  # above the largest graph: unpadded
+    assert pad(((0, 100),), 3, (1.0,))[0] == 3  # a step with a prompt chunk runs no graph
+    assert _padded_decodes(cost, (8, 16, 64), ranks=4, max_num_seqs=40)((), 9, ())[0] == 4 * 8  # 16 x 4 > 40
+    assert _padded_decodes(cost, (64,), ranks=1, max_num_seqs=32) is cost  # nothing captured
+
+
+def test_cuda_graph_sizes_must_be_batch_sizes():
+    with pytest.raises(Chip2ChatError, match=r"cuda_graph_batch_sizes: .*whole numbers >= 1.*got \(0, 8\)"):
+        simulate(**SMALL, cuda_graph_batch_sizes=(0, 8), num_requests=4)

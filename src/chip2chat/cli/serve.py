@@ -31,6 +31,7 @@ DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router
             "--mixed-batches/--no-mixed-batches": "the engine's (off: sglang)",
             "--num-scheduler-steps": _SCHEDULING.num_scheduler_steps,
             "--async-output-proc/--no-async-output-proc": _SCHEDULING.async_output_proc,
+            "--cuda-graph-batch-sizes": "none: no padding",
             "--enforce-eager": "off: the engine's CUDA graphs"}
 ENFORCE_EAGER_HELP = ("Run steps without CUDA graphs, as vLLM's --enforce-eager, SGLang's --disable-cuda-graph "
                       "or TensorRT-LLM's C++ runtime (cuda_graph_mode off): all-reduce at the rate measured "
@@ -131,6 +132,10 @@ def simulate(
     async_output_proc: Optional[bool] = _given(
         "--async-output-proc/--no-async-output-proc", "vLLM V0's asynchronous output processing (its default in 0.6.x): "
                                                       "a step's tokens reach the client as the next step ends."),
+    cuda_graph_batch_sizes: Optional[str] = _given(
+        "--cuda-graph-batch-sizes", "Pad each decode-only step up to the smallest of these CUDA-graph batch sizes "
+                                    "that holds it, per attention-DP rank (TensorRT-LLM's cuda_graph_config "
+                                    "batch_sizes with enable_padding), e.g. 1,2,4,8,16,32,64,128,256,512."),
     block_size: Optional[int] = _given("--block-size", "Tokens per KV block."),
     gpu_memory_utilization: Optional[float] = _given("--gpu-memory-utilization",
                                                      "Share of HBM for weights, activations and KV cache."),
@@ -169,6 +174,13 @@ def simulate(
 
     if host_overhead_per_seq_us is not None and host_overhead_per_seq_us < 0:
         raise Chip2ChatError(f"--host-overhead-per-seq-us must be >= 0 (microseconds), got {host_overhead_per_seq_us:g}")
+    graph_sizes = None
+    if cuda_graph_batch_sizes is not None:
+        words = cuda_graph_batch_sizes.replace(",", " ").split()
+        if not words or not all(w.isdigit() and int(w) >= 1 for w in words):
+            raise Chip2ChatError(f"--cuda-graph-batch-sizes expects batch sizes, whole numbers >= 1 separated by "
+                                 f"commas (e.g. 1,2,4,8,16), got {cuda_graph_batch_sizes!r}")
+        graph_sizes = tuple(int(w) for w in words)
     pd_split = None
     if disaggregate is not None:
         try:
@@ -187,7 +199,7 @@ def simulate(
         trace_format=trace_format, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
         enable_chunked_prefill=enable_chunked_prefill, enable_prefix_caching=enable_prefix_caching,
         mixed_batches=mixed_batches, num_scheduler_steps=num_scheduler_steps,
-        async_output_proc=async_output_proc, block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy, scheduler=scheduler,
+        async_output_proc=async_output_proc, cuda_graph_batch_sizes=graph_sizes, block_size=block_size, gpu_memory_utilization=gpu_memory_utilization, policy=policy, scheduler=scheduler,
         host_overhead_per_seq_s=None if host_overhead_per_seq_us is None else host_overhead_per_seq_us * 1e-6,
         slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
     with _progress((num_requests or 0) if trace is None else 0) as advance:

@@ -97,7 +97,8 @@ def run_cluster(requests: list[Request], replica: Replica, scheduling: Scheduler
                 prefill_only=on_prefilled is not None)
             sims.append(ReplicaSim(offset + i, rep, scheduler, stats, host_overhead_per_seq_s=cfg.host_overhead_per_seq_s,
                                    step_by_step=step_by_step, energy_scale=rep.plan.num_devices,
-                                   on_prefilled=on_prefilled))
+                                   on_prefilled=on_prefilled, cuda_graph_batch_sizes=cfg.cuda_graph_batch_sizes,
+                                   max_num_seqs=cfg.max_num_seqs))
         return sims
 
     arrivals = [(r.arrival_s, r) for r in requests]

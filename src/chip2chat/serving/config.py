@@ -58,6 +58,14 @@ class SchedulerConfig(StrictModel):
     responses while the next step runs and reach the client when that step ends (at once when no
     step follows), so TTFT and E2E gain a step and the gaps between tokens stay as they were
     (replica_sim.py). Off: tokens go out as their step ends (vLLM V1, SGLang, TensorRT-LLM)."""
+    cuda_graph_batch_sizes: tuple[int, ...] | None = None
+    """Batch sizes the engine captured CUDA graphs for, when it pads a decode-only step up to the
+    smallest of them that holds it (TensorRT-LLM's `cuda_graph_config` with `enable_padding: true`
+    and its `batch_sizes`), counted per attention-DP rank and pipeline micro-batch; sizes above the
+    engine's batch limit (max_num_seqs over those ranks) are not captured, and a step above the
+    largest runs unpadded. A padded sequence costs what a real one does in every operator but
+    attention (it reads no KV cache) and produces no token. None: no padding (TensorRT-LLM's
+    `enable_padding` default is False; replica_sim.py)."""
     enable_prefix_caching: bool = False
     """Reuse cached KV blocks of shared prompt prefixes (needs hash ids in the workload)."""
     block_size: int = Field(default=16, ge=1)
@@ -91,6 +99,15 @@ class SchedulerConfig(StrictModel):
                     "mixed_batches": engine.mixed_batches}
         unset = {k: v for k, v in defaults.items() if k not in self.model_fields_set}
         return self.model_copy(update=unset) if unset else self
+
+    @field_validator("cuda_graph_batch_sizes")
+    @classmethod
+    def _graph_sizes(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if not value or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
+            raise ValueError(f"expected batch sizes, whole numbers >= 1 (e.g. 1, 2, 4, ..., 512), got {value!r}")
+        return tuple(sorted(set(value)))
 
     @model_validator(mode="after")
     def _multi_step_without_chunks(self) -> "SchedulerConfig":

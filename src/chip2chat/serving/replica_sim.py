@@ -35,6 +35,7 @@ stalls the running decodes).
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Callable
 
@@ -49,9 +50,13 @@ from chip2chat.serving.stats import ReplicaStats
 class ReplicaSim:
     def __init__(self, index: int, replica: Replica, scheduler: Scheduler, stats: ReplicaStats, *,
                  host_overhead_per_seq_s: float, step_by_step: bool, energy_scale: float,
-                 on_prefilled: Callable[[Request, float], None] | None = None):
+                 on_prefilled: Callable[[Request, float], None] | None = None,
+                 cuda_graph_batch_sizes: tuple[int, ...] | None = None, max_num_seqs: int = 0):
         self.index, self.scheduler, self.stats = index, scheduler, stats
         self.fast_cost, self.device = replica.fast_cost, replica.device
+        if cuda_graph_batch_sizes:
+            self.fast_cost = _padded_decodes(replica.fast_cost, cuda_graph_batch_sizes,
+                                             replica.plan.dp * replica.plan.pp, max_num_seqs)
         self.on_prefilled, self.step_by_step = on_prefilled, step_by_step
         self.host_per_seq = host_overhead_per_seq_s
         self.energy_scale = energy_scale  # chips per replica: stats hold whole-replica joules
@@ -309,3 +314,25 @@ class ReplicaSim:
 
     def _emitted(self, now: float) -> None:
         self._gaps = [(now, len(self.scheduler.decode.members))]
+
+
+def _padded_decodes(cost: Callable, sizes: tuple[int, ...], ranks: int, max_num_seqs: int) -> Callable:
+    """`cost` (Replica.fast_cost) with a decode-only step of n sequences padded as an engine that
+    captured CUDA graphs of `sizes` runs it: each of the `ranks` (attention-DP ranks x pipeline
+    micro-batches) takes ceil(n / ranks) and runs the graph of the smallest size that holds it, so
+    the step costs `ranks` x that size of sequences outside attention; the padded ones bring no
+    KV keys, so attention stays the real sequences'. Sizes whose `ranks` copies exceed
+    `max_num_seqs` are not captured; a step above the largest captured runs unpadded. A step
+    with prompt chunks runs without a graph (TensorRT-LLM captures generation-only batches)."""
+    captured = [s for s in sizes if not max_num_seqs or s * ranks <= max_num_seqs]
+    if not captured:
+        return cost
+
+    def padded(prefill, decode_count, window_keys):
+        if not prefill and decode_count:
+            i = bisect.bisect_left(captured, -(-decode_count // ranks))
+            if i < len(captured):
+                decode_count = captured[i] * ranks
+        return cost(prefill, decode_count, window_keys)
+
+    return padded

@@ -21,7 +21,9 @@ Optional columns, each with its default when absent or empty (SETUP_COLUMNS list
   prompt chunks share steps with the decodes; empty: the engine's, off for SGLang, whose
   --enable-mixed-chunk is off by default), `num_scheduler_steps` (vLLM V0's --num-scheduler-steps;
   empty: 1), `async_output_proc` (true/false: vLLM V0's asynchronous output processing, on by
-  default in vLLM 0.6.x; empty: off, as every engine today);
+  default in vLLM 0.6.x; empty: off, as every engine today), `cuda_graph_batch_sizes` (the sizes
+  a decode-only step is padded up to, TensorRT-LLM's cuda_graph_config batch_sizes with
+  enable_padding, e.g. "1 2 4 8 ... 8192"; empty: no padding);
 - load: `offered_qps` (requests/s; "inf": all at once) and/or `concurrency` (requests in flight at
   most, a closed loop), `num_requests` (empty: simulated until steady state);
 - lengths: `input_len_dist`, `output_len_dist` ("fixed", "uniform LOW HIGH", "lognormal CV";
@@ -52,8 +54,8 @@ from chip2chat.userfiles import csv_rows, number_cell
 REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "source")
 SETUP_COLUMNS = ("engine", "engine_version", "trtllm_version", "num_gpus", "pp", "ep", "attention_dp", "kv_dtype",
                  "kv_cache_fraction", "cuda_graphs", "enable_chunked_prefill", "mixed_batches",
-                 "num_scheduler_steps", "async_output_proc", "offered_qps", "concurrency", "num_requests", "input_len_dist",
-                 "output_len_dist", "dataset")
+                 "num_scheduler_steps", "async_output_proc", "cuda_graph_batch_sizes", "offered_qps", "concurrency",
+                 "num_requests", "input_len_dist", "output_len_dist", "dataset")
 MEASURED_COLUMNS = ("throughput_tok_s", "req_per_s", "mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms",
                     "median_itl_ms", "median_tpot_ms", "throughput_metric", "total_token_tput_tok_s")
 LATENCY_COLUMNS = ("mean_ttft_ms", "mean_itl_ms", "mean_tpot_ms", "median_ttft_ms", "median_itl_ms", "median_tpot_ms")
@@ -79,6 +81,12 @@ LEGACY_FILES = ("trtllm_perf.csv", "trtllm_perf_v1.csv")
 _SHIPPED_NUM_REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (1000, 2000): 1500,
                          (2048, 128): 3000, (2048, 2048): 1500, (5000, 500): 1500, (1000, 1000): 3000,
                          (500, 2000): 3000, (20000, 2000): 1000}
+
+
+V1_CUDA_GRAPH_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
+"""The CUDA-graph batch sizes of TensorRT-LLM 1.0's performance overview, padded to
+(`cuda_graph_config: enable_padding: true, batch_sizes: [...]` in the llm_options.yml it gives for
+dense and MoE models alike; docs/source/performance/perf-overview.md, commit 00f37686aa85)."""
 
 
 class ValidationDataError(Chip2ChatError):
@@ -136,12 +144,15 @@ class Measurement:
     """None: 1 (every step scheduled)."""
     async_output_proc: bool | None = None
     """None: off (tokens out as their step ends)."""
+    cuda_graph_batch_sizes: tuple[int, ...] | None = None
+    """None: decode steps not padded to CUDA-graph sizes (serving/config.py)."""
 
     @property
     def scheduling(self) -> dict:
         """The SchedulerConfig fields the row sets (the others keep the engine's defaults)."""
         given = dict(enable_chunked_prefill=self.enable_chunked_prefill, mixed_batches=self.mixed_batches,
-                     num_scheduler_steps=self.num_scheduler_steps, async_output_proc=self.async_output_proc)
+                     num_scheduler_steps=self.num_scheduler_steps, async_output_proc=self.async_output_proc,
+                     cuda_graph_batch_sizes=self.cuda_graph_batch_sizes)
         return {k: v for k, v in given.items() if v is not None}
 
     @property
@@ -198,7 +209,9 @@ def _shipped_setup(raw: dict) -> dict:
     """A shipped row's setup as columns, from the words its file used before the columns existed:
     TensorRT-LLM 1.0's overview ran MoE models with enable_attention_dp (experts over EP = TP) and
     kv_cache_free_gpu_mem_fraction 0.95 (its source says both); the 0.17 GH200 rows 0.95 as well;
-    the 0.14 online rows sent 500 requests; trtllm-bench sent the doc's num_requests per ISL/OSL."""
+    the 0.14 online rows sent 500 requests; trtllm-bench sent the doc's num_requests per ISL/OSL;
+    the 1.0 overview ran every model with `cuda_graph_config: enable_padding: true` and the batch
+    sizes of V1_CUDA_GRAPH_BATCH_SIZES (its llm_options.yml, dense and MoE alike)."""
     from chip2chat.models.load import load_model
     from chip2chat.validate.names import match_model
 
@@ -211,6 +224,9 @@ def _shipped_setup(raw: dict) -> dict:
         setup["attention_dp"] = "true" if "attention_dp" in text.replace(" ", "_") and moe and multi else "false"
     if not (raw.get("kv_cache_fraction") or "").strip() and ("0.95" in text or raw["gpu"].upper().startswith("GH200")):
         setup["kv_cache_fraction"] = "0.95"
+    version = (raw.get("engine_version") or raw.get("trtllm_version") or "").strip()
+    if not (raw.get("cuda_graph_batch_sizes") or "").strip() and version.startswith("1.0"):
+        setup["cuda_graph_batch_sizes"] = " ".join(map(str, V1_CUDA_GRAPH_BATCH_SIZES))
     if not (raw.get("num_requests") or "").strip():
         if raw["table"].strip() == "throughput_max_load":
             lengths = (int(raw["isl"]), int(raw["osl"]))
@@ -314,6 +330,7 @@ def _row(p: Path, line: int, raw: dict) -> Measurement:
         output_len_dist=_lengths(text("output_len_dist"), "output_len_dist", fail), dataset=text("dataset"),
         **measured, enable_chunked_prefill=chunked, mixed_batches=switch("mixed_batches"), num_scheduler_steps=steps,
         async_output_proc=switch("async_output_proc"),
+        cuda_graph_batch_sizes=_graph_sizes(text("cuda_graph_batch_sizes"), fail),
         cuda_graphs=cuda_graphs in TRUE if cuda_graphs else cuda_graphs_default(engine, version))
 
 
@@ -323,6 +340,17 @@ def _model(p: Path, name: str) -> str:
         path = Path(name) if Path(name).is_absolute() else p.parent / name
         return str(path.resolve())
     return name
+
+
+def _graph_sizes(text: str, fail) -> tuple[int, ...] | None:
+    """"1 2 4 ... 512" (spaces or commas) -> the sizes, sorted; empty -> None."""
+    words = text.replace(",", " ").split()
+    if not words:
+        return None
+    if not all(w.isdigit() and int(w) >= 1 for w in words):
+        fail("cuda_graph_batch_sizes", "expected batch sizes, whole numbers >= 1 separated by spaces or commas "
+                                       "(e.g. \"1 2 4 8 16\"; empty: no padding)")
+    return tuple(sorted({int(w) for w in words}))
 
 
 def _lengths(text: str, column: str, fail) -> tuple:
