@@ -106,7 +106,7 @@ class SchedulerConfig(StrictModel):
         if value is None:
             return None
         if not value or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
-            raise ValueError(f"expected batch sizes, whole numbers >= 1 (e.g. 1, 2, 4, ..., 512), got {value!r}")
+            raise ValueError("expected batch sizes, whole numbers >= 1 (e.g. 1, 2, 4, ..., 512)")
         return tuple(sorted(set(value)))
 
     @model_validator(mode="after")
