@@ -27,6 +27,10 @@ the engine after the engine has launched its next step: the engine runs step aft
 not wait for the client's round trip, so the request waits for that step, whatever the trip's
 length below a step. Its TTFT counts from the send.
 
+With CUDA-graph padding (`cuda_graph_batch_sizes`, TensorRT-LLM's enable_padding) a decode-only
+step costs the captured batch size that holds it, per attention-DP rank and micro-batch
+(`_padded_decodes`): the padded sequences run every operator but attention and yield no token.
+
 Inter-token latencies are what a streaming client times between the chunks it receives: a chunk
 per request per decode step (per window under multi-step), and the gap since the request's last
 chunk includes the steps that emitted nothing for it (a prefill-only step of vLLM V0 or SGLang
