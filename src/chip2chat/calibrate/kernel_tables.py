@@ -130,7 +130,7 @@ def _engine_tables(source: KernelSource, folder: str, chip: str, engine: str, en
     (kernel_grids.faster_than_chip) is appended to `left_out` instead, as (engine, family,
     variant, share of its beyond-cache rows that beat the roofline)."""
     report = []
-    bandwidth = entry["normalisation"]["bandwidth_bytes_per_s"]
+    bandwidth, cache = entry["normalisation"]["bandwidth_bytes_per_s"], cache_bytes(chip)
     for name, family in FAMILIES.items():
         found = source.read(folder, name, engine)
         if found is None:
@@ -138,7 +138,7 @@ def _engine_tables(source: KernelSource, folder: str, chip: str, engine: str, en
         version, raw = found
         rows = family.prepare(raw, entry["normalisation"])
         if family.bounded:
-            shares = {v: faster_than_chip(g, cache_bytes(chip), bandwidth) for v, g in rows.groupby("variant")}
+            shares = {v: faster_than_chip(g, cache, bandwidth) for v, g in rows.groupby("variant")}
             bad = {v: share for v, share in shares.items() if share > MAX_FASTER_THAN_CHIP}
             left_out += [(engine, name, v, share) for v, share in sorted(bad.items())]
             rows = rows[~rows.variant.isin(bad)]

@@ -13,7 +13,7 @@ from chip2chat.cli.app import (AcceptanceLengthOpt, AttentionDpOpt, EngineOpt, E
 from chip2chat.engine.defaults import ENGINE, GPU_MEMORY_UTILIZATION, INPUT_LEN, MAX_NUM_BATCHED_TOKENS, OUTPUT_LEN
 from chip2chat.engine.speculative import speculative
 from chip2chat.errors import Chip2ChatError, DoesNotFitError
-from chip2chat.serving.config import ClusterConfig, SchedulerConfig
+from chip2chat.serving.config import ClusterConfig, SchedulerConfig, parse_batch_sizes
 from chip2chat.serving.options import SYNTHETIC
 
 # simulate passes only the options given; --help shows each default from its one home
@@ -176,11 +176,11 @@ def simulate(
         raise Chip2ChatError(f"--host-overhead-per-seq-us must be >= 0 (microseconds), got {host_overhead_per_seq_us:g}")
     graph_sizes = None
     if cuda_graph_batch_sizes is not None:
-        words = cuda_graph_batch_sizes.replace(",", " ").split()
-        if not words or not all(w.isdigit() and int(w) >= 1 for w in words):
+        try:
+            graph_sizes = parse_batch_sizes(cuda_graph_batch_sizes)
+        except ValueError:
             raise Chip2ChatError(f"--cuda-graph-batch-sizes expects batch sizes, whole numbers >= 1 separated by "
-                                 f"commas (e.g. 1,2,4,8,16), got {cuda_graph_batch_sizes!r}")
-        graph_sizes = tuple(int(w) for w in words)
+                                 f"commas (e.g. 1,2,4,8,16), got {cuda_graph_batch_sizes!r}") from None
     pd_split = None
     if disaggregate is not None:
         try:

@@ -24,6 +24,15 @@ from chip2chat.serving.scheduler import SCHEDULERS
 from chip2chat.serving.waiting import POLICIES
 
 
+def parse_batch_sizes(text: str) -> tuple[int, ...]:
+    """"1 2 4 ... 512" or "1,2,4" -> the batch sizes, sorted (cuda_graph_batch_sizes as a file
+    cell or a command-line value); ValueError unless they are whole numbers >= 1."""
+    words = text.replace(",", " ").split()
+    if not words or not all(w.isdigit() and int(w) >= 1 for w in words):
+        raise ValueError(f"not batch sizes: {text!r}")
+    return tuple(sorted({int(w) for w in words}))
+
+
 class SchedulerConfig(StrictModel):
     """How one replica batches requests (vLLM `--max-num-seqs`, `--max-num-batched-tokens`, ...)."""
 

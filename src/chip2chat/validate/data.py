@@ -49,6 +49,7 @@ from chip2chat.catalog import CATALOG_DIR
 from chip2chat.engine.engines import SERVING_ENGINES, cuda_graphs_default
 from chip2chat.errors import Chip2ChatError
 from chip2chat.models.dtypes import KV_DTYPES
+from chip2chat.serving.config import parse_batch_sizes
 from chip2chat.userfiles import csv_rows, number_cell
 
 REQUIRED = ("table", "model", "gpu", "tp", "precision", "isl", "osl", "source")
@@ -343,14 +344,15 @@ def _model(p: Path, name: str) -> str:
 
 
 def _graph_sizes(text: str, fail) -> tuple[int, ...] | None:
-    """"1 2 4 ... 512" (spaces or commas) -> the sizes, sorted; empty -> None."""
-    words = text.replace(",", " ").split()
-    if not words:
+    """"1 2 4 ... 512" (spaces or commas) -> the sizes, sorted (serving.config.parse_batch_sizes);
+    empty -> None."""
+    if not text:
         return None
-    if not all(w.isdigit() and int(w) >= 1 for w in words):
+    try:
+        return parse_batch_sizes(text)
+    except ValueError:
         fail("cuda_graph_batch_sizes", "expected batch sizes, whole numbers >= 1 separated by spaces or commas "
                                        "(e.g. \"1 2 4 8 16\"; empty: no padding)")
-    return tuple(sorted({int(w) for w in words}))
 
 
 def _lengths(text: str, column: str, fail) -> tuple:
