@@ -54,6 +54,32 @@ def test_without_chunked_prefill_whole_prompts_only_and_prefill_steps_stall_deco
     assert step(s) == ([], 3, [])
 
 
+def test_without_chunked_prefill_mixed_whole_prompts_join_the_decodes_within_the_budget_they_leave():
+    # TensorRT-LLM's inflight batching with enable_chunked_context off: its micro-batch scheduler
+    # takes the generation requests (a token each), then context requests whole while they fit
+    s = make(max_num_batched_tokens=1000, max_num_seqs=8, enable_chunked_prefill=False, mixed_batches=True)
+    submit(s, requests((400, 10), (400, 10), (400, 10), (998, 2)))
+    assert step(s) == ([(0, 400), (1, 400)], 0, [])  # request 2 does not fit whole: it waits
+    # two decodes leave 998 tokens: request 2 (400) joins them, request 3 (998) does not fit after it
+    assert step(s) == ([(2, 400)], 2, [])
+    assert s.waiting.peek().id == 3 and not s.can_admit()  # 997 left beside 3 decodes: never split
+    for _ in range(8):  # requests 0 and 1 emit their 3rd to 10th (last) tokens
+        assert step(s) == ([], 3, [])
+    assert step(s) == ([(3, 998)], 1, [])  # one decode left: 999 tokens, room for request 3 whole
+
+
+def test_without_chunked_prefill_prompts_mix_with_decodes_as_the_engine_batches_them():
+    # unset, mixing follows the engine: vLLM V0 (the default) and SGLang prefill apart, TensorRT-LLM mixes
+    from chip2chat.engine.engines import serving_engine
+
+    off = SchedulerConfig(enable_chunked_prefill=False)
+    assert not off.mixes and SchedulerConfig().mixes
+    assert off.for_engine(serving_engine("trtllm")).mixes
+    assert not off.for_engine(serving_engine("vllm")).mixes and not off.for_engine(serving_engine("sglang")).mixes
+    assert not SchedulerConfig(enable_chunked_prefill=False, mixed_batches=False).for_engine(
+        serving_engine("trtllm")).mixes  # written, it is kept
+
+
 def test_admission_stops_at_max_num_seqs_until_a_request_finishes():
     s = make(max_num_seqs=2)
     reqs = submit(s, requests((10, 2), (10, 5), (10, 5)))

@@ -28,7 +28,7 @@ DEFAULTS = {"--num-replicas": _CLUSTER.num_replicas, "--router": _CLUSTER.router
                ("max_num_seqs", "max_num_batched_tokens", "block_size", "gpu_memory_utilization")},
             "--enable-chunked-prefill/--no-enable-chunked-prefill": _SCHEDULING.enable_chunked_prefill,
             "--enable-prefix-caching/--no-enable-prefix-caching": _SCHEDULING.enable_prefix_caching,
-            "--mixed-batches/--no-mixed-batches": "the engine's (off: sglang)",
+            "--mixed-batches/--no-mixed-batches": "the engine's (off: sglang; vllm without chunked prefill)",
             "--num-scheduler-steps": _SCHEDULING.num_scheduler_steps,
             "--async-output-proc/--no-async-output-proc": _SCHEDULING.async_output_proc,
             "--cuda-graph-batch-sizes": "none: no padding",
@@ -124,8 +124,9 @@ def simulate(
     enable_chunked_prefill: Optional[bool] = _given("--enable-chunked-prefill/--no-enable-chunked-prefill"),
     enable_prefix_caching: Optional[bool] = _given("--enable-prefix-caching/--no-enable-prefix-caching"),
     mixed_batches: Optional[bool] = _given(
-        "--mixed-batches/--no-mixed-batches", "Prompt chunks share steps with the decodes (off: prefill steps run "
-                                              "alone and the decodes wait, as SGLang without --enable-mixed-chunk)."),
+        "--mixed-batches/--no-mixed-batches", "Prompts (chunks, or whole without chunked prefill) share steps with "
+                                              "the decodes (off: prefill steps run alone and the decodes wait, as "
+                                              "SGLang without --enable-mixed-chunk and vLLM V0)."),
     num_scheduler_steps: Optional[int] = _given(
         "--num-scheduler-steps", "vLLM V0's multi-step scheduling: decodes run this many steps between schedules, "
                                  "their tokens streamed together (needs --no-enable-chunked-prefill)."),

@@ -57,6 +57,11 @@ class ServingEngine:
     """Steps run in CUDA graphs by default (the module says where each default comes from)."""
     mixed_batches: bool = True
     """Prompt chunks share steps with the running decodes (SchedulerConfig.mixed_batches)."""
+    whole_prompts_mixed: bool = False
+    """Without chunked prefill, whole prompts share steps with the running decodes (SchedulerConfig.
+    mixed_batches when enable_chunked_prefill is off): TensorRT-LLM's inflight batching packs context
+    requests whole beside the generation requests up to max_num_tokens (its micro-batch scheduler,
+    enable_chunked_context off); vLLM V0 ran a step of whole prompts or of decodes, prompts first."""
 
     @property
     def host_overhead_per_seq_s(self) -> float:
@@ -72,7 +77,7 @@ SERVING_ENGINES: dict[str, ServingEngine] = {
     # time per sequence and step measured by TensorRT-LLM (engines.yaml). The C++ runtime of 0.x
     # had no such host loop (validation rows of 0.14 and 0.17 set 0).
     "trtllm": ServingEngine("trtllm", "TensorRT-LLM", "trtllm", "trtllm-guaranteed-no-evict", "tensorrt-llm-pytorch",
-                            partial_ep=True),
+                            partial_ep=True, whole_prompts_mixed=True),
     # vLLM V1: KV blocks taken as tokens arrive, preemption by recompute when they run out; its
     # host time per sequence (async scheduling overlaps it) is unmeasured
     "vllm": ServingEngine("vllm", "vLLM", "vllm", "vllm", None, partial_ep=False),

@@ -49,12 +49,15 @@ class SchedulerConfig(StrictModel):
     """Token budget of one step: decode tokens plus prefill tokens (vLLM's V1 default for serving)."""
     enable_chunked_prefill: bool = True
     """On (vLLM V1): decodes first, then prompts fill the remaining budget, split if needed.
-    Off (vLLM V0): a step either prefills whole prompts (taking priority) or decodes."""
+    Off: prompts are prefilled whole, beside the decodes or in steps of their own (`mixed_batches`)."""
     mixed_batches: bool = True
-    """With chunked prefill: prompt chunks share a step with the running decodes (vLLM, TensorRT-LLM's
-    inflight batching; SGLang's --enable-mixed-chunk). Off: a step prefills prompt chunks (first) or
-    decodes, and the decodes wait while prompts are prefilled (SGLang's default, `enable_mixed_chunk`
-    False in its server_args.py). Left unset, `simulate` takes its serving engine's (`for_engine`)."""
+    """Prompts share a step with the running decodes: with chunked prefill their chunks (vLLM,
+    TensorRT-LLM's inflight batching; SGLang's --enable-mixed-chunk), without it whole prompts within
+    the budget left by the decodes (TensorRT-LLM with enable_chunked_context off). Off: a step
+    prefills prompts (first) or decodes, and the decodes wait while prompts are prefilled (SGLang's
+    default, `enable_mixed_chunk` False in its server_args.py; vLLM V0 without chunked prefill).
+    Left unset, `simulate` takes its serving engine's (`for_engine`: ServingEngine.mixed_batches,
+    or .whole_prompts_mixed without chunked prefill); `mixes` is what a step does."""
     num_scheduler_steps: int = Field(default=1, ge=1)
     """vLLM V0's multi-step scheduling (`--num-scheduler-steps`, vLLM 0.6.0 to 0.7): a batch of
     decodes runs this many steps with no scheduling between them, and its tokens reach the client
@@ -101,11 +104,19 @@ class SchedulerConfig(StrictModel):
             raise ValueError(f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}")
         return value
 
+    @property
+    def mixes(self) -> bool:
+        """Whether prompts share steps with the decodes: `mixed_batches` as written (or given by
+        `for_engine`); left unset, the default engine's (vLLM's): with chunked prefill (V1) they
+        do, without it (V0) they do not."""
+        return self.mixed_batches if "mixed_batches" in self.model_fields_set else self.enable_chunked_prefill
+
     def for_engine(self, engine: ServingEngine) -> "SchedulerConfig":
         """These settings with the engine's scheduler, host time and batch mixing where they were left unset
         (pydantic's `model_fields_set`: a value written, even the default, is kept)."""
+        mixed = engine.mixed_batches if self.enable_chunked_prefill else engine.whole_prompts_mixed
         defaults = {"scheduler": engine.scheduler, "host_overhead_per_seq_s": engine.host_overhead_per_seq_s,
-                    "mixed_batches": engine.mixed_batches}
+                    "mixed_batches": mixed}
         unset = {k: v for k, v in defaults.items() if k not in self.model_fields_set}
         return self.model_copy(update=unset) if unset else self
 

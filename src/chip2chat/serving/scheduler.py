@@ -45,14 +45,16 @@ class Scheduler:
     """vLLM's scheduler: decodes first, then the prompts being prefilled, then new requests while
     the token budget, `max_num_seqs` and the KV cache allow; KV blocks are taken as tokens arrive,
     and when a decode needs a block that is not there the lowest-priority request is preempted by
-    recompute. Without chunked prefill (vLLM V0) a step prefills whole prompts (first) or decodes;
-    without mixed batches (SGLang's default) it prefills prompt chunks (first) or decodes."""
+    recompute. Without chunked prefill prompts are prefilled whole: beside the decodes, within the
+    budget they leave (mixed batches: TensorRT-LLM's inflight batching), or in steps of their own,
+    taking priority (vLLM V0); without mixed batches (SGLang's default) a step prefills prompt
+    chunks (first) or decodes."""
 
     def __init__(self, cfg: SchedulerConfig, total_blocks: int, hash_block_size: int, max_context: int,
                  windows: tuple[int | None, ...], stats: ReplicaStats, prefill_only: bool = False):
         self.max_num_seqs, self.token_budget = cfg.max_num_seqs, cfg.max_num_batched_tokens
         self.chunked = cfg.enable_chunked_prefill
-        self.mixed = cfg.mixed_batches
+        self.mixed = cfg.mixes
         self.num_scheduler_steps = cfg.num_scheduler_steps
         # vLLM V0 async output processing: the requests whose first or last token came out of the
         # last step, for the replica to deliver when the next step ends (replica_sim.py)
@@ -156,7 +158,7 @@ class Scheduler:
         """Could the next waiting request start in the next step?"""
         if not self.waiting or len(self.running) >= self.max_num_seqs:
             return False
-        budget = self.token_budget - len(self.decode.members) if self.chunked else self.token_budget
+        budget = self.token_budget - len(self.decode.members) if self.chunked or self.mixed else self.token_budget
         return self._admission(self.waiting.peek(), budget) is not None
 
     def _admit(self, out: SchedulerOutput, budget: int, now: float) -> None:
@@ -214,7 +216,7 @@ class Scheduler:
         budget = self.token_budget
         if self.receives_kv:
             self._admit_prefilled()
-        if not self.chunked and self.can_admit():
+        if not self.chunked and not self.mixed and self.can_admit():
             self._admit(out, budget, now)  # vLLM V0: a prefill-only step
             return out
         if not self.mixed and (self.prefilling or self.can_admit()):
@@ -230,7 +232,7 @@ class Scheduler:
                 pool.allocate(need)
                 out.num_decodes = len(decode.members)
                 budget -= out.num_decodes
-        if self.chunked and self.mixed:
+        if self.mixed:  # prompt chunks, or whole prompts without chunked prefill (TensorRT-LLM)
             self._prefill_chunks(out, budget, now)
         if not out.prefill and not out.num_decodes:
             if not self.running:

@@ -18,8 +18,9 @@ Optional columns, each with its default when absent or empty (SETUP_COLUMNS list
   engine/engines.cuda_graphs_default: off for TensorRT-LLM's C++ runtime, 0.x, on otherwise);
 - scheduling, as the engines name it (serving/config.SchedulerConfig): `enable_chunked_prefill`
   (true/false; empty: on; vLLM V0 ran without it up to a 32K context), `mixed_batches` (true/false:
-  prompt chunks share steps with the decodes; empty: the engine's, off for SGLang, whose
-  --enable-mixed-chunk is off by default), `num_scheduler_steps` (vLLM V0's --num-scheduler-steps;
+  prompts, chunked or whole, share steps with the decodes; empty: the engine's, off for SGLang,
+  whose --enable-mixed-chunk is off by default, and for vLLM V0 without chunked prefill, on for
+  TensorRT-LLM's inflight batching with or without chunked context), `num_scheduler_steps` (vLLM V0's --num-scheduler-steps;
   empty: 1), `async_output_proc` (true/false: vLLM V0's asynchronous output processing, on by
   default in vLLM 0.6.x; empty: off, as every engine today), `cuda_graph_batch_sizes` (the sizes
   a decode-only step is padded up to, TensorRT-LLM's cuda_graph_config batch_sizes with
